@@ -1,0 +1,77 @@
+"""Who may see and change what: the one place every register query goes through.
+
+A person sees what lies under their own region; an industry department sees only its own asset
+sub-types within its district. Anything outside that scope is reported as not found, never as
+forbidden, so ids of other regions reveal nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy.orm import Session
+
+from models.assets import Asset
+from models.errors import Forbidden, NotFound
+from models.people import Role, User
+from models.regions import Region, RegionLevel
+
+_SCOPE_COLUMN = {
+    RegionLevel.DISTRICT: Asset.district_id,
+    RegionLevel.TOWN: Asset.town_id,
+    RegionLevel.VILLAGE: Asset.village_id,
+}
+
+
+def asset_scope(actor: User) -> ColumnElement[bool]:
+    """The condition an asset must meet for `actor` to see it."""
+    if not actor.active:
+        return false()
+    condition = _SCOPE_COLUMN[actor.role.region_level] == actor.region_id
+    if actor.role is Role.DEPARTMENT:
+        subtype_ids = [subtype.id for subtype in actor.department.subtypes] if actor.department else []
+        condition = condition & Asset.subtype_id.in_(subtype_ids)
+    return condition
+
+
+def visible_assets(actor: User) -> Select[tuple[Asset]]:
+    return select(Asset).where(asset_scope(actor))
+
+
+def get_visible_asset(session: Session, actor: User, asset_id: int) -> Asset:
+    asset = session.scalar(visible_assets(actor).where(Asset.id == asset_id))
+    if asset is None:
+        raise NotFound()
+    return asset
+
+
+def region_in_scope(actor: User, region: Region) -> bool:
+    """Whether `region` lies under the actor's own region."""
+    own_level = actor.role.region_level
+    return region.ancestor(own_level) is not None and region.ancestor(own_level).id == actor.region_id
+
+
+def require_register_editor(actor: User) -> None:
+    if not actor.role.edits_register:
+        raise Forbidden("您的角色只能查看台账，不能修改。")
+
+
+def require_can_place(actor: User, village: Region, subtype_id: int) -> None:
+    """The actor may put an asset of this sub-type into this village."""
+    require_register_editor(actor)
+    if village.level is not RegionLevel.VILLAGE or not region_in_scope(actor, village):
+        raise Forbidden("只能在您所辖范围内的村登记资产。")
+    if actor.role is Role.DEPARTMENT and subtype_id not in {s.id for s in actor.department.subtypes}:
+        raise Forbidden("只能登记本部门主管类型的资产。")
+
+
+def visible_villages(session: Session, actor: User) -> list[Region]:
+    """The villages the actor works over, ordered by town then village."""
+    level = actor.role.region_level
+    query = select(Region).where(Region.level == RegionLevel.VILLAGE)
+    if level is RegionLevel.VILLAGE:
+        query = query.where(Region.id == actor.region_id)
+    elif level is RegionLevel.TOWN:
+        query = query.where(Region.parent_id == actor.region_id)
+    else:
+        query = query.where(Region.district_id == actor.region_id)
+    return list(session.scalars(query.order_by(Region.parent_id, Region.id)))

@@ -1,0 +1,1 @@
+"""Alembic migrations of the guanhu schema (run them with `guanhu db upgrade`)."""

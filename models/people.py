@@ -1,0 +1,150 @@
+"""Staff accounts, their roles and departments, and password handling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base, LabelledEnum, enum_column, instant, intpk
+from models.errors import Invalid
+from models.regions import Region, RegionLevel
+
+_hasher = PasswordHasher()
+PHONE_PATTERN = re.compile(r"^1\d{10}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+class Role(LabelledEnum):
+    DISTRICT_ADMIN = ("district_admin", "区乡村振兴局")
+    DEPARTMENT = ("department", "行业主管部门")
+    TOWN_OFFICIAL = ("town_official", "乡镇工作专班")
+    VILLAGE_CLERK = ("village_clerk", "村干部")
+    VILLAGE_SUPERVISOR = ("village_supervisor", "村务监督委员会")
+    CUSTODIAN = ("custodian", "管护员")
+
+    @property
+    def region_level(self) -> RegionLevel:
+        """The level of region a person in this role works at."""
+        return _ROLE_LEVEL[self]
+
+    @property
+    def edits_register(self) -> bool:
+        return self in (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
+
+
+_ROLE_LEVEL = {
+    Role.DISTRICT_ADMIN: RegionLevel.DISTRICT,
+    Role.DEPARTMENT: RegionLevel.DISTRICT,
+    Role.TOWN_OFFICIAL: RegionLevel.TOWN,
+    Role.VILLAGE_CLERK: RegionLevel.VILLAGE,
+    Role.VILLAGE_SUPERVISOR: RegionLevel.VILLAGE,
+    Role.CUSTODIAN: RegionLevel.VILLAGE,
+}
+
+department_subtypes = Table(
+    "department_subtypes",
+    Base.metadata,
+    Column("department_id", ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+    Column("subtype_id", ForeignKey("asset_subtypes.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Department(Base):
+    """An industry department of a district (交通运输局, 水利局 …) and the asset types it oversees."""
+
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+
+    id: Mapped[intpk]
+    district_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    name: Mapped[str] = mapped_column(String(60))
+
+    subtypes = relationship("AssetSubtype", secondary=department_subtypes, lazy="selectin")
+
+
+class User(Base):
+    """A member of staff who signs in; villagers are not users (they are WeChat visitors)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    wechat_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[instant]
+
+    region: Mapped[Region] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<User {self.phone} {self.role.value}>"
+
+    def check_password(self, password: str) -> bool:
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def password_needs_rehash(self) -> bool:
+        return _hasher.check_needs_rehash(self.password_hash)
+
+    def set_password(self, password: str) -> None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise Invalid({"password": f"密码至少需要{MIN_PASSWORD_LENGTH}位。"})
+        self.password_hash = _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    phone: str,
+    name: str,
+    password: str,
+    role: Role,
+    region: Region,
+    department: Department | None = None,
+    now: dt.datetime,
+) -> User:
+    """Create a staff account, checking that its region and department fit its role."""
+    phone, name = phone.strip(), name.strip()
+    errors = {}
+    if not PHONE_PATTERN.match(phone):
+        errors["phone"] = "手机号应为11位数字，以1开头。"
+    elif session.scalar(select(User.id).where(User.phone == phone)) is not None:
+        errors["phone"] = "这个手机号已经有账号了。"
+    if not name:
+        errors["name"] = "姓名不能为空。"
+    if region.level is not role.region_level:
+        errors["region"] = f"{role.label}的所属区域应是{role.region_level.label}，而不是{region.level.label}。"
+    if (role is Role.DEPARTMENT) != (department is not None):
+        errors["department"] = "行业主管部门账号必须且只能选择一个部门。"
+    if errors:
+        raise Invalid(errors)
+    user = User(phone=phone, name=name, role=role, region=region, department=department, created_at=now)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, phone: str, password: str) -> User | None:
+    """The active user with this phone and password, or None. Upgrades old hashes on the way."""
+    user = session.scalar(select(User).where(User.phone == phone.strip()))
+    if user is None:
+        _hasher.hash(password)  # spend the same time whether or not the phone exists
+        return None
+    if not user.active or not user.check_password(password):
+        return None
+    if user.password_needs_rehash():
+        user.password_hash = _hasher.hash(password)
+    return user

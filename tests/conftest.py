@@ -1,0 +1,132 @@
+"""Fixtures: a real database (SQLite, or PostgreSQL with GUANHU_TEST_DATABASE_URL), one
+transaction per test rolled back at the end, the app and its client bound to that transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+import models
+from models.catalog import ensure_departments
+from models.clock import FixedClock
+from models.db import make_engine
+from tests.builders import Builders
+
+TEST_NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("GUANHU_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str):  # noqa: ANN201
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        else:
+            models.Base.metadata.drop_all(connection)
+        models.Base.metadata.create_all(connection)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):  # noqa: ANN001, ANN201
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def bound_sessionmaker(connection) -> sessionmaker[Session]:  # noqa: ANN001
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def session(bound_sessionmaker: sessionmaker[Session]):  # noqa: ANN201
+    with bound_sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(TEST_NOW)
+
+
+@pytest.fixture
+def build(session: Session, clock: FixedClock) -> Builders:
+    return Builders(session, clock)
+
+
+@pytest.fixture
+def county(build: Builders):  # noqa: ANN201
+    """The demo county's shape: 示范区 with 3 towns and 12 villages, and its departments."""
+    county = build.county()
+    ensure_departments(build.session, county.district)
+    return county
+
+
+@pytest.fixture
+def app(database_url: str, bound_sessionmaker: sessionmaker[Session], clock: FixedClock, tmp_path):  # noqa: ANN001, ANN201
+    from web import create_app
+
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "CLOCK": clock,
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "PUBLIC_BASE_URL": "http://guanhu.test",
+        "RATELIMIT_ENABLED": False,
+    })
+    app.extensions["db"].sessionmaker = bound_sessionmaker
+    yield app
+    app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # noqa: ANN001, ANN201
+    return app.test_cli_runner()
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:  # noqa: ANN001
+    """The CSRF token a page hands out, read from its HTML as a browser would."""
+    page = client.get(path)
+    match = CSRF_FIELD.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, user, password: str = "password-123") -> None:  # noqa: ANN001
+    token = csrf_token(client)
+    response = client.post("/login", data={"phone": user.phone, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def login_as(client):  # noqa: ANN001, ANN201
+    def do(user) -> None:  # noqa: ANN001
+        login(client, user)
+
+    return do

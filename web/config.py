@@ -1,0 +1,77 @@
+"""Configuration: defaults for the embedded mode, then GUANHU_* from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class InsecureConfig(RuntimeError):
+    """Production mode was asked for with settings that are only fit for a laptop."""
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    instance = Path(app.instance_path)
+    app.config.from_mapping(
+        DATABASE_URL=f"sqlite:///{instance / 'guanhu.sqlite3'}",
+        PUBLIC_BASE_URL="http://127.0.0.1:5000",
+        MEDIA_ROOT=str(instance / "media"),
+        REDIS_URL=None,
+        TIMEZONE="Asia/Shanghai",
+        PRODUCTION=False,
+        BEHIND_PROXY=False,
+        WECHAT_SANDBOX=False,
+        SUPERVISION_HOTLINE="12317",
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="guanhu_session",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        REMEMBER_COOKIE_DURATION=0,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        LOGIN_RATE_LIMIT="10 per minute",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    app.config.from_prefixed_env("GUANHU")
+    if test_config:
+        app.config.from_mapping(test_config)
+    public_url = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    app.config["PUBLIC_BASE_URL"] = public_url
+    app.config.setdefault("SESSION_COOKIE_SECURE", public_url.startswith("https://"))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    if app.config["PRODUCTION"]:
+        _refuse_insecure(app)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _refuse_insecure(app: Flask) -> None:
+    problems = []
+    if not app.config.get("SECRET_KEY"):
+        problems.append("GUANHU_SECRET_KEY is not set")
+    if app.config["WECHAT_SANDBOX"]:
+        problems.append("GUANHU_WECHAT_SANDBOX is on")
+    if app.debug:
+        problems.append("debug mode is on")
+    if not app.config["PUBLIC_BASE_URL"].startswith("https://"):
+        problems.append("GUANHU_PUBLIC_BASE_URL is not https")
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        problems.append("GUANHU_DATABASE_URL points at SQLite")
+    if problems:
+        raise InsecureConfig("refusing to start in production mode: " + "; ".join(problems))
+
+
+def _instance_secret(instance: Path) -> str:
+    """The secret kept in instance/secret_key, made on first run (embedded mode only)."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
