@@ -77,6 +77,7 @@ def record(
     )
     entry.hash = entry.compute_hash()
     session.add(entry)
+    session.flush()
     return entry
 
 

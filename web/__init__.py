@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from web.logs import configure_logging
@@ -9,7 +11,7 @@ from web.logs import configure_logging
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app from defaults, then GUANHU_* from the environment, then `test_config`."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=os.environ.get("GUANHU_INSTANCE_PATH") or None)
     from web.config import load_config
 
     load_config(app, test_config)

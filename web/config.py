@@ -27,6 +27,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         SUPERVISION_HOTLINE="12317",
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=None,  # None: secure exactly when PUBLIC_BASE_URL is https
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="guanhu_session",
         PERMANENT_SESSION_LIFETIME=8 * 3600,
@@ -40,7 +41,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_mapping(test_config)
     public_url = app.config["PUBLIC_BASE_URL"].rstrip("/")
     app.config["PUBLIC_BASE_URL"] = public_url
-    app.config.setdefault("SESSION_COOKIE_SECURE", public_url.startswith("https://"))
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     if app.config["PRODUCTION"]:
         _refuse_insecure(app)
