@@ -80,21 +80,35 @@ def county(build: Builders):  # noqa: ANN201
 
 
 @pytest.fixture
-def app(database_url: str, bound_sessionmaker: sessionmaker[Session], clock: FixedClock, tmp_path):  # noqa: ANN001, ANN201
+def app_factory(database_url: str, bound_sessionmaker: sessionmaker[Session], clock: FixedClock, tmp_path):  # noqa: ANN001, ANN201
+    """Builds test apps bound to this test's transaction; keyword arguments override the config."""
     from web import create_app
 
-    app = create_app({
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "CLOCK": clock,
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "PUBLIC_BASE_URL": "http://guanhu.test",
-        "RATELIMIT_ENABLED": False,
-    })
-    app.extensions["db"].sessionmaker = bound_sessionmaker
-    yield app
-    app.extensions["db"].engine.dispose()
+    apps = []
+
+    def make(**overrides):  # noqa: ANN003, ANN202
+        config = {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "CLOCK": clock,
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "PUBLIC_BASE_URL": "http://guanhu.test",
+            "RATELIMIT_ENABLED": False,
+        }
+        app = create_app({**config, **overrides})
+        app.extensions["db"].sessionmaker = bound_sessionmaker
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):  # noqa: ANN001, ANN201
+    return app_factory()
 
 
 @pytest.fixture

@@ -56,3 +56,18 @@ def test_open_redirect_after_login_is_ignored(client, county, build):
     response = client.post("/login?next=//evil.example/x",
                            data={"phone": user.phone, "password": "password-123", "csrf_token": token})
     assert response.headers["Location"] == "/assets"
+
+
+def test_repeated_wrong_passwords_are_rate_limited(app_factory, county, build):
+    client = app_factory(RATELIMIT_ENABLED=True).test_client()
+    user = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
+    token = csrf_token(client)
+    statuses = [
+        client.post("/login", data={"phone": user.phone, "password": "wrong-one", "csrf_token": token}).status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    limited = client.post("/login", data={"phone": user.phone, "password": "password-123", "csrf_token": token})
+    assert limited.status_code == 429
+    assert "操作太频繁" in limited.get_data(as_text=True)
