@@ -75,3 +75,19 @@ def visible_villages(session: Session, actor: User) -> list[Region]:
     else:
         query = query.where(Region.district_id == actor.region_id)
     return list(session.scalars(query.order_by(Region.parent_id, Region.id)))
+
+
+VILLAGE_STAFF = (Role.VILLAGE_CLERK, Role.VILLAGE_SUPERVISOR, Role.CUSTODIAN)
+REVIEWERS = (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL)
+
+
+def require_can_record_maintenance(actor: User, asset: Asset) -> None:
+    """Only staff of the asset's own village add maintenance records to it."""
+    if not (actor.active and actor.role in VILLAGE_STAFF and actor.region_id == asset.village_id):
+        raise Forbidden("只有本村的管护员和村干部可以提交这项资产的管护记录。")
+
+
+def require_can_review_maintenance(actor: User) -> None:
+    """District, department and town staff review records of the assets they can see."""
+    if actor.role not in REVIEWERS:
+        raise Forbidden("只有乡镇和区级工作人员可以审核管护记录。")

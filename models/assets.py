@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, LabelledEnum, enum_column, instant, intpk, money
+from models.base import Base, LabelledEnum, UTCDateTime, enum_column, instant, intpk, money
 from models.regions import Region
 
 
@@ -126,6 +126,9 @@ class Asset(Base):
     created_at: Mapped[instant]
     updated_at: Mapped[instant]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # When the asset was last looked after (any maintenance record but a damage report): kept on
+    # the asset so "overdue for inspection" is one indexed comparison at province scale.
+    last_inspected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
     subtype: Mapped[AssetSubtype] = relationship(lazy="joined")
     village: Mapped[Region] = relationship(foreign_keys=[village_id], lazy="joined")

@@ -24,7 +24,7 @@ def scene(seed: int = 1, size: tuple[int, int] = (800, 600)) -> Image.Image:
     return image
 
 
-def jpeg(seed: int = 1, taken: str | None = "2026:05:30 09:15:00", gps: tuple[float, float] | None = (21.95, 108.62),
+def jpeg(seed: int = 1, taken: str | None = "2026:06:01 09:30:00", gps: tuple[float, float] | None = (21.95, 108.62),
          size: tuple[int, int] = (800, 600), orientation: int | None = None, quality: int = 90) -> bytes:
     image = scene(seed, size)
     exif = Image.Exif()
