@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import math
 import secrets
 import warnings
 from dataclasses import dataclass
@@ -65,41 +66,60 @@ def inspect_photo(data: bytes) -> PhotoFacts:
         raise PhotoRejected(f"照片太大了，单张不能超过{MAX_BYTES // 1024 // 1024}MB。")
     if not data:
         raise PhotoRejected("照片是空的，请重新拍一张。")
+    image, (width, height) = _decode(data)
+    exif = image.getexif()
+    upright = ImageOps.exif_transpose(image)
+    if upright is not image and upright.size != image.size:
+        width, height = height, width  # turned upright by its EXIF orientation
+    latitude, longitude = _gps(exif)
+    picture = upright if upright.mode == "RGB" else upright.convert("RGB")
+    picture.thumbnail((PUBLIC_SIDE, PUBLIC_SIDE))
+    public_copy = _jpeg(picture, quality=82)
+    picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    return PhotoFacts(
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=image.format,
+        width=width,
+        height=height,
+        taken_at=_taken_at(exif),
+        latitude=latitude,
+        longitude=longitude,
+        phash=str(imagehash.phash(picture)),
+        thumbnail=_jpeg(picture, quality=75),
+        public_copy=public_copy,
+    )
+
+
+TOO_MANY_PIXELS = "照片像素太大，无法处理，请用手机相机正常拍摄。"
+
+
+def _decode(data: bytes) -> tuple[Image.Image, tuple[int, int]]:
+    """Decode the whole file (refusing what is not a photo) and give its full size.
+
+    A JPEG is decoded at 1/2, 1/4 or 1/8 scale, no smaller than the public copy: every block is
+    still read, so a broken file is refused, but a 12-megapixel photo stays fast and small.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-            if image.width * image.height > MAX_PIXELS:
-                raise PhotoRejected("照片像素太大，无法处理，请用手机相机正常拍摄。")
+            size = image.size
+            if size[0] * size[1] > MAX_PIXELS:
+                raise PhotoRejected(TOO_MANY_PIXELS)
+            if image.format == "JPEG":
+                shrink = PUBLIC_SIDE / max(size)
+                image.draft("RGB", (math.ceil(size[0] * shrink), math.ceil(size[1] * shrink)))
             image.load()
-    except PhotoRejected:
-        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRejected("照片像素太大，无法处理，请用手机相机正常拍摄。") from None
+        raise PhotoRejected(TOO_MANY_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise PhotoRejected("这不是可以识别的照片，请上传 JPG、PNG、WebP 或 HEIC 格式的照片。") from None
-    exif = image.getexif()
-    upright = ImageOps.exif_transpose(image)
-    latitude, longitude = _gps(exif)
-    return PhotoFacts(
-        sha256=hashlib.sha256(data).hexdigest(),
-        format=image.format,
-        width=upright.width,
-        height=upright.height,
-        taken_at=_taken_at(exif),
-        latitude=latitude,
-        longitude=longitude,
-        phash=str(imagehash.phash(upright)),
-        thumbnail=_jpeg(upright, THUMBNAIL_SIDE, quality=75),
-        public_copy=_jpeg(upright, PUBLIC_SIDE, quality=82),
-    )
+    return image, size
 
 
-def _jpeg(image: Image.Image, side: int, quality: int) -> bytes:
-    copy = image.convert("RGB")
-    copy.thumbnail((side, side))
+def _jpeg(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
-    copy.save(out, "JPEG", quality=quality, optimize=True)  # a fresh file: no EXIF, no GPS
+    image.save(out, "JPEG", quality=quality, optimize=True)  # a fresh file: no EXIF, no GPS
     return out.getvalue()
 
 
