@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -59,6 +60,24 @@ def bound_sessionmaker(connection) -> sessionmaker[Session]:  # noqa: ANN001
 def session(bound_sessionmaker: sessionmaker[Session]):  # noqa: ANN201
     with bound_sessionmaker() as session:
         yield session
+
+
+WECHAT_HOSTS = ("api.weixin.qq.com", "mp.weixin.qq.com", "open.weixin.qq.com")
+
+
+@pytest.fixture(autouse=True)
+def no_real_wechat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any HTTP request to WeChat's real servers fails the test (use the sandbox's fake)."""
+    import requests.adapters
+
+    send = requests.adapters.HTTPAdapter.send
+
+    def guarded(adapter, request, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if urlsplit(request.url).hostname in WECHAT_HOSTS:
+            pytest.fail(f"a test called the real WeChat: {request.method} {request.url.split('?')[0]}")
+        return send(adapter, request, *args, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", guarded)
 
 
 @pytest.fixture

@@ -24,6 +24,15 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         PRODUCTION=False,
         BEHIND_PROXY=False,
         WECHAT_SANDBOX=False,
+        WECHAT_APPID=None,
+        WECHAT_SECRET=None,
+        WECHAT_TOKEN=None,
+        WECHAT_AES_KEY=None,
+        WECHAT_AES_KEY_PREVIOUS=None,  # tried when the current key fails, during a rotation
+        WECHAT_MAX_BODY=64 * 1024,
+        WECHAT_MAX_CLOCK_SKEW=300,
+        WECHAT_BACKGROUND_WORKERS=2,
+        WECHAT_BACKGROUND_QUEUE=200,
         SUPERVISION_HOTLINE="12317",
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
@@ -35,6 +44,11 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         LOGIN_RATE_LIMIT="10 per minute",
         RATELIMIT_HEADERS_ENABLED=True,
+        WECHAT_API_BASE_URL=None,  # None: WeChat's own, or the sandbox's fake when it is on
+        WECHAT_MP_BASE_URL=None,
+        WECHAT_OAUTH_BASE_URL=None,
+        WECHAT_HTTP_TIMEOUT=5,
+        WECHAT_BUSY_RETRY_DELAYS=[1, 3],  # seconds between retries when WeChat answers -1 (busy)
     )
     app.config.from_prefixed_env("GUANHU")
     if test_config:
@@ -44,10 +58,32 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    _wechat_outbound(app)
     if app.config["PRODUCTION"]:
         _refuse_insecure(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+SANDBOX_CREDENTIALS = {"WECHAT_APPID": "wxsandbox0000001", "WECHAT_SECRET": "sandbox-secret",
+                       "WECHAT_TOKEN": "sandbox-token"}
+
+
+def _wechat_outbound(app: Flask) -> None:
+    """Where outbound WeChat calls go: WeChat itself, or the sandbox's fake API when it is on."""
+    config = app.config
+    on = config["WECHAT_SANDBOX"]
+    sandbox = f"{config['PUBLIC_BASE_URL']}/sandbox/wechat-api" if on else None
+    official = {"WECHAT_API_BASE_URL": "https://api.weixin.qq.com",
+                "WECHAT_MP_BASE_URL": "https://mp.weixin.qq.com",
+                "WECHAT_OAUTH_BASE_URL": "https://open.weixin.qq.com"}
+    for key, url in official.items():
+        if not config.get(key):
+            config[key] = sandbox or url
+        config[key] = config[key].rstrip("/")
+    if on:  # the sandbox works out of the box; its fake WeChat knows these credentials
+        for key, value in SANDBOX_CREDENTIALS.items():
+            config[key] = config.get(key) or value
 
 
 def _refuse_insecure(app: Flask) -> None:

@@ -1,0 +1,183 @@
+"""GET/POST /wechat, WeChat's callback: check, decrypt, parse, claim, dispatch, reply.
+
+Every step before the handler refuses bad input with a 4xx and a log line, never a 500; every
+step from the claim on answers within WeChat's 5 seconds, leaving slow work to `bot.background`.
+"""
+
+from __future__ import annotations
+
+import logging
+from xml.parsers.expat import ExpatError
+
+import redis
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+from wechatpy import parse_message
+from wechatpy.messages import BaseMessage
+
+import bot.handlers  # noqa: F401  (registers every handler)
+from bot import background, dedupe
+from bot.crypto import (
+    Keys,
+    Refused,
+    check_fresh,
+    check_signature,
+    open_envelope,
+    parse_xml,
+    refuse_dtd,
+    seal,
+)
+from bot.replies import NO_REPLY, SYSTEM_BUSY, Reply, render
+from bot.router import Context, message_key, router
+from models.errors import DomainError
+
+blueprint = Blueprint("wechat", __name__)
+log = logging.getLogger("guanhu.bot")
+
+REFUSALS = {400: "消息格式有误。", 403: "签名无效或已过期。", 413: "消息太大。"}
+
+
+def init_app(app: Flask) -> None:
+    from web.security import csrf
+
+    config = app.config
+    keys = Keys(
+        token=str(config["WECHAT_TOKEN"] or ""),
+        appid=str(config["WECHAT_APPID"] or ""),
+        aes_keys=tuple(
+            str(k) for k in (config["WECHAT_AES_KEY"], config["WECHAT_AES_KEY_PREVIOUS"]) if k
+        ),
+    )
+    keys.validate()
+    app.extensions["wechat_keys"] = keys
+    dedupe.init_app(app)
+    background.init_app(app)
+    csrf.exempt(blueprint)  # it has its own signature check
+    app.register_blueprint(blueprint)
+
+
+@blueprint.get("/wechat")
+def handshake() -> Response:
+    """WeChat's server verification: echo `echostr` when the signature is right."""
+    try:
+        _check_query(current_app.extensions["wechat_keys"])
+    except Refused as refused:
+        return _refuse(refused)
+    return Response(request.args.get("echostr", ""), mimetype="text/plain")
+
+
+@blueprint.post("/wechat")
+def receive() -> Response:
+    keys: Keys = current_app.extensions["wechat_keys"]
+    timestamp, nonce = request.args.get("timestamp", ""), request.args.get("nonce", "")
+    encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+    try:
+        _check_query(keys)
+        body = _read_body()
+        if encrypted and keys.aes_keys:
+            xml = open_envelope(
+                parse_xml(body), keys, request.args.get("msg_signature"), timestamp, nonce
+            )
+        elif keys.aes_keys:
+            raise Refused(403, "plain message while safe mode is on")
+        else:  # plain mode, or compatible mode without our AES key: the plain fields are there
+            xml = body.decode("utf-8", "replace")
+        message = _parse(xml)
+    except Refused as refused:
+        return _refuse(refused)
+    answer = render(_handle(message), message)
+    if answer == NO_REPLY:
+        return Response(answer, mimetype="text/plain")
+    if encrypted and keys.aes_keys:
+        answer = seal(answer, keys, nonce, timestamp)
+    return Response(answer, mimetype="application/xml")
+
+
+def _check_query(keys: Keys) -> None:
+    if not keys.token:
+        raise Refused(403, "GUANHU_WECHAT_TOKEN is not set")
+    timestamp, nonce = request.args.get("timestamp"), request.args.get("nonce", "")
+    if not (0 < len(nonce) <= 64 and nonce.isascii() and nonce.isalnum()):
+        raise Refused(403, "bad nonce")
+    check_fresh(timestamp, _now().timestamp(), current_app.config["WECHAT_MAX_CLOCK_SKEW"])
+    check_signature(request.args.get("signature"), keys.token, timestamp, nonce)
+
+
+def _read_body() -> bytes:
+    cap = current_app.config["WECHAT_MAX_BODY"]
+    if request.content_length is not None and request.content_length > cap:
+        raise Refused(413, f"body of {request.content_length} bytes")
+    body = request.stream.read(cap + 1)
+    if len(body) > cap:
+        raise Refused(413, "body over the cap")
+    if not body:
+        raise Refused(400, "empty body")
+    return body
+
+
+def _parse(xml: str) -> BaseMessage:
+    refuse_dtd(xml)
+    try:
+        message = parse_message(xml)
+        source, created = message.source, message._data.get("CreateTime")
+    except (KeyError, ExpatError, ValueError, TypeError, AttributeError) as error:
+        raise Refused(400, f"not a WeChat message: {error.__class__.__name__}") from error
+    if not isinstance(source, str) or not 0 < len(source) <= 64 or not str(created or "").isdigit():
+        raise Refused(400, "FromUserName or CreateTime missing")
+    for name, value in message._data.items():  # repeated or nested elements where text belongs
+        if not (value is None or isinstance(value, str) or name.endswith("Info") and isinstance(value, dict)):
+            raise Refused(400, f"unexpected shape of <{name}>")
+    return message
+
+
+def _handle(message: BaseMessage) -> Reply:
+    """Claim the message, run its handler once, commit, then queue any slow work."""
+    from web.database import db_session
+
+    route = router.resolve(message)
+    if route is None:
+        return None  # an event nobody needs (template results, location reports …): cheap
+    session = db_session()
+    try:
+        if not dedupe.claim(session, message_key(message), kind=route.kind, openid=message.source):
+            return None  # a retry: the first delivery is (being) handled
+    except (SQLAlchemyError, redis.RedisError) as error:
+        session.rollback()
+        log.error("WeChat message not claimed, storage unavailable: %s", error)
+        return SYSTEM_BUSY
+    ctx = Context(
+        session=session, now=_now(), public_base_url=current_app.config["PUBLIC_BASE_URL"]
+    )
+    try:
+        reply = route.run(message, ctx)
+        session.commit()
+    except DomainError as error:
+        session.rollback()
+        return error.message
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.error("WeChat handler %s: database error: %s", route.kind, error)
+        return SYSTEM_BUSY
+    except Exception:  # the door's last resort: a calm answer, the stack in the log
+        session.rollback()
+        log.exception("WeChat handler %s failed", route.kind)
+        return SYSTEM_BUSY
+    for job, args in ctx.deferred:
+        background.background().submit(job, *args)
+    return reply
+
+
+def _refuse(refused: Refused) -> Response:
+    log.warning(
+        "WeChat callback refused (%s) from %s: %s",
+        refused.status,
+        request.remote_addr,
+        refused.reason,
+    )
+    return Response(REFUSALS[refused.status], status=refused.status, mimetype="text/plain")
+
+
+def _now():  # noqa: ANN202
+    from web.clock import now
+
+    return now()

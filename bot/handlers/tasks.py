@@ -1,0 +1,69 @@
+"""我的任务: what a staff member should see to. Each kind of task is one registered source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from wechatpy.messages import BaseMessage
+
+from bot.replies import STAFF_ONLY, Reply
+from bot.router import Context, router
+from models.access import visible_assets
+from models.assets import Asset, AssetStatus
+from models.people import User
+from models.wechat import staff_for_openid
+
+NOTHING_TO_DO = "{name}您好，目前没有要处理的事。"
+TASKS_HEADER = "{name}您好，要处理的事："
+NAMES_SHOWN = 3
+
+TaskSource = Callable[[Session, User], list[str]]
+_sources: list[TaskSource] = []
+
+
+def task_source(source: TaskSource) -> TaskSource:
+    """Register a source of task lines (deadlines and complaints will be the next ones)."""
+    _sources.append(source)
+    return source
+
+
+def _summary(session: Session, user: User, label: str, *conditions) -> list[str]:  # noqa: ANN002
+    query = visible_assets(user).where(*conditions)
+    count = session.scalar(select(func.count()).select_from(query.subquery()))
+    if not count:
+        return []
+    names = session.scalars(
+        query.with_only_columns(Asset.name).order_by(Asset.code).limit(NAMES_SHOWN)
+    )
+    more = "等" if count > NAMES_SHOWN else ""
+    return [f"{label}{count}处：{'、'.join(names)}{more}"]
+
+
+@task_source
+def damaged_assets(session: Session, user: User) -> list[str]:
+    return _summary(session, user, "资产损毁待修", Asset.status == AssetStatus.DAMAGED)
+
+
+@task_source
+def cards_not_on_wall(session: Session, user: User) -> list[str]:
+    return _summary(
+        session,
+        user,
+        "资产卡未上墙",
+        Asset.card_on_wall.is_(False),
+        Asset.status != AssetStatus.DISPOSED,
+    )
+
+
+@router.command("我的任务", "任务")
+@router.click("MY_TASKS")
+def my_tasks(message: BaseMessage, ctx: Context) -> Reply:
+    staff = staff_for_openid(ctx.session, message.source)
+    if staff is None:
+        return STAFF_ONLY
+    lines = [line for source in _sources for line in source(ctx.session, staff)]
+    if not lines:
+        return NOTHING_TO_DO.format(name=staff.name)
+    return "\n".join([TASKS_HEADER.format(name=staff.name), *lines])

@@ -1,0 +1,124 @@
+"""The registry that maps message types, events, menu keys and text commands to handlers.
+
+A handler is a small function `(message, ctx) -> Reply`, registered by decorator; it needs no
+Flask, so a test calls it with `wechatpy.parse_message(literal_xml)` and a database session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+from wechatpy.messages import BaseMessage
+
+from bot.replies import Reply
+from models.wechat import dedupe_key
+
+Job = Callable[..., None]  # job(session, *args), run after the response in its own session
+
+
+@dataclass
+class Context:
+    """What a handler may use: the message's session and clock, and a way to finish work later."""
+
+    session: Session
+    now: dt.datetime
+    public_base_url: str
+    argument: str = ""  # a text command's argument, e.g. the code after 绑定
+    deferred: list[tuple[Job, tuple[Any, ...]]] = field(default_factory=list)
+
+    def defer(self, job: Job, *args: Any) -> None:
+        """Run `job(session, *args)` after the reply has gone out (and this session committed)."""
+        self.deferred.append((job, args))
+
+
+Handler = Callable[[BaseMessage, Context], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    kind: str  # what the claim records, e.g. "text:帮助", "event:scan"
+    argument: str = ""
+
+    def run(self, message: BaseMessage, ctx: Context) -> Reply:
+        ctx.argument = self.argument
+        return self.handler(message, ctx)
+
+
+class Router:
+    def __init__(self) -> None:
+        self._types: dict[str, Handler] = {}
+        self._events: dict[str, Handler] = {}
+        self._clicks: dict[str, Handler] = {}
+        self._commands: dict[str, Handler] = {}
+
+    def message(self, *types: str) -> Callable[[Handler], Handler]:
+        """Handle messages of these MsgTypes (text is tried against the commands first)."""
+        return self._register(self._types, types)
+
+    def event(self, *events: str) -> Callable[[Handler], Handler]:
+        """Handle these events, named as wechatpy names them (`subscribe_scan`, `scan` …)."""
+        return self._register(self._events, events)
+
+    def click(self, *keys: str) -> Callable[[Handler], Handler]:
+        """Handle CLICK menu events with these keys; `*` catches every other key."""
+        return self._register(self._clicks, keys)
+
+    def command(self, *words: str) -> Callable[[Handler], Handler]:
+        """Handle text messages starting with one of these words; the rest is the argument."""
+        return self._register(self._commands, words)
+
+    @staticmethod
+    def _register(
+        table: dict[str, Handler], names: tuple[str, ...]
+    ) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            for name in names:
+                if name in table:
+                    raise ValueError(f"{name!r} already has a handler: {table[name].__name__}")
+                table[name] = handler
+            return handler
+
+        return decorate
+
+    def resolve(self, message: BaseMessage) -> Route | None:
+        """The route for `message`; None for events nobody handles (answered at once, unclaimed)."""
+        if message.type == "event":
+            event = event_name(message)
+            if event == "click":
+                key = message._data.get("EventKey") or ""
+                handler = self._clicks.get(key) or self._clicks.get("*")
+                return Route(handler, f"click:{key[:30]}") if handler else None
+            handler = self._events.get(event)
+            return Route(handler, f"event:{event}") if handler else None
+        if message.type == "text":
+            words = " ".join((message.content or "").split())
+            for word in sorted(self._commands, key=len, reverse=True):
+                if words.startswith(word):
+                    return Route(self._commands[word], f"text:{word}", words[len(word) :].strip())
+        handler = self._types.get(message.type) or self._types.get("*")
+        return Route(handler, message.type) if handler else None
+
+
+def event_name(message: BaseMessage) -> str:
+    return str(getattr(message, "event", "") or message._data.get("Event") or "").lower()
+
+
+def message_key(message: BaseMessage) -> str:
+    """The deduplication key: FromUserName + MsgId for messages (MsgId alone has collided across
+    users), FromUserName + CreateTime + Event + EventKey for events."""
+    data = message._data
+    if message.type == "event":
+        return dedupe_key(
+            "event", message.source, data.get("CreateTime"), data.get("Event"), data.get("EventKey")
+        )
+    if data.get("MsgId"):
+        return dedupe_key("message", message.source, data["MsgId"])
+    return dedupe_key("message", message.source, data.get("CreateTime"), message.type)
+
+
+router = Router()

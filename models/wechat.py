@@ -1,0 +1,225 @@
+"""WeChat visitors, message claims (each inbound message handled once) and staff bind codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, lazyload, mapped_column
+
+from models import audit
+from models.base import Base, UTCDateTime, instant, intpk
+from models.errors import DomainError
+from models.people import User
+
+BIND_CODE_DIGITS = 6
+BIND_CODE_LIFETIME = dt.timedelta(minutes=10)
+BIND_MAX_FAILURES = 5
+BIND_FAILURE_WINDOW = dt.timedelta(minutes=15)
+USER_ENTITY = "user"
+
+
+class WeChatVisitor(Base):
+    """Someone who follows (or followed) the official account, staff or villager alike."""
+
+    __tablename__ = "wechat_visitors"
+
+    id: Mapped[intpk]
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
+    subscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[instant]
+    bind_failures: Mapped[int] = mapped_column(Integer, default=0)
+    bind_failures_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboundMessage(Base):
+    """A claim on one inbound message or event: the unique key makes every retry a no-op."""
+
+    __tablename__ = "wechat_inbound_messages"
+
+    id: Mapped[intpk]
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[instant]
+    kind: Mapped[str] = mapped_column(String(40))
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class BindCode(Base):
+    """A one-time code a signed-in staff member sends from WeChat to link the two."""
+
+    __tablename__ = "wechat_bind_codes"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[instant]
+    expires_at: Mapped[instant]
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class BindRefused(DomainError):
+    """The bind code was not accepted; the failed attempt is already counted (flushed)."""
+
+
+def dedupe_key(*parts: object) -> str:
+    """A fixed-length key for a message's identifying parts (openid, MsgId or event fields)."""
+    return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
+
+
+def claim_message(session: Session, key: str, *, kind: str, openid: str, now: dt.datetime) -> bool:
+    """Claim a message for handling; False when it was claimed before (a retry).
+
+    One INSERT … ON CONFLICT DO NOTHING: a concurrent claim of the same key waits for the first
+    to commit and then inserts nothing, on PostgreSQL and SQLite alike, without an exception.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(InboundMessage.__table__)
+        .values(dedupe_key=key, kind=kind[:40], openid=openid[:64], received_at=now)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(InboundMessage.__table__.c.id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def _visitor(session: Session, openid: str, now: dt.datetime) -> WeChatVisitor:
+    visitor = session.scalar(select(WeChatVisitor).where(WeChatVisitor.openid == openid))
+    if visitor is None:
+        visitor = WeChatVisitor(openid=openid, subscribed=True, last_seen_at=now, bind_failures=0)
+        session.add(visitor)
+    visitor.last_seen_at = now
+    return visitor
+
+
+def record_subscribe(session: Session, openid: str, now: dt.datetime) -> WeChatVisitor:
+    visitor = _visitor(session, openid, now)
+    visitor.subscribed = True
+    visitor.subscribed_at = now
+    session.flush()
+    return visitor
+
+
+def record_unsubscribe(session: Session, openid: str, now: dt.datetime) -> WeChatVisitor:
+    """Mark the visitor as gone: nothing more may be pushed to them until they follow again."""
+    visitor = _visitor(session, openid, now)
+    visitor.subscribed = False
+    visitor.unsubscribed_at = now
+    session.flush()
+    return visitor
+
+
+def record_seen(session: Session, openid: str, now: dt.datetime) -> WeChatVisitor:
+    visitor = _visitor(session, openid, now)
+    session.flush()
+    return visitor
+
+
+def can_push(session: Session, openid: str) -> bool:
+    """Whether messages may be pushed to this openid (it has not unfollowed the account)."""
+    subscribed = session.scalar(
+        select(WeChatVisitor.subscribed).where(WeChatVisitor.openid == openid)
+    )
+    return subscribed is not False
+
+
+def staff_for_openid(session: Session, openid: str) -> User | None:
+    """The active staff member whose WeChat this is, or None (a villager)."""
+    query = select(User).where(User.wechat_openid == openid, User.active.is_(True))
+    return session.scalar(query.options(lazyload("*")))  # most replies need only name and role
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(f"guanhu-bind:{code}".encode()).hexdigest()
+
+
+def issue_bind_code(session: Session, user: User, now: dt.datetime) -> str:
+    """A fresh code for `user`, valid 10 minutes; their earlier unused codes stop working."""
+    session.execute(
+        update(BindCode)
+        .where(BindCode.user_id == user.id, BindCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    while True:
+        code = f"{secrets.randbelow(10**BIND_CODE_DIGITS):0{BIND_CODE_DIGITS}d}"
+        if _live_code(session, code, now) is None:
+            break
+    session.add(
+        BindCode(
+            user_id=user.id,
+            code_hash=_hash_code(code),
+            created_at=now,
+            expires_at=now + BIND_CODE_LIFETIME,
+        )
+    )
+    session.flush()
+    return code
+
+
+def _live_code(session: Session, code: str, now: dt.datetime) -> BindCode | None:
+    return session.scalar(
+        select(BindCode).where(
+            BindCode.code_hash == _hash_code(code),
+            BindCode.used_at.is_(None),
+            BindCode.expires_at > now,
+        )
+    )
+
+
+def redeem_bind_code(session: Session, openid: str, code: str, now: dt.datetime) -> User:
+    """Link the WeChat `openid` to the staff account that holds `code`.
+
+    Raises BindRefused for a wrong, used or expired code, and after too many failures from this
+    openid; the failure count is flushed first, so the door should commit even then.
+    """
+    visitor = _visitor(session, openid, now)
+    if (
+        visitor.bind_failures_since is None
+        or now - visitor.bind_failures_since > BIND_FAILURE_WINDOW
+    ):
+        visitor.bind_failures, visitor.bind_failures_since = 0, now
+    if visitor.bind_failures >= BIND_MAX_FAILURES:
+        session.flush()
+        raise BindRefused("输错次数太多了，请15分钟后再试。")
+    bind_code = _live_code(session, code.strip(), now) if code.strip().isdigit() else None
+    user = session.get(User, bind_code.user_id) if bind_code else None
+    if user is None or not user.active:
+        visitor.bind_failures += 1
+        session.flush()
+        raise BindRefused("绑定码不对或已过期。请在网页上重新获取绑定码，10分钟内发送。")
+    bind_code.used_at = now
+    visitor.bind_failures, visitor.bind_failures_since = 0, None
+    previous_owner = session.scalar(
+        select(User).where(User.wechat_openid == openid, User.id != user.id)
+    )
+    if previous_owner is not None:
+        _set_openid(session, previous_owner, None, now)
+    _set_openid(session, user, openid, now)
+    return user
+
+
+def unbind_wechat(session: Session, user: User, now: dt.datetime) -> None:
+    """Unlink the staff member's WeChat; nothing more is pushed to it for them."""
+    if user.wechat_openid is not None:
+        _set_openid(session, user, None, now)
+
+
+def _set_openid(session: Session, user: User, openid: str | None, now: dt.datetime) -> None:
+    action = "wechat_bind" if openid else "wechat_unbind"
+    user.wechat_openid = openid
+    session.flush()
+    audit.record(
+        session,
+        actor=user,
+        entity_type=USER_ENTITY,
+        entity_id=user.id,
+        action=action,
+        changes={"wechat": [None, "已绑定"] if openid else ["已绑定", None]},
+        now=now,
+    )
+    session.flush()

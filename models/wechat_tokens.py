@@ -1,0 +1,73 @@
+"""Shared storage for WeChat credentials (access token, jsapi ticket) and short leases.
+
+Many workers and the scheduler read one token from here and refresh it one at a time, under a
+lease, so they never invalidate each other's tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import String, Text, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, UTCDateTime
+
+
+class StoredCredential(Base):
+    """One key of the shared store (a text value); a row past `expires_at` counts as absent."""
+
+    __tablename__ = "wechat_tokens"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+def read_credential(session: Session, key: str, now: dt.datetime) -> str | None:
+    """The value under `key`, or None when absent or expired."""
+    row = session.get(StoredCredential, key, populate_existing=True)
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    return row.value
+
+
+def write_credential(session: Session, key: str, value: str,
+                     expires_at: dt.datetime | None) -> None:
+    """Insert or replace `key` in one statement (safe when two writers race)."""
+    insert = _insert_for(session)
+    statement = insert(StoredCredential).values(key=key, value=value, expires_at=expires_at)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[StoredCredential.key],
+        set_={"value": statement.excluded.value, "expires_at": statement.excluded.expires_at},
+    ))
+
+
+def delete_credential(session: Session, key: str) -> None:
+    session.execute(delete(StoredCredential).where(StoredCredential.key == key))
+
+
+def take_lease(session: Session, name: str, holder: str, now: dt.datetime, seconds: float) -> bool:
+    """Claim the lease `name` for `holder` unless someone else holds an unexpired one."""
+    insert = _insert_for(session)
+    until = now + dt.timedelta(seconds=seconds)
+    statement = insert(StoredCredential).values(key=f"lease:{name}", value=holder, expires_at=until)
+    taken = session.scalar(statement.on_conflict_do_update(
+        index_elements=[StoredCredential.key],
+        set_={"value": holder, "expires_at": until},
+        where=or_(StoredCredential.expires_at <= now, StoredCredential.value == holder),
+    ).returning(StoredCredential.key))  # a row comes back only if we inserted or took it over
+    return taken is not None
+
+
+def drop_lease(session: Session, name: str, holder: str) -> None:
+    """Give the lease back, if `holder` still holds it."""
+    row = session.scalar(select(StoredCredential).where(StoredCredential.key == f"lease:{name}"))
+    if row is not None and row.value == holder:
+        session.delete(row)
+        session.flush()
+
+
+def _insert_for(session: Session):  # noqa: ANN202
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

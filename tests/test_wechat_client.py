@@ -1,0 +1,269 @@
+"""The outbound client against the sandbox's fake WeChat on a real loopback port."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+import redis
+import requests
+from PIL import Image
+
+from bot.client import Outcome, WeChatError, build_client, wechat_client
+from bot.menu import MENU
+from bot.sandbox.fake_api import PERSON_KEY
+from bot.token_store import DatabaseStorage, LockBusy, RedisTokenStorage
+from tests.fake_wechat import serve_fake_wechat
+from web.cli import cli
+
+SEND = "cgi-bin/message/custom/send"
+TOKEN = "cgi-bin/stable_token"
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory):  # noqa: ANN001, ANN201
+    with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat")) as fake:
+        yield fake
+
+
+@pytest.fixture(autouse=True)
+def clean_fake(fake) -> None:  # noqa: ANN001
+    fake.reset()
+
+
+@pytest.fixture
+def app(app_factory, fake):  # noqa: ANN001, ANN201
+    app = app_factory(**fake.client_config())
+    with app.app_context():
+        yield app
+
+
+def jpeg_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 120, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_token_is_fetched_once_and_shared_by_two_clients(app, fake) -> None:  # noqa: ANN001
+    build_client(app).send_text("o_villager_1", "一")
+    build_client(app).send_text("o_villager_2", "二")
+
+    assert len(fake.calls(TOKEN)) == 1
+    assert [call.openid for call in fake.calls(SEND)] == ["o_villager_1", "o_villager_2"]
+
+
+def test_refused_token_is_refreshed_once_and_the_call_retried_once(app, fake) -> None:  # noqa: ANN001
+    client = wechat_client()
+    client.send_text("o_villager_1", "先拿到令牌")
+    fake.fault(SEND, 40001)
+
+    client.send_text("o_villager_1", "再发一次")
+
+    tokens = fake.calls(TOKEN)
+    assert len(tokens) == 2 and tokens[1].body["request"]["force_refresh"] is True
+    assert [call.body["errcode"] for call in fake.calls(SEND)] == [0, 40001, 0]
+
+
+def test_token_refused_forever_refreshes_once_then_gives_up(app, fake) -> None:  # noqa: ANN001
+    fake.fault(SEND, 40001, times=50)
+
+    with pytest.raises(WeChatError) as raised:
+        wechat_client().send_text("o_villager_1", "你好")
+
+    assert raised.value.code == 40001 and raised.value.outcome is Outcome.TOKEN
+    assert len(fake.calls(TOKEN)) == 2
+    assert len(fake.calls(SEND)) == 2
+
+
+@pytest.mark.parametrize("code", [43004, 45015, 40003, 47003])
+def test_final_errors_are_raised_at_once_without_retry(app, fake, code) -> None:  # noqa: ANN001
+    fake.fault(SEND, code, times=5)
+
+    with pytest.raises(WeChatError) as raised:
+        wechat_client().send_text("o_villager_1", "你好")
+
+    assert raised.value.code == code and raised.value.outcome is Outcome.FINAL
+    assert len(fake.calls(SEND)) == 1
+
+
+def test_busy_wechat_is_retried_a_bounded_number_of_times(app, fake) -> None:  # noqa: ANN001
+    fake.fault(SEND, -1, times=50)
+
+    with pytest.raises(WeChatError) as raised:
+        wechat_client().send_text("o_villager_1", "你好")
+
+    assert raised.value.outcome is Outcome.RETRY
+    assert len(fake.calls(SEND)) == 3  # the call and the two configured retries
+
+
+def test_busy_wechat_that_recovers_gets_the_message(app, fake) -> None:  # noqa: ANN001
+    fake.fault(SEND, -1, times=1)
+
+    wechat_client().send_text("o_villager_1", "你好")
+
+    assert [call.body["errcode"] for call in fake.calls(SEND)] == [-1, 0]
+
+
+def test_no_answer_in_time_is_an_unknown_outcome(app_factory, fake) -> None:  # noqa: ANN001
+    app = app_factory(**fake.client_config(WECHAT_HTTP_TIMEOUT=0.3))
+    with app.app_context():
+        client = wechat_client()
+        client.access_token  # noqa: B018  (fetch the token before the slow call)
+        fake.fault(SEND, None, delay=1)
+
+        with pytest.raises(WeChatError) as raised:
+            client.send_text("o_villager_1", "你好")
+
+    assert raised.value.outcome is Outcome.UNKNOWN
+    assert len(fake.wait_for_calls(SEND, 1)) == 1  # it did arrive after we stopped waiting
+
+
+def test_oauth_code_from_the_fake_authorize_page_gives_the_visitors_openid(app, fake) -> None:  # noqa: ANN001
+    client = wechat_client()
+    authorize = client.oauth("http://guanhu.test/my/tasks", state="s1").authorize_url
+    assert authorize.startswith(f"{fake.api_base}/connect/oauth2/authorize?")
+    browser = fake.app.test_client()
+    with browser.session_transaction() as cookie:
+        cookie[PERSON_KEY] = "o_villager_2"
+
+    answer = browser.get(authorize.removeprefix(fake.url).split("#")[0])
+
+    assert answer.status_code == 302
+    back = answer.headers["Location"]
+    assert back.startswith("http://guanhu.test/my/tasks?code=") and back.endswith("&state=s1")
+    code = back.split("code=")[1].split("&")[0]
+    assert client.openid_from_code(code) == "o_villager_2"
+    with pytest.raises(WeChatError) as reused:
+        client.openid_from_code(code)
+    assert reused.value.code == 40029 and reused.value.outcome is Outcome.FINAL
+
+
+def test_jsapi_config_is_signed_with_the_shared_ticket(app, fake) -> None:  # noqa: ANN001
+    client = wechat_client()
+    url = "http://guanhu.test/assets/abc?x=1"
+
+    config = client.jsapi_config(url + "#top")
+    again = build_client(app).jsapi_config(url)
+
+    ticket = client.jsapi_ticket()
+    plain = f"jsapi_ticket={ticket}&noncestr={config['nonceStr']}&timestamp={config['timestamp']}&url={url}"
+    assert config["signature"] == hashlib.sha1(plain.encode()).hexdigest()  # noqa: S324
+    assert config["appId"] == app.config["WECHAT_APPID"] and again["signature"]
+    assert len(fake.calls("cgi-bin/ticket/getticket")) == 1
+
+
+def test_permanent_qrcode_is_created_and_its_image_served(app, fake) -> None:  # noqa: ANN001
+    client = wechat_client()
+
+    created = client.create_permanent_qrcode("asset-token-123")
+    image_url = client.qrcode.get_url(created["ticket"])
+
+    assert fake.calls("cgi-bin/qrcode/create")[0].body["request"]["action_name"] == "QR_LIMIT_STR_SCENE"
+    assert image_url.startswith(f"{fake.api_base}/cgi-bin/showqrcode?ticket=")
+    image = client.qrcode.show(created["ticket"])
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    with pytest.raises(ValueError):
+        client.create_permanent_qrcode("x" * 65)
+
+
+def test_photo_is_downloaded_from_media_get(app, fake) -> None:  # noqa: ANN001
+    client = wechat_client()
+    photo = jpeg_bytes()
+    media_id = client.media.upload("image", io.BytesIO(photo))["media_id"]
+
+    content, content_type = client.download_media(media_id)
+
+    assert content == photo and content_type == "image/jpeg"
+    assert client.media.download(media_id).content == photo  # wechatpy's own call, moved too
+    assert client.media.get_url(media_id).startswith(f"{fake.api_base}/cgi-bin/media/get?")
+    with pytest.raises(WeChatError) as missing:
+        client.download_media("no-such-media")
+    assert missing.value.code == 40007
+
+
+def test_hard_coded_wechat_urls_are_moved_to_the_configured_base(app, fake) -> None:  # noqa: ANN001
+    # wechatpy builds the customer-service account URLs itself; the fake has no handler for them,
+    # so reaching it shows as HTTP 404 (reaching the real WeChat would fail this test).
+    with pytest.raises(WeChatError) as raised:
+        wechat_client().customservice.add_account("kf1@guanhu", "客服一", "secret-1")
+
+    assert "HTTP 404" in raised.value.message and raised.value.outcome is Outcome.UNKNOWN
+
+
+def test_unknown_fake_path_fails_loudly(fake) -> None:  # noqa: ANN001
+    answer = requests.get(f"{fake.api_base}/cgi-bin/no/such/api", timeout=5)
+
+    assert answer.status_code == 404 and "no fake" in answer.json()["errmsg"]
+
+
+def test_menu_push_sends_the_menu_as_data(app, fake) -> None:  # noqa: ANN001
+    result = app.test_cli_runner().invoke(cli, ["wechat", "menu", "push"])
+
+    assert result.exit_code == 0, result.output
+    assert "菜单已推送" in result.output
+    assert fake.calls("cgi-bin/menu/create")[0].body["request"] == MENU
+
+
+def test_menu_push_failure_is_reported_in_chinese(app, fake) -> None:  # noqa: ANN001
+    fake.fault("cgi-bin/menu/create", 40016)
+
+    result = app.test_cli_runner().invoke(cli, ["wechat", "menu", "push"])
+
+    assert result.exit_code != 0 and "菜单没有推送成功" in result.output
+
+
+def test_wrong_secret_is_a_final_error(app_factory, fake) -> None:  # noqa: ANN001
+    app = app_factory(**fake.client_config(WECHAT_SECRET="wrong"))
+    with app.app_context(), pytest.raises(WeChatError) as raised:
+        wechat_client().send_text("o_villager_1", "你好")
+
+    assert raised.value.code == 40125 and raised.value.outcome is Outcome.FINAL
+
+
+def test_database_lock_admits_one_holder_at_a_time(app) -> None:  # noqa: ANN001
+    storage = DatabaseStorage(app.extensions["db"].sessionmaker)
+    impatient = DatabaseStorage(app.extensions["db"].sessionmaker, wait_seconds=0.1)
+
+    with storage.lock("refresh"), pytest.raises(LockBusy), impatient.lock("refresh"):
+        pass
+    with impatient.lock("refresh"):  # given back: free again
+        pass
+
+
+def test_refresh_waiting_on_the_lock_is_a_retryable_error(app, fake) -> None:  # noqa: ANN001
+    client = build_client(app)
+    client.session.wait_seconds = 0.1
+    with client.session.lock(f"{client.appid}:access_token"), pytest.raises(WeChatError) as raised:
+        client.send_text("o_villager_1", "你好")
+
+    assert raised.value.outcome is Outcome.RETRY
+    assert fake.calls(TOKEN) == []
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        RedisTokenStorage(url).redis.ping()
+    except redis.RedisError as error:
+        pytest.fail(f"this test needs Redis at {url}: {error}")
+    return url
+
+
+def test_redis_store_shares_the_token_and_the_lock(app_factory, fake, redis_url) -> None:  # noqa: ANN001
+    app = app_factory(**fake.client_config(REDIS_URL=redis_url))
+    with app.app_context():
+        first, second = build_client(app), build_client(app)
+        first.session.delete(first.access_token_key)
+        try:
+            first.send_text("o_villager_1", "一")
+            second.send_text("o_villager_1", "二")
+
+            assert isinstance(first.session, RedisTokenStorage)
+            assert len(fake.calls(TOKEN)) == 1
+            impatient = RedisTokenStorage(redis_url, wait_seconds=0.1)
+            with first.session.lock("x"), pytest.raises(LockBusy), impatient.lock("x"):
+                pass
+        finally:
+            first.session.delete(first.access_token_key)

@@ -1,0 +1,227 @@
+"""The WeChat endpoint over real HTTP on loopback, on a database of its own (threads need their own
+connections, which the per-test rolled-back connection cannot give), and with the database down."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from flask import Flask, jsonify, request
+from PIL import Image
+from sqlalchemy import func, select, text
+from werkzeug.serving import make_server
+
+import models
+from bot.handlers.binding import BOUND
+from bot.handlers.media import PHOTO_RECEIVED, PHOTO_SAVED
+from bot.replies import SYSTEM_BUSY
+from models.audit import AuditEntry
+from models.db import make_engine
+from models.people import Role, User
+from models.wechat import InboundMessage, issue_bind_code
+from tests.builders import Builders
+from tests.wechat_messages import APPID, STAFF, TOKEN, VILLAGER, WeChatMessages
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:  # noqa: ANN001
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def live_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own: a PostgreSQL schema, or a SQLite file."""
+    url = os.environ.get("GUANHU_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+        engine = make_engine(url)
+        models.Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    schema = f"wechat_live_{secrets.token_hex(4)}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    live_url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    engine = make_engine(live_url)
+    models.Base.metadata.create_all(engine)
+    engine.dispose()
+    yield live_url
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def fake_wechat_api() -> Iterator[tuple[str, list[dict]]]:
+    """WeChat's API on loopback: a token, one photo to download, and the messages we send."""
+    api = Flask("fake_wechat_api")
+    sent: list[dict] = []
+
+    @api.post("/cgi-bin/stable_token")
+    def token():  # noqa: ANN202
+        return jsonify(access_token="fake-token", expires_in=7200)
+
+    @api.get("/cgi-bin/media/get")
+    def media():  # noqa: ANN202
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 30), "green").save(buffer, "JPEG")
+        return buffer.getvalue(), 200, {"Content-Type": "image/jpeg"}
+
+    @api.post("/cgi-bin/message/custom/send")
+    def custom_send():  # noqa: ANN202
+        sent.append(json.loads(request.get_data()))  # wechatpy sends no JSON content type
+        return jsonify(errcode=0, errmsg="ok")
+
+    with serving(api) as url:
+        yield url, sent
+
+
+@pytest.fixture
+def live_app(live_database_url, clock, tmp_path, fake_wechat_api):  # noqa: ANN001, ANN201
+    from web import create_app
+
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": live_database_url, "SECRET_KEY": "test-secret",
+        "CLOCK": clock, "MEDIA_ROOT": str(tmp_path / "media"), "PUBLIC_BASE_URL": "http://guanhu.test",
+        "RATELIMIT_ENABLED": False, "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID,
+        "WECHAT_API_BASE_URL": fake_wechat_api[0],
+    })
+    yield app
+    app.extensions["wechat_background"].wait()
+    app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def live_session(live_app):  # noqa: ANN001, ANN201
+    with live_app.extensions["db"].sessionmaker() as session:
+        yield session
+
+
+def post(base_url: str, query: dict, body: bytes) -> requests.Response:
+    return requests.post(f"{base_url}/wechat", params=query, data=body, timeout=10,
+                         headers={"Content-Type": "text/xml"})
+
+
+def test_three_retries_at_once_in_threads_are_handled_once(live_app, live_session, clock):  # noqa: ANN001
+    build = Builders(live_session, clock)
+    clerk = build.user(Role.VILLAGE_CLERK, build.county().villages["石桥村"], name="韦小兰")
+    code = issue_bind_code(live_session, clerk, clock.now())
+    live_session.commit()
+    messages = WeChatMessages(clock)
+    query, body = messages.request(messages.text(f"绑定 {code}", openid=STAFF))
+    start = threading.Barrier(3)
+    answers: list[requests.Response] = []
+
+    def send(base_url: str) -> None:
+        start.wait()
+        answers.append(post(base_url, query, body))
+
+    with serving(live_app) as base_url:
+        threads = [threading.Thread(target=send, args=(base_url,)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    replies = [messages.read_reply(answer.content, query) for answer in answers]
+    handled = [r for r in replies if r is not None]
+    assert len(handled) == 1 and handled[0]["Content"] == BOUND.format(name="韦小兰", role="村干部")
+    live_session.expire_all()
+    assert live_session.scalar(select(User.wechat_openid).where(User.id == clerk.id)) == STAFF
+    assert live_session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+    binds = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "wechat_bind")
+    assert live_session.scalar(binds) == 1
+
+
+def test_photo_is_downloaded_after_the_reply_and_the_outcome_sent(live_app, fake_wechat_api, clock, tmp_path):  # noqa: ANN001
+    messages = WeChatMessages(clock)
+    query, body = messages.request(messages.image(media_id="media-42"))
+    with serving(live_app) as base_url:
+        answer = post(base_url, query, body)
+    assert messages.read_reply(answer.content, query)["Content"] == PHOTO_RECEIVED
+    live_app.extensions["wechat_background"].wait()
+    photos = list((tmp_path / "media" / "wechat").rglob("*.jpg"))
+    assert len(photos) == 1
+    with Image.open(photos[0]) as photo:
+        assert photo.format == "JPEG" and photo.size == (40, 30)
+    sent = fake_wechat_api[1]
+    assert sent == [{"touser": VILLAGER, "msgtype": "text", "text": {"content": PHOTO_SAVED}}]
+
+
+@pytest.mark.parametrize("database_url", [
+    "postgresql+psycopg://postgres@127.0.0.1:1/x",
+    "sqlite:////nonexistent-directory/guanhu.sqlite3",
+], ids=["postgresql-unreachable", "sqlite-missing-directory"])
+def test_database_down_gets_a_polite_system_busy_and_a_log_line(database_url, clock, tmp_path, caplog):  # noqa: ANN001
+    from web import create_app
+
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "CLOCK": clock,
+        "MEDIA_ROOT": str(tmp_path / "media"), "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID,
+    })
+    messages = WeChatMessages(clock)
+    query, body = messages.request(messages.text("帮助"))
+    with caplog.at_level(logging.ERROR, logger="guanhu.bot"), serving(app) as base_url:
+        answer = post(base_url, query, body)
+    app.extensions["db"].engine.dispose()
+    assert answer.status_code == 200
+    assert messages.read_reply(answer.content, query)["Content"] == SYSTEM_BUSY
+    assert "storage unavailable" in caplog.text
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A real Redis server of this test's own, on a free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
+               "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603  (a fixed command)
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    client.close()
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_with_redis_a_retried_message_is_handled_once_and_no_claim_row_written(app_factory, redis_url, clock,
+                                                                               session):  # noqa: ANN001
+    client = app_factory(WECHAT_TOKEN=TOKEN, WECHAT_APPID=APPID, REDIS_URL=redis_url).test_client()
+    messages = WeChatMessages(clock)
+    query, body = messages.request(messages.text("帮助"))
+    answers = [client.post("/wechat", query_string=query, data=body).get_data() for _ in range(3)]
+    assert messages.read_reply(answers[0], query) is not None
+    assert answers[1:] == [b"success", b"success"]
+    assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
+    assert len(redis.Redis.from_url(redis_url).keys("guanhu:wechat:claim:*")) == 1

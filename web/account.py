@@ -1,0 +1,37 @@
+"""绑定微信: a staff member gets a one-time code to send from WeChat, or unlinks their WeChat."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from models.wechat import BIND_CODE_LIFETIME, issue_bind_code, unbind_wechat
+from web.auth import staff
+from web.clock import now
+from web.database import db_session
+from web.security import limiter
+
+blueprint = Blueprint("account", __name__, url_prefix="/account")
+MINUTES_VALID = int(BIND_CODE_LIFETIME.total_seconds() // 60)
+
+
+@blueprint.get("/wechat")
+@login_required
+def wechat():  # noqa: ANN201
+    return render_template("account/wechat.html", user=staff(), code=None, minutes=MINUTES_VALID)
+
+
+@blueprint.post("/wechat/code")
+@login_required
+@limiter.limit("10 per hour")
+def new_code():  # noqa: ANN201
+    code = issue_bind_code(db_session(), staff(), now())
+    return render_template("account/wechat.html", user=staff(), code=code, minutes=MINUTES_VALID)
+
+
+@blueprint.post("/wechat/unbind")
+@login_required
+def unbind():  # noqa: ANN201
+    unbind_wechat(db_session(), staff(), now())
+    flash("已解除微信绑定，提醒不会再发到那个微信。")
+    return redirect(url_for("account.wechat"))
