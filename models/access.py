@@ -7,7 +7,7 @@ forbidden, so ids of other regions reveal nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from models.assets import Asset
@@ -91,3 +91,33 @@ def require_can_review_maintenance(actor: User) -> None:
     """District, department and town staff review records of the assets they can see."""
     if actor.role not in REVIEWERS:
         raise Forbidden("只有乡镇和区级工作人员可以审核管护记录。")
+
+
+def visible_through_asset(actor: User, entity: type, asset_id_column: ColumnElement[int]) -> Select:
+    """Rows of `entity` (complaints, …) the actor may see: those about an asset in their scope."""
+    return select(entity).join(Asset, Asset.id == asset_id_column).where(asset_scope(actor))
+
+
+COMPLAINT_HANDLERS = (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
+
+
+def require_complaint_handler(actor: User, town_or_above: bool = False) -> None:
+    """The actor may move a complaint along; once reopened (不满意) only the town or above may."""
+    if actor.role not in COMPLAINT_HANDLERS:
+        raise Forbidden("您的角色只能查看反映，不能办理。")
+    if town_or_above and actor.role.region_level is RegionLevel.VILLAGE:
+        raise Forbidden("群众对答复不满意，这条反映已转乡镇重新办理。")
+
+
+def regions_under(actor: User) -> Select[tuple[int]]:
+    """Ids of the actor's own region and every region below it."""
+    return select(Region.id).where(or_(Region.id == actor.region_id,
+                                       Region.parent_id == actor.region_id,
+                                       Region.district_id == actor.region_id))
+
+
+def staff_scope(actor: User) -> ColumnElement[bool]:
+    """The condition a staff member must meet for `actor` to see them (and what they were sent)."""
+    if not actor.active:
+        return false()
+    return User.region_id.in_(regions_under(actor))

@@ -1,0 +1,121 @@
+"""Bench of the public asset page and the cards (run: `.venv/bin/python -m bench.public_page`).
+
+1. Fills GUANHU_BENCH_DATABASE_URL (default: PostgreSQL `bench_public`, its tables dropped and
+   created again) with GUANHU_BENCH_ASSETS assets (default 1,000,000) by INSERT … SELECT over
+   generate_series, then measures /a/<token> for random tokens in-process (server time, no
+   network) against a bare Flask route rendering a static page of the same size, in the same run.
+2. Renders 1,000 cards into A4 sheets.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+
+from flask import Flask
+from sqlalchemy import select, text
+
+ASSETS = int(os.environ.get("GUANHU_BENCH_ASSETS", "1000000"))
+REQUESTS = int(os.environ.get("GUANHU_BENCH_REQUESTS", "2000"))
+URL = os.environ.get("GUANHU_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_public")
+
+
+def fill(url: str) -> None:
+    import models
+    from models.catalog import ensure_subtypes
+    from models.db import make_engine, make_sessionmaker
+    from models.regions import RegionLevel, add_region
+
+    engine = make_engine(url)
+    models.Base.metadata.drop_all(engine)
+    models.Base.metadata.create_all(engine)
+    with make_sessionmaker(engine).begin() as session:
+        district = add_region(session, "示范区", RegionLevel.DISTRICT, None)
+        town = add_region(session, "青山镇", RegionLevel.TOWN, district)
+        town.supervision_phone = "0771-1234567"
+        villages = [add_region(session, f"村{i}", RegionLevel.VILLAGE, town) for i in range(100)]
+        subtype = ensure_subtypes(session)["道路交通"]
+        first_village = villages[0].id
+        ids = (district.id, town.id, subtype.id)
+    started = time.perf_counter()
+    with engine.begin() as connection:  # Core, in the database: no million Python objects
+        connection.execute(text("""
+            INSERT INTO assets (code, name, asset_class, subtype_id, project_name, project_year, funding_kind,
+              original_value, district_id, town_id, village_id, owner, ownership_confirmed, custodian_body,
+              custodian_name, custodian_phone, status, beneficiary_households, card_on_wall, public_token,
+              created_at, updated_at, version)
+            SELECT 'B' || lpad(n::text, 7, '0'), '道路' || n, 'public_benefit', :subtype, '道路硬化项目', 2022,
+              'linkage', 183000, :district, :town, :first + (n % 100), '村民委员会', true, '村民委员会', '莫文华',
+              '13800131318', 'normal', 120, true, md5(n::text || 'salt'), now(), now(), 1
+            FROM generate_series(1, :count) AS n
+        """), {"subtype": ids[2], "district": ids[0], "town": ids[1], "first": first_village, "count": ASSETS})
+        connection.execute(text("ANALYZE"))
+    print(f"filled {ASSETS:,} assets in {time.perf_counter() - started:.1f} s")
+    engine.dispose()
+
+
+def measure(client, paths: list[str]) -> tuple[float, list[float]]:  # noqa: ANN001
+    timings = []
+    started = time.perf_counter()
+    for path in paths:
+        begin = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - begin) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return len(paths) / (time.perf_counter() - started), timings
+
+
+def p95(timings: list[float]) -> float:
+    return statistics.quantiles(timings, n=20)[-1]
+
+
+def bench_page() -> None:
+    from models.assets import Asset
+    from web import create_app
+
+    fill(URL)
+    app = create_app({"DATABASE_URL": URL, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    with app.extensions["db"].sessionmaker() as session:
+        offsets = random.sample(range(ASSETS), min(REQUESTS, ASSETS))
+        tokens = [session.scalar(select(Asset.public_token).order_by(Asset.id).offset(o).limit(1))
+                  for o in offsets[:200]]
+    client = app.test_client()
+    static_html = client.get(f"/a/{tokens[0]}").get_data(as_text=True)
+    bare = Flask("bare")
+    bare.add_url_rule("/static-page", "static_page", lambda: static_html)
+    bare_client = bare.test_client()
+    paths = [f"/a/{random.choice(tokens)}" for _ in range(REQUESTS)]
+    measure(client, paths[:100])  # warm up
+    page_rate, page_times = measure(client, paths)
+    bare_rate, bare_times = measure(bare_client, ["/static-page"] * REQUESTS)
+    print(f"/a/<token>: {page_rate:.0f} req/s, p50 {statistics.median(page_times):.2f} ms, "
+          f"p95 {p95(page_times):.2f} ms ({len(static_html.encode()):,} bytes of HTML)")
+    print(f"bare Flask static page of the same size: {bare_rate:.0f} req/s, p95 {p95(bare_times):.2f} ms")
+    print(f"ratio {page_rate / bare_rate:.2f} (goal ≥ 0.5); p95 goal < 30 ms")
+    app.extensions["db"].engine.dispose()
+
+
+def bench_cards() -> None:
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from models.assets import AssetClass
+    from models.card_render import sheets_pdf
+
+    asset = SimpleNamespace(
+        name="石桥村道路硬化工程", code="T000001", asset_class=AssetClass.PUBLIC_BENEFIT,
+        subtype=SimpleNamespace(name="道路交通"), project_year=2022, funding_text="衔接推进乡村振兴补助资金 18.3",
+        original_value=Decimal("183000"), owner="石桥村村民委员会", custodian_body="石桥村村民委员会",
+        custodian_name="莫文华", custodian_phone="13800131318", village=SimpleNamespace(full_name="青山镇石桥村"),
+        hamlet=None)
+    started = time.perf_counter()
+    pdf = sheets_pdf((asset, f"https://guanhu.example.cn/a/{i:022d}") for i in range(1000))
+    print(f"1,000 cards → {len(pdf) / 1e6:.1f} MB PDF of 125 A4 pages in {time.perf_counter() - started:.1f} s "
+          "(goal < 60 s)")
+
+
+if __name__ == "__main__":
+    bench_cards()
+    bench_page()

@@ -1,0 +1,76 @@
+"""Asset cards (资产卡): re-issuing a card with a new public token, and what an old token means.
+
+A card carries the asset's public token in its QR code. When a card is lost, defaced or its
+token leaked, the card is re-issued: the asset gets a new token and the old one is kept here, so
+that scanning the old card says "this card was replaced" instead of showing the asset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models import audit
+from models.assets import Asset, new_public_token
+from models.base import Base, instant, intpk
+from models.errors import Invalid
+from models.people import User
+from models.register import ENTITY
+
+MAX_REASON = 100
+
+
+class ReplacedCardToken(Base):
+    """A public token an asset carried before its card was re-issued."""
+
+    __tablename__ = "replaced_card_tokens"
+
+    id: Mapped[intpk]
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    replaced_at: Mapped[instant]
+
+
+def reissue_card(session: Session, actor: User | None, asset: Asset, reason: str, now: dt.datetime) -> str:
+    """Give the asset a new public token (the old card stops showing it); returns the new token."""
+    reason = reason.strip()
+    if not reason:
+        raise Invalid({"reason": "请写明换卡原因（如丢失、损坏、二维码外泄）。"})
+    if len(reason) > MAX_REASON:
+        raise Invalid({"reason": f"换卡原因不能超过{MAX_REASON}个字。"})
+    old = asset.public_token
+    session.add(ReplacedCardToken(token=old, asset_id=asset.id, replaced_at=now))
+    asset.public_token = new_public_token()
+    asset.updated_at = now
+    asset.version += 1
+    session.flush()
+    # The tokens themselves stay out of the audit log: an old token must not be readable anywhere.
+    audit.record(session, actor=actor, entity_type=ENTITY, entity_id=asset.id, action="reissue_card",
+                 changes={"card": ["旧卡作废", "新卡"], "reason": reason}, now=now)
+    return asset.public_token
+
+
+def replaced_token(session: Session, token: str) -> ReplacedCardToken | None:
+    """The record of a token that belonged to a re-issued card, or None."""
+    return session.scalar(select(ReplacedCardToken).where(ReplacedCardToken.token == token))
+
+
+class CardWeChatCode(Base):
+    """The WeChat permanent parametric QR code made for a card token (at most 100,000 per account)."""
+
+    __tablename__ = "card_wechat_codes"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    url: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[instant]
+
+
+def wechat_code_url(session: Session, token: str) -> str | None:
+    return session.scalar(select(CardWeChatCode.url).where(CardWeChatCode.token == token))
+
+
+def keep_wechat_code(session: Session, token: str, url: str, now: dt.datetime) -> None:
+    session.add(CardWeChatCode(token=token, url=url, created_at=now))
+    session.flush()

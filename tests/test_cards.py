@@ -1,0 +1,86 @@
+"""Asset cards: Chinese renders without tofu, the QR decodes to the page, sheets print, re-issue."""
+
+from __future__ import annotations
+
+import io
+
+import zxingcpp
+from PIL import Image
+
+from models import audit
+from models.card_render import SCAN_LINE, card_lines, missing_glyphs, render_card, sheets_pdf
+from models.people import Role
+from tests.conftest import csrf_token
+from web.cli import cli
+
+
+def decoded(png: bytes) -> list[str]:
+    return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+
+
+def test_card_text_has_a_glyph_for_every_character(build, county):
+    asset = build.asset(county.villages["石桥村"], name="石桥村饮水工程（蓄水池）", hamlet="上屯")
+    text = "".join(label + value for label, value in card_lines(asset)) + SCAN_LINE + asset.name
+    assert missing_glyphs(text) == set()
+    assert missing_glyphs("资产\U0010fffd") == {"\U0010fffd"}  # the check itself sees tofu
+
+
+def test_the_card_qr_decodes_to_the_public_page_which_opens(build, county, client, login_as):
+    asset = build.asset(county.villages["石桥村"], name="石桥村道路")
+    login_as(build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
+    response = client.get(f"/assets/{asset.id}/card.png")
+    assert response.mimetype == "image/png"
+    [link] = decoded(response.get_data())
+    assert link == f"http://guanhu.test/a/{asset.public_token}"
+    page = client.get(link.removeprefix("http://guanhu.test"))
+    assert page.status_code == 200 and "石桥村道路" in page.get_data(as_text=True)
+
+
+def test_staff_of_another_village_cannot_get_the_card(build, county, client, login_as):
+    asset = build.asset(county.villages["石桥村"])
+    login_as(build.user(Role.VILLAGE_CLERK, county.villages["清水村"]))
+    assert client.get(f"/assets/{asset.id}/card.png").status_code == 404
+    assert client.get(f"/cards/sheet.pdf?asset={asset.id}").status_code == 404
+
+
+def test_a_print_sheet_has_eight_cards_to_an_a4_page(build, county):
+    assets = [build.asset(county.villages["石桥村"]) for _ in range(9)]
+    pdf = sheets_pdf((a, f"http://guanhu.test/a/{a.public_token}") for a in assets)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 2
+    one = render_card(assets[0], "http://guanhu.test/a/x")
+    assert one.size == (748, 512)
+
+
+def test_the_village_sheet_downloads_as_pdf(build, county, client, login_as):
+    build.asset(county.villages["石桥村"])
+    login_as(build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"]))
+    response = client.get(f"/cards/sheet.pdf?village={county.villages['石桥村'].id}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.get_data().startswith(b"%PDF")
+
+
+def test_reissuing_a_card_changes_the_token_and_audits_it(build, county, client, login_as, session):
+    asset = build.asset(county.villages["石桥村"])
+    old = asset.public_token
+    login_as(build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
+    token = csrf_token(client, f"/assets/{asset.id}/card")
+    assert client.post(f"/assets/{asset.id}/card/reissue", data={"csrf_token": token}).status_code == 422
+    response = client.post(f"/assets/{asset.id}/card/reissue", data={"csrf_token": token, "reason": "卡片丢失"})
+    assert response.status_code == 303
+    session.refresh(asset)
+    assert asset.public_token != old
+    assert audit.history(session, "asset", asset.id)[-1].action == "reissue_card"
+    assert client.get(f"/a/{old}").status_code == 410
+    [link] = decoded(client.get(f"/assets/{asset.id}/card.png").get_data())
+    assert link.endswith(asset.public_token)
+
+
+def test_cli_prints_a_village_to_a_pdf(build, county, runner, tmp_path, session):
+    for _ in range(3):
+        build.asset(county.villages["石桥村"])
+    out = tmp_path / "石桥村.pdf"
+    result = runner.invoke(cli, ["cards", "print", "--village", "石桥村", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 张资产卡，1 页A4" in result.output and out.read_bytes().startswith(b"%PDF")
+    missing = runner.invoke(cli, ["cards", "print", "--village", "不存在村", str(out)])
+    assert missing.exit_code != 0 and "找不到村" in missing.output
