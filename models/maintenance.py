@@ -29,10 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models import audit
-from models.access import require_can_record_maintenance, require_can_review_maintenance
+from models.access import asset_scope, require_can_record_maintenance, require_can_review_maintenance
 from models.assets import Asset, AssetStatus, AssetSubtype
 from models.base import Base, LabelledEnum, UTCDateTime, enum_column, instant, intpk
-from models.errors import Invalid
+from models.errors import Invalid, NotFound
 from models.people import User
 from models.photos import Photo, similar_photos, store_photo
 from models.storage import MediaStorage
@@ -70,8 +70,10 @@ class MaintenanceRecord(Base):
     doubtful: Mapped[bool] = mapped_column(Boolean, default=False)
     doubt_reason: Mapped[str | None] = mapped_column(String(200))
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
     photos: Mapped[list[Photo]] = relationship(secondary=maintenance_photos, lazy="selectin", order_by=Photo.id)
+    asset: Mapped[Asset] = relationship(lazy="joined")
 
 
 class RepairTask(Base):
@@ -136,6 +138,7 @@ def record_maintenance(
     session.add(record)
     session.flush()
     record.flags = evidence_flags(session, record, asset, rules)
+    record.flagged = bool(record.flags)
     audit.record(
         session, actor=actor, entity_type=MAINTENANCE_ENTITY, entity_id=record.id, action="create",
         changes={"asset": [None, asset.code], "kind": [None, kind.label], "photos": [None, len(stored)],
@@ -271,3 +274,25 @@ def overdue_inspections(session: Session, now: dt.datetime) -> Select[tuple[Asse
 def overdue_repairs(today: dt.date) -> Select[tuple[RepairTask]]:
     """Open repair tasks past their due date (for reminders and escalation)."""
     return select(RepairTask).where(RepairTask.closed_at.is_(None), RepairTask.due_on < today)
+
+
+def visible_records(actor: User) -> Select[tuple[MaintenanceRecord]]:
+    """Records of the assets the actor may see, newest first."""
+    return (
+        select(MaintenanceRecord)
+        .join(Asset, Asset.id == MaintenanceRecord.asset_id)
+        .where(asset_scope(actor))
+        .order_by(MaintenanceRecord.recorded_at.desc(), MaintenanceRecord.id.desc())
+    )
+
+
+def get_visible_record(session: Session, actor: User, record_id: int) -> MaintenanceRecord:
+    record = session.scalar(visible_records(actor).where(MaintenanceRecord.id == record_id))
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def records_with_photo(photo: Photo) -> Select[tuple[int]]:
+    """Ids of the records that hold this photo."""
+    return select(maintenance_photos.c.record_id).where(maintenance_photos.c.photo_id == photo.id)

@@ -11,6 +11,7 @@ from models.access import get_visible_asset, require_register_editor, visible_vi
 from models.asset_fields import FIELD_LABELS, parse_asset_fields
 from models.assets import Asset, AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingKind
 from models.errors import Invalid
+from models.maintenance import recent_records
 from models.register import ENTITY, RegisterFilter, create_asset, search_assets, snapshot, update_asset
 from models.regions import Region
 from web.auth import staff
@@ -83,6 +84,7 @@ def detail(asset_id: int):  # noqa: ANN201
     return render_template(
         "register/detail.html",
         asset=asset,
+        records=recent_records(session, asset),
         values=snapshot(asset, asset.village),
         labels=FIELD_LABELS,
         entries=list(reversed(entries)),
