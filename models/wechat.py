@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, select, update
+from sqlalchemy import Boolean, ForeignKey, Integer, String, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, lazyload, mapped_column
 
@@ -71,21 +71,30 @@ def dedupe_key(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
 
 
+def _claim_statement(insert):  # noqa: ANN001, ANN202
+    table = InboundMessage.__table__
+    return (
+        insert(table)
+        .values(dedupe_key=bindparam("key"), kind=bindparam("kind"), openid=bindparam("openid"),
+                received_at=bindparam("now", type_=UTCDateTime))
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    )
+
+
+# Built once: the claim runs on every message, and building a statement costs more than running it.
+_CLAIM = {"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)}
+
+
 def claim_message(session: Session, key: str, *, kind: str, openid: str, now: dt.datetime) -> bool:
     """Claim a message for handling; False when it was claimed before (a retry).
 
     One INSERT … ON CONFLICT DO NOTHING: a concurrent claim of the same key waits for the first
     to commit and then inserts nothing, on PostgreSQL and SQLite alike, without an exception.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(InboundMessage.__table__)
-        .values(dedupe_key=key, kind=kind[:40], openid=openid[:64], received_at=now)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(InboundMessage.__table__.c.id)
-    )
-    return session.execute(statement).first() is not None
+    statement = _CLAIM[session.get_bind().dialect.name]
+    params = {"key": key, "kind": kind[:40], "openid": openid[:64], "now": now}
+    return session.execute(statement, params).first() is not None
 
 
 def _visitor(session: Session, openid: str, now: dt.datetime) -> WeChatVisitor:
@@ -128,10 +137,16 @@ def can_push(session: Session, openid: str) -> bool:
     return subscribed is not False
 
 
+_STAFF_BY_OPENID = (
+    select(User)
+    .where(User.wechat_openid == bindparam("openid"), User.active.is_(True))
+    .options(lazyload("*"))  # most replies need only name and role
+)
+
+
 def staff_for_openid(session: Session, openid: str) -> User | None:
     """The active staff member whose WeChat this is, or None (a villager)."""
-    query = select(User).where(User.wechat_openid == openid, User.active.is_(True))
-    return session.scalar(query.options(lazyload("*")))  # most replies need only name and role
+    return session.scalar(_STAFF_BY_OPENID, {"openid": openid})
 
 
 def _hash_code(code: str) -> str:
