@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, instant, intpk
@@ -45,6 +45,22 @@ class AuditEntry(Base):
 SYSTEM_ACTOR = "系统"
 
 
+def _entry(actor: Any, entity_type: str, entity_id: int, action: str, changes: dict[str, Any],
+           now: dt.datetime, prev_hash: str | None) -> AuditEntry:
+    entry = AuditEntry(
+        at=now.replace(microsecond=0),
+        actor_id=getattr(actor, "id", None),
+        actor_name=getattr(actor, "name", None) or SYSTEM_ACTOR,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        changes=changes,
+        prev_hash=prev_hash,
+    )
+    entry.hash = entry.compute_hash()
+    return entry
+
+
 def record(
     session: Session,
     *,
@@ -65,20 +81,26 @@ def record(
             .order_by(AuditEntry.id.desc())
             .limit(1)
         )
-    entry = AuditEntry(
-        at=now.replace(microsecond=0),
-        actor_id=getattr(actor, "id", None),
-        actor_name=getattr(actor, "name", None) or SYSTEM_ACTOR,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        action=action,
-        changes=changes,
-        prev_hash=prev_hash,
-    )
-    entry.hash = entry.compute_hash()
+    entry = _entry(actor, entity_type, entity_id, action, changes, now, prev_hash)
     session.add(entry)
     session.flush()
     return entry
+
+
+_COLUMNS = ("at", "actor_id", "actor_name", "entity_type", "entity_id", "action", "changes", "prev_hash", "hash")
+
+
+def record_first_many(
+    session: Session, *, actor: Any, entity_type: str, action: str,
+    changes_by_entity: list[tuple[int, dict[str, Any]]], now: dt.datetime,
+) -> None:
+    """The first entry of many new entities in one INSERT (a bulk import); same rows as `record`."""
+    rows = []
+    for entity_id, changes in changes_by_entity:
+        entry = _entry(actor, entity_type, entity_id, action, changes, now, None)
+        rows.append({name: getattr(entry, name) for name in _COLUMNS})
+    if rows:
+        session.execute(insert(AuditEntry.__table__), rows)
 
 
 def history(session: Session, entity_type: str, entity_id: int) -> list[AuditEntry]:
