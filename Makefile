@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/guanhu db upgrade
 	$(BIN)/guanhu demo load --if-empty
-	GUANHU_WECHAT_SANDBOX=$${GUANHU_WECHAT_SANDBOX:-1} $(BIN)/guanhu run --host 127.0.0.1 --port 5000
+	GUANHU_SCHEDULER_IN_PROCESS=1 GUANHU_WECHAT_SANDBOX=$${GUANHU_WECHAT_SANDBOX:-1} $(BIN)/guanhu run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,103 @@
+"""The reminder jobs: keep the calendars' tasks made, send the morning digests, push urgent ones.
+
+Each job takes the job's session and the current instant, reads what is due from the database
+and commits its own work before pushing (the notifier commits each delivery row around its send).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from models.deadlines import Deadline, ensure_deadlines
+from models.deliveries import Delivery, DeliveryStatus
+from models.regions import districts
+from models.reminders import (
+    Message,
+    compute_digests,
+    digest_message,
+    digests_to_send,
+    urgent_message,
+    urgent_to_send,
+)
+from models.wechat import record_unsubscribe
+
+DEFAULTS = {
+    "WECHAT_REMINDER_CHANNEL": "template",  # or "subscribe" (订阅通知)
+    "WECHAT_REMINDER_TEMPLATE_ID": "",
+    "WECHAT_REMINDER_FIELDS": {"task": "thing1", "due": "time2", "status": "phrase3",
+                               "count": "character_string4"},
+    "REMINDER_DIGEST_TIME": "08:30",  # local time of the morning digest
+}
+URGENT_LOOKBACK = dt.timedelta(days=3)  # urgent deadlines older than this go in digests only
+UNREACHABLE_CODES = frozenset({43004, 43101})  # not following / refused: final for the person
+
+
+class ReminderConfigMissing(RuntimeError):
+    """No template id is configured, so reminders cannot be sent."""
+
+
+def setting(name: str):  # noqa: ANN201
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+def local_now(now: dt.datetime) -> dt.datetime:
+    return now.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+
+
+def ensure_calendars(session: Session, now: dt.datetime) -> str:
+    """Every district's tasks of this year (and, from December, of the next) exist."""
+    today = local_now(now).date()
+    years = [today.year, today.year + 1] if today.month == 12 else [today.year]
+    created = sum(ensure_deadlines(session, district, year, now)
+                  for district in districts(session) for year in years)
+    session.commit()
+    return f"新建任务{created}项"
+
+
+def morning_digests(session: Session, now: dt.datetime) -> str:
+    """After the digest time, compute today's digests once and send those not yet sent."""
+    local = local_now(now)
+    hour, minute = (int(part) for part in setting("REMINDER_DIGEST_TIME").split(":"))
+    if local.time() < dt.time(hour, minute):
+        return "未到推送时间"
+    run = compute_digests(session, local.date(), now)
+    session.commit()
+    sent = 0
+    for digest in digests_to_send(session, local.date()):
+        push(session, digest.openid, digest_message(session, digest, local.date()), key=digest.key)
+        sent += 1
+    return f"{run.local_date}：提醒{run.digests}人，本次推送{sent}条"
+
+
+def urgent_pushes(session: Session, now: dt.datetime) -> str:
+    """Push urgent deadlines to their owners at once (each once per person)."""
+    today = local_now(now).date()
+    due = urgent_to_send(session, now - URGENT_LOOKBACK)
+    for item in due:
+        deadline = session.get(Deadline, item.deadline_id)
+        push(session, item.openid, urgent_message(deadline, today), key=item.key)
+    return f"紧急推送{len(due)}条"
+
+
+def push(session: Session, openid: str, message: Message, *, key: str) -> Delivery:
+    """One reminder through the notifier, as a template message or a subscription notification."""
+    from bot import notifier
+
+    template_id = setting("WECHAT_REMINDER_TEMPLATE_ID")
+    if not template_id:
+        raise ReminderConfigMissing("未配置提醒模板（GUANHU_WECHAT_REMINDER_TEMPLATE_ID）")
+    data = message.fields(setting("WECHAT_REMINDER_FIELDS"))
+    url = f"{current_app.config['PUBLIC_BASE_URL']}/tasks"
+    if setting("WECHAT_REMINDER_CHANNEL") == "subscribe":
+        delivery = notifier.send_subscribe(session, openid, template_id, data, url, key=key)
+    else:
+        delivery = notifier.send_template(session, openid, template_id, data, url, key=key)
+    if delivery.status is DeliveryStatus.FAILED and delivery.error_code in UNREACHABLE_CODES:
+        record_unsubscribe(session, openid, delivery.sent_at or delivery.created_at)
+        session.commit()
+    return delivery
+

@@ -1,0 +1,154 @@
+"""Deadline pages: my tasks (with done marking), the district calendar, what is due in my area,
+what was pushed to whom, who cannot be reached, and the state of the scheduled jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from models.access import regions_under, staff_scope
+from models.clock import local_today
+from models.deadlines import (
+    Deadline,
+    calendar,
+    done_tasks_for,
+    ensure_calendar,
+    get_calendar_entry,
+    mark_done,
+    move_calendar_entry,
+    open_tasks_for,
+)
+from models.errors import Invalid
+from models.job_states import job_states
+from models.leases import current_lease
+from models.people import Role, User
+from models.regions import Region, RegionLevel
+from models.reminders import pushes, state_text, unreachable_staff
+from web.auth import staff
+from web.clock import now
+from web.database import db_session
+
+blueprint = Blueprint("deadlines", __name__)
+LIST_LIMIT = 300
+
+
+def _today() -> dt.date:
+    return local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"])
+
+
+@blueprint.route("/tasks")
+@login_required
+def my_tasks():  # noqa: ANN201
+    session, user, today = db_session(), staff(), _today()
+    return render_template("deadlines/tasks.html", tasks=open_tasks_for(session, user, today),
+                           done=done_tasks_for(session, user, today), errors={}, failed_id=None)
+
+
+@blueprint.route("/tasks/<int:deadline_id>/done", methods=["POST"])
+@login_required
+def mark_task_done(deadline_id: int):  # noqa: ANN201
+    session, user, today = db_session(), staff(), _today()
+    form = request.form
+    try:
+        deadline = mark_done(session, user, deadline_id, note=form.get("note", ""),
+                             file_key=form.get("file", ""), record=form.get("record", ""),
+                             today=today, now=now())
+    except Invalid as error:
+        return render_template("deadlines/tasks.html", tasks=open_tasks_for(session, user, today),
+                               done=done_tasks_for(session, user, today), errors=error.fields,
+                               failed_id=deadline_id), 422
+    flash(f"已标记完成：{deadline.title}。")
+    return redirect(url_for("deadlines.my_tasks"))
+
+
+def _district(user: User) -> Region:
+    return user.region.ancestor(RegionLevel.DISTRICT)
+
+
+def _year() -> int:
+    value = request.args.get("year", "").strip()
+    if not value:
+        return _today().year
+    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+        abort(400)
+    return int(value)
+
+
+@blueprint.route("/deadlines/calendar")
+@login_required
+def calendar_page():  # noqa: ANN201
+    session, user, year = db_session(), staff(), _year()
+    district = _district(user)
+    entries = calendar(session, district, year) or ensure_calendar(session, district, year)
+    return render_template("deadlines/calendar.html", entries=entries, year=year, district=district,
+                           editable=user.role is Role.DISTRICT_ADMIN, errors={}, failed_id=None)
+
+
+def _date(name: str, errors: dict[str, str], required: bool) -> dt.date | None:
+    value = request.form.get(name, "").strip()
+    if not value:
+        if required:
+            errors[name] = "请填写日期。"
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors[name] = "日期格式应为 2026-12-10。"
+        return None
+
+
+@blueprint.route("/deadlines/calendar/<int:entry_id>", methods=["POST"])
+@login_required
+def move_entry(entry_id: int):  # noqa: ANN201
+    session, user = db_session(), staff()
+    entry = get_calendar_entry(session, user, entry_id)
+    errors: dict[str, str] = {}
+    due_on = _date("due_on", errors, required=True)
+    starts_on = _date("starts_on", errors, required=False)
+    if not errors:
+        try:
+            move_calendar_entry(session, user, entry, due_on, starts_on, now())
+            flash(f"已调整「{entry.kind.title}」的日期为 {due_on:%Y年%m月%d日}，未完成的任务随之调整。")
+            return redirect(url_for("deadlines.calendar_page", year=entry.year))
+        except Invalid as error:
+            errors = error.fields
+    entries = calendar(session, _district(user), entry.year)
+    return render_template("deadlines/calendar.html", entries=entries, year=entry.year,
+                           district=_district(user), editable=True, errors=errors,
+                           failed_id=entry_id), 422
+
+
+@blueprint.route("/deadlines")
+@login_required
+def overview():  # noqa: ANN201
+    """What is due in my area, for whom: open deadlines of every region I oversee."""
+    session, user, today = db_session(), staff(), _today()
+    query = (select(Deadline)
+             .where(Deadline.done_at.is_(None), Deadline.region_id.in_(regions_under(user)))
+             .order_by(Deadline.due_on, Deadline.id).limit(LIST_LIMIT))
+    deadlines = list(session.scalars(query))
+    return render_template("deadlines/overview.html", deadlines=deadlines, today=today,
+                           state_text=state_text, limit=LIST_LIMIT)
+
+
+@blueprint.route("/deadlines/pushes")
+@login_required
+def pushes_page():  # noqa: ANN201
+    session, user = db_session(), staff()
+    return render_template("deadlines/pushes.html", rows=pushes(session, staff_scope(user)),
+                           unreachable=unreachable_staff(session, staff_scope(user)))
+
+
+@blueprint.route("/deadlines/jobs")
+@login_required
+def jobs_page():  # noqa: ANN201
+    from jobs.scheduler import JOB_LABELS, LEASE
+
+    if staff().role is not Role.DISTRICT_ADMIN:
+        abort(403)
+    session = db_session()
+    return render_template("deadlines/jobs.html", states=job_states(session), labels=JOB_LABELS,
+                           lease=current_lease(session, LEASE), now=now())
