@@ -2,7 +2,9 @@
 
 Call these after the door has committed its own work: the delivery row is claimed and committed
 before the message leaves, and confirmed (or its failure recorded) in a second short commit.
-A key already claimed is never sent again, whatever became of it.
+A key already claimed is never sent again, whatever became of it, with one exception: when
+WeChat asks us to come back later (busy, quota), the retry sweep (`retry_due`) re-sends it, a
+bounded number of times.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from models.deliveries import (
     Delivery,
     DeliveryChannel,
     claim_delivery,
+    claim_retries,
     mark_failed,
     mark_retry_later,
     mark_sent,
@@ -30,45 +33,67 @@ log = logging.getLogger("guanhu.bot")
 
 RETRY_LATER = {45011: dt.timedelta(minutes=1)}  # per-minute quota: after the minute
 DEFAULT_RETRY_LATER = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 3  # sends of one delivery in all, the first included
+
+
+# How each channel's stored payload is sent (first time and on a retry alike).
+_SEND: dict[DeliveryChannel, Callable[[WeChatAPIClient, str, dict[str, Any]], Any]] = {
+    DeliveryChannel.CUSTOM: lambda client, openid, p: client.send_text(openid, p["text"]),
+    DeliveryChannel.TEMPLATE: lambda client, openid, p: client.send_template(
+        openid, p["template_id"], p["data"], p["url"]),
+    DeliveryChannel.SUBSCRIBE: lambda client, openid, p: client.send_subscribe(
+        openid, p["template_id"], p["data"], p["url"]),
+}
 
 
 def send_text(session: Session, openid: str, text: str, *, key: str) -> Delivery:
     """A customer-service text message to `openid`, once per `key`."""
-    return _deliver(session, key, openid, DeliveryChannel.CUSTOM, {"text": text},
-                    lambda client: client.send_text(openid, text))
+    return _deliver(session, key, openid, DeliveryChannel.CUSTOM, {"text": text})
 
 
 def send_template(session: Session, openid: str, template_id: str, data: dict[str, Any],
                   url: str | None = None, *, key: str) -> Delivery:
     """A template message to `openid`, once per `key`; `data` maps field names to values."""
     payload = {"template_id": template_id, "data": data, "url": url}
-    return _deliver(session, key, openid, DeliveryChannel.TEMPLATE, payload,
-                    lambda client: client.send_template(openid, template_id, data, url))
+    return _deliver(session, key, openid, DeliveryChannel.TEMPLATE, payload)
 
 
 def send_subscribe(session: Session, openid: str, template_id: str, data: dict[str, Any],
                    url: str | None = None, *, key: str) -> Delivery:
     """A subscription notification (订阅通知) to `openid`, once per `key`."""
     payload = {"template_id": template_id, "data": data, "url": url}
-    return _deliver(session, key, openid, DeliveryChannel.SUBSCRIBE, payload,
-                    lambda client: client.send_subscribe(openid, template_id, data, url))
+    return _deliver(session, key, openid, DeliveryChannel.SUBSCRIBE, payload)
+
+
+def retry_due(session: Session, now: dt.datetime, limit: int) -> int:
+    """Re-send up to `limit` pending deliveries whose `retry_after` has come, each at most
+    MAX_ATTEMPTS times in all; returns how many were re-sent. Two sweeps at once send each once."""
+    claimed = claim_retries(session, now, limit, MAX_ATTEMPTS)
+    session.commit()
+    for delivery in claimed:
+        _send(delivery)
+        session.commit()
+    return len(claimed)
 
 
 def _deliver(session: Session, key: str, openid: str, channel: DeliveryChannel,
-             payload: dict[str, Any], send: Callable[[WeChatAPIClient], Any]) -> Delivery:
+             payload: dict[str, Any]) -> Delivery:
     delivery, claimed = claim_delivery(session, key=key, openid=openid, channel=channel,
                                        payload=payload, now=_now())
     session.commit()
-    if not claimed:
-        return delivery
+    if claimed:
+        _send(delivery)
+        session.commit()
+    return delivery
+
+
+def _send(delivery: Delivery) -> None:
     try:
-        send(wechat_client())
+        _SEND[delivery.channel](wechat_client(), delivery.openid, delivery.payload)
     except WeChatError as error:
         _record_failure(delivery, error)
     else:
         mark_sent(delivery, _now())
-    session.commit()
-    return delivery
 
 
 def _record_failure(delivery: Delivery, error: WeChatError) -> None:
@@ -76,10 +101,10 @@ def _record_failure(delivery: Delivery, error: WeChatError) -> None:
                 error.outcome.value)
     if error.outcome is Outcome.UNKNOWN:
         mark_unknown(delivery, error.code, error.message)
-    elif error.outcome is Outcome.RETRY:
+    elif error.outcome is Outcome.RETRY and delivery.attempts < MAX_ATTEMPTS:
         wait = RETRY_LATER.get(error.code or 0, DEFAULT_RETRY_LATER)
         mark_retry_later(delivery, error.code, error.message, _now() + wait)
-    else:  # final, or a token WeChat still refused after one refresh
+    else:  # final, a token WeChat still refused after one refresh, or out of attempts
         mark_failed(delivery, error.code, error.message)
 
 

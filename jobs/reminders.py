@@ -1,4 +1,5 @@
-"""The reminder jobs: keep the calendars' tasks made, send the morning digests, push urgent ones.
+"""The reminder jobs: keep the calendars' tasks made and the other features' deadlines in step,
+send the morning digests, push urgent ones, re-send pushes WeChat asked us to retry.
 
 Each job takes the job's session and the current instant, reads what is due from the database
 and commits its own work before pushing (the notifier commits each delivery row around its send).
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from models.deadline_sources import sync_deadlines
 from models.deadlines import Deadline, ensure_deadlines
 from models.deliveries import Delivery, DeliveryStatus
 from models.regions import districts
@@ -33,6 +35,7 @@ DEFAULTS = {
     "REMINDER_DIGEST_TIME": "08:30",  # local time of the morning digest
 }
 URGENT_LOOKBACK = dt.timedelta(days=3)  # urgent deadlines older than this go in digests only
+RETRY_BATCH = 200  # pushes re-sent per tick at most
 UNREACHABLE_CODES = frozenset({43004, 43101})  # not following / refused: final for the person
 
 
@@ -56,6 +59,20 @@ def ensure_calendars(session: Session, now: dt.datetime) -> str:
                   for district in districts(session) for year in years)
     session.commit()
     return f"新建任务{created}项"
+
+
+def sync_sources(session: Session, now: dt.datetime) -> str:
+    """Complaints, repairs, overdue inspections and notices opened or closed as deadlines."""
+    result = sync_deadlines(session, now, current_app.config["TIMEZONE"])
+    session.commit()
+    return f"新开时限{result.opened}项，关闭{result.closed}项"
+
+
+def retry_pushes(session: Session, now: dt.datetime) -> str:
+    """Re-send the pushes WeChat asked us to retry later, once they are due."""
+    from bot import notifier
+
+    return f"重发推送{notifier.retry_due(session, now, RETRY_BATCH)}条"
 
 
 def morning_digests(session: Session, now: dt.datetime) -> str:

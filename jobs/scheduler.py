@@ -45,8 +45,10 @@ class Job:
 
 JOBS = (
     Job("calendars", "生成年度任务", reminders.ensure_calendars, 3600),
+    Job("sources", "同步办理时限", reminders.sync_sources, 60),  # before the pushes that read them
     Job("urgent", "紧急事项推送", reminders.urgent_pushes, 60),
     Job("digests", "每日提醒推送", reminders.morning_digests, 300),
+    Job("retries", "重发推送", reminders.retry_pushes, 60),
 )
 JOB_LABELS = {job.name: job.label for job in JOBS}
 

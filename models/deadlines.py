@@ -86,6 +86,8 @@ DEFAULT_KINDS = (
     KindDefault("town_rating", "评定各乡镇等次", _D, (Role.DISTRICT_ADMIN,), "12-31"),
     KindDefault("complaint_limit", "信访投诉办理时限", _V, (Role.VILLAGE_CLERK,), None,
                 escalate_to=Role.TOWN_OFFICIAL, urgent=True),
+    KindDefault("complaint_reopened", "群众不满意重新办理时限", _T, (Role.TOWN_OFFICIAL,), None,
+                escalate_to=Role.DISTRICT_ADMIN, urgent=True),
     KindDefault("repair_limit", "损毁资产维修时限", _V, (Role.VILLAGE_CLERK, Role.CUSTODIAN), None,
                 escalate_to=Role.TOWN_OFFICIAL, urgent=True),
     KindDefault("inspection_overdue", "资产巡查逾期", _V, (Role.CUSTODIAN,), None,
@@ -347,14 +349,23 @@ def open_deadline(session: Session, *, kind: str, region: Region, due_on: dt.dat
         return deadline
     deadline = Deadline(key=key, kind=kinds[kind], title=title[:100],
                         district_id=_district_id(region), region_id=region.id,
-                        upper_region_id=region.parent_id, source=source, due_on=due_on,
-                        urgent=kinds[kind].urgent, created_at=now)
+                        upper_region_id=_upper_region_id(kinds[kind], region), source=source,
+                        due_on=due_on, urgent=kinds[kind].urgent, created_at=now)
     session.add(deadline)
     session.flush()
     audit.record(session, actor=None, entity_type=ENTITY, entity_id=deadline.id, action="open",
                  changes={"kind": kind, "due_on": due_on.isoformat(), "source": source},
                  now=now, first=True)
     return deadline
+
+
+def _upper_region_id(kind: DeadlineKind, region: Region) -> int | None:
+    """Where the level up is told: the region above, or the same one when the escalation role
+    works at this level (an overdue inspection goes to the same village's clerk)."""
+    upper = [r.role for r in kind.roles if r.upper]
+    if upper and upper[0].region_level is region.level:
+        return region.id
+    return region.parent_id
 
 
 def close_deadline(session: Session, key: str, record: str, now: dt.datetime) -> Deadline | None:
@@ -420,7 +431,8 @@ def done_tasks_for(session: Session, user: User, today: dt.date, limit: int = 20
 
 
 def _task(user: User, deadline: Deadline, today: dt.date) -> Task:
-    owns = deadline.region_id == user.region_id
+    owns = deadline.region_id == user.region_id and any(
+        r.role is user.role and not r.upper for r in deadline.kind.roles)
     return Task(deadline, (deadline.due_on - today).days, escalated=not owns)
 
 

@@ -42,6 +42,7 @@ class Delivery(Base):
     error_message: Mapped[str | None] = mapped_column(String(200))
     # Set when WeChat asked us to come back later (system busy, per-minute quota).
     retry_after: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # sends tried
     created_at: Mapped[instant]
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -70,6 +71,26 @@ def claim_delivery(
     except IntegrityError:  # another worker claimed the same key a moment ago
         return session.scalar(select(Delivery).where(Delivery.key == key)), False
     return delivery, True
+
+
+def claim_retries(session: Session, now: dt.datetime, limit: int, max_attempts: int) -> list[Delivery]:
+    """Pending deliveries due for another try (fewer than `max_attempts` so far), claimed by
+    counting the attempt and clearing `retry_after`: once committed, no other sweep sees them, and
+    a crash before the answer leaves them unconfirmed rather than sent twice.
+
+    Rows another sweep is claiming are skipped (FOR UPDATE SKIP LOCKED; SQLite serialises writes)."""
+    due = list(session.scalars(
+        select(Delivery)
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.retry_after <= now,
+               Delivery.attempts < max_attempts)
+        .order_by(Delivery.retry_after, Delivery.id).limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+    for delivery in due:
+        delivery.attempts += 1
+        delivery.retry_after = None
+    session.flush()
+    return due
 
 
 def mark_sent(delivery: Delivery, now: dt.datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from wechatpy.messages import BaseMessage
@@ -12,21 +13,37 @@ from bot.replies import STAFF_ONLY, Reply
 from bot.router import Context, router
 from models.access import visible_assets
 from models.assets import Asset, AssetStatus
+from models.clock import local_today
+from models.deadlines import open_tasks_for
 from models.people import User
 from models.wechat import staff_for_openid
 
 NOTHING_TO_DO = "{name}您好，目前没有要处理的事。"
 TASKS_HEADER = "{name}您好，要处理的事："
 NAMES_SHOWN = 3
+DEADLINES_SHOWN = 8  # a text reply stays short; the web page lists them all
+MORE_DEADLINES = "另有{count}项，请在网页“我的任务”中查看"
 
 TaskSource = Callable[[Session, User], list[str]]
 _sources: list[TaskSource] = []
 
 
 def task_source(source: TaskSource) -> TaskSource:
-    """Register a source of task lines (deadlines and complaints will be the next ones)."""
+    """Register a source of task lines."""
     _sources.append(source)
     return source
+
+
+@task_source
+def deadlines(session: Session, user: User) -> list[str]:
+    """Open deadlines (own ones, and overdue ones of the level below), most urgent first."""
+    today = local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"])
+    tasks = open_tasks_for(session, user, today)
+    lines = [f"【督办】{task.deadline.title}（{task.deadline.place}，{task.state}）" if task.escalated
+             else f"{task.deadline.title}（{task.state}）" for task in tasks[:DEADLINES_SHOWN]]
+    if len(tasks) > DEADLINES_SHOWN:
+        lines.append(MORE_DEADLINES.format(count=len(tasks) - DEADLINES_SHOWN))
+    return lines
 
 
 def _summary(session: Session, user: User, label: str, *conditions) -> list[str]:  # noqa: ANN002
