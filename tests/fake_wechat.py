@@ -55,6 +55,11 @@ class FakeWeChat:
         with self.app.extensions["db"].sessionmaker.begin() as session:
             return state.issue_code(session, openid)
 
+    def add_media(self, data: bytes, content_type: str = "image/jpeg") -> str:
+        """A temporary media file, as if someone had sent it to the account: its media id."""
+        with self.app.extensions["db"].sessionmaker.begin() as session:
+            return state.save_media(session, data, content_type)
+
     def reset(self) -> None:
         with self.app.extensions["db"].sessionmaker.begin() as session:
             state.reset(session)

@@ -5,110 +5,22 @@ the fake WeChat → the villager rates it. The server is real (loopback) with it
 from __future__ import annotations
 
 import io
-import shutil
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-from types import SimpleNamespace
 
-import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
-from werkzeug.serving import make_server
+from sqlalchemy import select
 
-import models
 from models.card_render import card_png
 from models.catalog import ensure_departments
 from models.clock import SystemClock
 from models.complaints import Complaint, ComplaintStatus, StepKind
-from models.db import make_engine
 from models.people import Role
 from models.wechat_sandbox import SandboxCall
-from tests import photo_files
+from tests import live_server, photo_files
 from tests.builders import PASSWORD, Builders
-from tests.fake_wechat import APPID, SECRET
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-WECHAT_UA = ("Mozilla/5.0 (Linux; Android 10; M2006C3LC) AppleWebKit/537.36 (KHTML, like Gecko) "
-             "Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230202 "
-             "MMWEBID/1234 MicroMessenger/8.0.33.2320(0x28002151) WeChat/arm64 Weixin NetType/4G "
-             "Language/zh_CN ABI/arm64")
-
-pytestmark = pytest.mark.skipif(
-    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()) and not shutil.which("chromedriver"),
-    reason="no Chromium here: install Debian's chromium and chromium-driver (.ci/run does) to run browser tests",
-)
-
-
-def _own_database(database_url: str, folder: Path) -> str:
-    """A database for the live server alone: a SQLite file, or `<test db>_browser` on PostgreSQL."""
-    if not database_url.startswith("postgresql"):
-        return f"sqlite:///{folder / 'browser.sqlite3'}"
-    url = make_url(database_url)
-    name = f"{url.database}_browser"
-    server = make_engine(url.set(database="postgres").render_as_string(hide_password=False),
-                         isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    server.dispose()
-    own = url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(own)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return own
-
-
-@pytest.fixture
-def live(database_url: str, tmp_path: Path) -> Iterator[SimpleNamespace]:
-    from web import create_app
-
-    own = _own_database(database_url, tmp_path)
-    engine = make_engine(own)
-    models.Base.metadata.create_all(engine)
-    engine.dispose()
-    holder = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app = holder["app"] = create_app({
-        "DATABASE_URL": own, "SECRET_KEY": "browser-test", "PUBLIC_BASE_URL": url, "WECHAT_SANDBOX": True,
-        "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET, "WECHAT_TOKEN": "browser-token",
-        "MEDIA_ROOT": str(tmp_path / "media"), "RATELIMIT_ENABLED": False, "CLOCK": SystemClock(),
-        "COMPLAINT_ANSWER_TEMPLATE_ID": "tmpl-answer",
-    })
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield SimpleNamespace(app=app, url=url, sessions=app.extensions["db"].sessionmaker)
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        app.extensions["db"].engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    # A 360-px phone (desktop windows cannot be made that narrow), with WeChat's user agent.
-    options.add_experimental_option("mobileEmulation", {
-        "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2}, "userAgent": WECHAT_UA})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+pytestmark = live_server.needs_browser
+browser, live = live_server.browser, live_server.live  # fixtures shared with other browser tests
 
 
 def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, browser, tmp_path):

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 from wechatpy import parse_message
 
-from bot.handlers.media import PHOTO_RECEIVED, keep_photo
+from bot.handlers.field import VILLAGER_PHOTO
 from bot.replies import Article, cdata_safe, render
-from bot.router import Context, Router, message_key, router
+from bot.router import Context, Router, router
 from models.audit import AuditEntry
 from models.people import Role
 from models.wechat import (
@@ -115,12 +115,12 @@ def test_inactive_staff_are_treated_as_villagers(session, clock, county, build):
     assert "工作人员" in run(session, clock, xml_text("我的任务"))[0]
 
 
-def test_photo_is_acknowledged_and_its_download_deferred(session, clock):  # noqa: ANN001
+def test_a_villagers_photo_is_answered_politely_and_not_fetched(session, clock):  # noqa: ANN001
     xml = ("<xml><ToUserName>gh_x</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime>"
            "<MsgType>image</MsgType><PicUrl>http://p</PicUrl><MediaId>m-9</MediaId><MsgId>9</MsgId></xml>")
     reply, ctx = run(session, clock, xml)
-    assert reply == PHOTO_RECEIVED
-    assert ctx.deferred == [(keep_photo, ("o1", "m-9", message_key(parse_message(xml))))]
+    assert reply == VILLAGER_PHOTO
+    assert ctx.deferred == []
 
 
 def test_replies_never_carry_an_unescaped_cdata_end():

@@ -3,92 +3,44 @@ connections, which the per-test rolled-back connection cannot give), and with th
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import os
-import secrets
 import shutil
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 import requests
 from flask import Flask, jsonify, request
-from PIL import Image
-from sqlalchemy import func, select, text
-from werkzeug.serving import make_server
+from sqlalchemy import func, select
 
-import models
 from bot.handlers.binding import BOUND
-from bot.handlers.media import PHOTO_RECEIVED, PHOTO_SAVED
 from bot.replies import SYSTEM_BUSY
 from models.audit import AuditEntry
-from models.db import make_engine
 from models.people import Role, User
 from models.wechat import InboundMessage, issue_bind_code
+from tests import live_server
 from tests.builders import Builders
-from tests.wechat_messages import APPID, STAFF, TOKEN, VILLAGER, WeChatMessages
+from tests.live_server import serving
+from tests.wechat_messages import APPID, STAFF, TOKEN, WeChatMessages
 
-
-@contextmanager
-def serving(app) -> Iterator[str]:  # noqa: ANN001
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-
-
-@pytest.fixture
-def live_database_url(tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own: a PostgreSQL schema, or a SQLite file."""
-    url = os.environ.get("GUANHU_TEST_DATABASE_URL")
-    if not url:
-        url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
-        engine = make_engine(url)
-        models.Base.metadata.create_all(engine)
-        engine.dispose()
-        yield url
-        return
-    schema = f"wechat_live_{secrets.token_hex(4)}"
-    admin = make_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    live_url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    engine = make_engine(live_url)
-    models.Base.metadata.create_all(engine)
-    engine.dispose()
-    yield live_url
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+live_database_url = live_server.live_database_url  # a fixture shared with other loopback tests
 
 
 @pytest.fixture
 def fake_wechat_api() -> Iterator[tuple[str, list[dict]]]:
-    """WeChat's API on loopback: a token, one photo to download, and the messages we send."""
+    """WeChat's API on loopback: a token and the messages we send."""
     api = Flask("fake_wechat_api")
     sent: list[dict] = []
 
     @api.post("/cgi-bin/stable_token")
     def token():  # noqa: ANN202
         return jsonify(access_token="fake-token", expires_in=7200)
-
-    @api.get("/cgi-bin/media/get")
-    def media():  # noqa: ANN202
-        buffer = io.BytesIO()
-        Image.new("RGB", (40, 30), "green").save(buffer, "JPEG")
-        return buffer.getvalue(), 200, {"Content-Type": "image/jpeg"}
 
     @api.post("/cgi-bin/message/custom/send")
     def custom_send():  # noqa: ANN202
@@ -155,21 +107,6 @@ def test_three_retries_at_once_in_threads_are_handled_once(live_app, live_sessio
     assert live_session.scalar(select(func.count()).select_from(InboundMessage)) == 1
     binds = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "wechat_bind")
     assert live_session.scalar(binds) == 1
-
-
-def test_photo_is_downloaded_after_the_reply_and_the_outcome_sent(live_app, fake_wechat_api, clock, tmp_path):  # noqa: ANN001
-    messages = WeChatMessages(clock)
-    query, body = messages.request(messages.image(media_id="media-42"))
-    with serving(live_app) as base_url:
-        answer = post(base_url, query, body)
-    assert messages.read_reply(answer.content, query)["Content"] == PHOTO_RECEIVED
-    live_app.extensions["wechat_background"].wait()
-    photos = list((tmp_path / "media" / "wechat").rglob("*.jpg"))
-    assert len(photos) == 1
-    with Image.open(photos[0]) as photo:
-        assert photo.format == "JPEG" and photo.size == (40, 30)
-    sent = fake_wechat_api[1]
-    assert sent == [{"touser": VILLAGER, "msgtype": "text", "text": {"content": PHOTO_SAVED}}]
 
 
 @pytest.mark.parametrize("database_url", [

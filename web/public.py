@@ -20,15 +20,19 @@ from flask import (
     url_for,
 )
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from sqlalchemy import select
 
 from bot.client import WeChatError, wechat_client
 from models import complaints
+from models.access import require_can_record_maintenance
 from models.asset_page import asset_by_token, asset_page
 from models.assets import Asset, AssetStatus
 from models.clock import local_today
-from models.errors import Invalid
+from models.errors import Forbidden, Invalid
+from models.people import User
 from models.photos import MAX_BYTES, Photo, PhotoRejected
+from models.wechat import staff_for_openid
 from web.clock import now
 from web.database import db_session
 from web.security import limiter
@@ -88,7 +92,25 @@ def asset(token: str) -> str:
     found = _found_asset(token)
     page = asset_page(db_session(), found, local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"]))
     return render_template("public/asset.html", page=page, asset=found, disposed=found.status is AssetStatus.DISPOSED,
-                           hotline=current_app.config["SUPERVISION_HOTLINE"])
+                           hotline=current_app.config["SUPERVISION_HOTLINE"], recorder=recording_staff(found),
+                           recorded=request.args.get("recorded") == "1")
+
+
+def recording_staff(found: Asset) -> User | None:
+    """The visitor, when they are staff who may add maintenance records to `found`: signed in, or
+    known by the WeChat openid snsapi_base gave us."""
+    candidates = [current_user.user] if current_user.is_authenticated else []
+    if session.get(VISITOR_KEY):
+        candidates.append(staff_for_openid(db_session(), session[VISITOR_KEY]))
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        try:
+            require_can_record_maintenance(candidate, found)
+        except Forbidden:
+            continue
+        return candidate
+    return None
 
 
 # -- who is this visitor (inside WeChat: snsapi_base, silently) ------------------------------------

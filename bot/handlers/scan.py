@@ -6,8 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wechatpy.messages import BaseMessage
 
+from bot.handlers.field import field_visit
 from bot.replies import Article, Reply
 from bot.router import Context, router
+from models import field_sessions
 from models.assets import Asset
 
 ASSET_SCENE_PREFIX = "asset:"
@@ -24,8 +26,7 @@ def asset_card(session: Session, scene: str, public_base_url: str) -> Reply:
     """The link card for the asset named by `scene`; None when the scene is not an asset's."""
     if not scene.startswith(ASSET_SCENE_PREFIX):
         return None
-    token = scene.removeprefix(ASSET_SCENE_PREFIX)
-    asset = session.scalar(select(Asset).where(Asset.public_token == token)) if token else None
+    asset = scene_asset(session, scene)
     if asset is None:
         return UNKNOWN_ASSET
     return Article(
@@ -37,6 +38,23 @@ def asset_card(session: Session, scene: str, public_base_url: str) -> Reply:
     )
 
 
+def scene_asset(session: Session, scene: str) -> Asset | None:
+    token = scene.removeprefix(ASSET_SCENE_PREFIX)
+    return session.scalar(select(Asset).where(Asset.public_token == token)) if token else None
+
+
+def scan_reply(message: BaseMessage, ctx: Context) -> Reply:
+    """Village staff of the asset start a maintenance record (field.py); anyone else sees its card."""
+    field_sessions.lock(ctx.session, message.source, ctx.now)  # before any read: a session may start
+    scene = message.scene_id or ""
+    asset = scene_asset(ctx.session, scene) if scene.startswith(ASSET_SCENE_PREFIX) else None
+    if asset is not None:
+        recording = field_visit(ctx, message.source, asset)
+        if recording:
+            return recording
+    return asset_card(ctx.session, scene, ctx.public_base_url)
+
+
 @router.event("scan")
 def scanned(message: BaseMessage, ctx: Context) -> Reply:
-    return asset_card(ctx.session, message.scene_id or "", ctx.public_base_url) or UNKNOWN_ASSET
+    return scan_reply(message, ctx) or UNKNOWN_ASSET

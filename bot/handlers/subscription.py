@@ -5,7 +5,7 @@ from __future__ import annotations
 from wechatpy.messages import BaseMessage
 
 from bot.handlers.help import show_help
-from bot.handlers.scan import asset_card
+from bot.handlers.scan import scan_reply
 from bot.replies import Reply
 from bot.router import Context, router
 from models.wechat import record_subscribe, record_unsubscribe
@@ -22,8 +22,7 @@ def subscribed(message: BaseMessage, ctx: Context) -> Reply:
 @router.event("subscribe_scan")
 def subscribed_by_scan(message: BaseMessage, ctx: Context) -> Reply:
     record_subscribe(ctx.session, message.source, ctx.now)
-    card = asset_card(ctx.session, message.scene_id or "", ctx.public_base_url)
-    return card or WELCOME + show_help(message, ctx)
+    return scan_reply(message, ctx) or WELCOME + show_help(message, ctx)
 
 
 @router.event("unsubscribe")

@@ -1,0 +1,241 @@
+"""Maintenance records from the chat: scan a card (or 我的资产), choose the kind, send photos and words.
+
+The kind is asked with numbered options; each is also a `weixin://bizmsgmenu` link, which WeChat
+shows as a tappable line that sends its text back (one tap), while typing the number or the word
+works everywhere (older clients, the sandbox). Photos are fetched after the reply, by
+`fetch_photo`; the record is saved by `save_when_ready` once it is complete and every photo has
+arrived, and the sender is told by customer-service message (they have just written to us, so
+the 48-hour window is open).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from wechatpy.messages import BaseMessage
+
+from bot.client import WeChatError
+from bot.damage_push import push_damage_report
+from bot.handlers.fallback import not_understood
+from bot.media_fetch import fetch_media
+from bot.notifier import send_text
+from bot.replies import STAFF_ONLY, Reply
+from bot.router import Context, router
+from models import field_sessions as fields
+from models.access import VILLAGE_STAFF
+from models.assets import Asset
+from models.errors import DomainError, Forbidden, Invalid
+from models.field_sessions import FieldSession, SessionState
+from models.maintenance import MaintenanceKind, MaintenanceRecord
+from models.photos import PhotoRejected
+from models.wechat import staff_for_openid
+
+log = logging.getLogger("guanhu.bot")
+
+STARTED = ("开始给「{asset}」记管护（30分钟内有效）。\n请选类型，点一下或回复数字：\n{menu}\n"
+           "然后发照片（可以多张）和一句说明。")
+NOT_YOUR_ASSET = "「{asset}」不是您村里的资产，不能给它记管护。查看资产：{url}"
+VILLAGE_STAFF_ONLY = "只有村里的管护员和村干部可以记管护。"
+PICK_ASSET = "请回复编号，选要记管护的资产：\n{lines}"
+MORE_ASSETS = "\n（只列出前{count}个，其他资产请扫资产卡。）"
+NO_ASSETS = "您村里还没有登记资产。"
+NO_SUCH_NUMBER = "没有这个编号，请回复列表里的数字。"
+SHORT_MENU = "1 日常巡查　2 维修　3 保养　4 损毁报告"
+KIND_SET = "好的，{kind}。"
+NOTED = "记下了。"
+ASK_KIND = "请选类型，回复数字：" + SHORT_MENU
+ASK_PHOTOS = "请发照片（可以多张）。"
+ASK_DAMAGE = "请写一句损毁情况。"
+ASK_WORDS = "再写一句说明，或回复「完成」保存。"
+SAVING = "好的，正在保存「{asset}」的{kind}记录，好了发消息告诉您。"
+BUSY_SAVING = "上一条记录正在保存，请稍等一下。"
+PHOTO_RECEIVED = "收到第{number}张照片。"
+PHOTO_JOINS = "收到第{number}张照片，会一起保存。"
+PHOTO_TOO_LATE = "上一条记录已在保存，这张没有收下。要再记一条，请再扫资产卡。"
+NO_SESSION_STAFF = "要记管护，请先扫资产卡上的二维码，或发「我的资产」选一个资产，再发照片。"
+VILLAGER_PHOTO = "谢谢您！反映问题请扫资产卡上的二维码，在页面上点「我要反映问题」，可以在那里上传照片。"
+FETCH_FAILED = "第{number}张照片没有收到（从微信下载失败），请再发一次这张照片。"
+NOT_A_PHOTO = "第{number}张照片没有收下：{reason}"
+SAVED = "已保存：「{asset}」{kind}记录，{count}张照片。查看：{url}"
+SAVED_FLAGGED = "\n注意：{flag}。这条记录会由乡镇核实。"
+SAVE_FAILED = "管护记录没有保存：{reason}\n请补发后回复「完成」。"
+SAVE_REFUSED = "管护记录没有保存：{reason}"
+ASKS = {"kind": ASK_KIND, "photos": ASK_PHOTOS, "notes": ASK_DAMAGE}
+
+
+def kind_menu() -> str:
+    return "\n".join(f'<a href="weixin://bizmsgmenu?msgmenucontent={kind.label}&msgmenuid={number}">'
+                     f"{number} {kind.label}</a>" for number, kind in enumerate(MaintenanceKind, start=1))
+
+
+def started(asset: Asset) -> str:
+    return STARTED.format(asset=asset.name, menu=kind_menu())
+
+
+def field_visit(ctx: Context, openid: str, asset: Asset) -> Reply:
+    """A scan of `asset`'s card: village staff start recording it; None lets others see its card."""
+    staff = staff_for_openid(ctx.session, openid)
+    if staff is None or staff.role not in VILLAGE_STAFF:
+        return None
+    try:
+        fields.start(ctx.session, staff, asset, openid, ctx.now)
+    except Forbidden:
+        return NOT_YOUR_ASSET.format(asset=asset.name, url=f"{ctx.public_base_url}/a/{asset.public_token}")
+    return started(asset)
+
+
+@router.command("我的资产")
+def my_assets(message: BaseMessage, ctx: Context) -> Reply:
+    fields.lock(ctx.session, message.source, ctx.now)
+    staff = staff_for_openid(ctx.session, message.source)
+    if staff is None:
+        return STAFF_ONLY
+    if staff.role not in VILLAGE_STAFF:
+        return VILLAGE_STAFF_ONLY
+    field = fields.offer_assets(ctx.session, staff, message.source, ctx.now)
+    assets = fields.offered_assets(ctx.session, field)
+    if not assets:
+        fields.end(ctx.session, field.id)
+        return NO_ASSETS
+    lines = "\n".join(f"{number} {asset.name}" for number, asset in enumerate(assets, start=1))
+    more = MORE_ASSETS.format(count=len(assets)) if len(assets) == fields.ASSETS_OFFERED else ""
+    return PICK_ASSET.format(lines=lines) + more
+
+
+@router.message("text")
+def field_text(message: BaseMessage, ctx: Context) -> Reply:
+    """Words while a field session is open: an asset number, the kind, a note, or 完成."""
+    field = fields.open_session(ctx.session, message.source, ctx.now)
+    if field is None:
+        return not_understood(message, ctx)
+    if field.state is not SessionState.COLLECTING:
+        return BUSY_SAVING
+    text = (message.content or "").strip()
+    if field.asset is None:
+        number = _number(text)
+        asset = fields.choose_asset(ctx.session, field, number) if number else None
+        return started(asset) if asset else NO_SUCH_NUMBER
+    kind = fields.parse_kind(text)
+    finish = fields.is_finish_word(text)
+    if kind:
+        fields.set_kind(ctx.session, field, kind)
+    elif not finish:
+        fields.add_notes(ctx.session, field, text)
+    said = KIND_SET.format(kind=kind.label) if kind else ("" if finish else NOTED)
+    missing = field.missing()
+    if missing:
+        return said + ASKS[missing[0]]
+    if not (field.notes or finish):
+        return said + ASK_WORDS
+    fields.submit(ctx.session, field)
+    ctx.defer(save_when_ready, field.id)
+    return SAVING.format(asset=field.asset.name, kind=field.kind.label)
+
+
+def _number(text: str) -> int | None:
+    digits = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    return int(digits) if digits.isdigit() and len(digits) < 4 else None
+
+
+@router.message("image")
+def field_photo(message: BaseMessage, ctx: Context) -> Reply:
+    """A photo: noted at once and fetched after the reply (WeChat keeps it 3 days)."""
+    field = fields.open_session(ctx.session, message.source, ctx.now)
+    if field is None or field.asset is None:
+        return NO_SESSION_STAFF if staff_for_openid(ctx.session, message.source) else VILLAGER_PHOTO
+    if field.state is SessionState.SAVING:
+        return PHOTO_TOO_LATE
+    photo = fields.add_photo(ctx.session, field, message.media_id, ctx.now)
+    if photo is None:
+        return None  # the same media id again: nothing new
+    ctx.defer(fetch_photo, field.id, photo.id, photo.number, message.source, message.media_id)
+    if field.state is SessionState.SUBMITTED:
+        return PHOTO_JOINS.format(number=photo.number)
+    missing = [need for need in field.missing() if need != "photos"]
+    return PHOTO_RECEIVED.format(number=photo.number) + (ASKS[missing[0]] if missing else ASK_WORDS)
+
+
+# -- after the reply ----------------------------------------------------------------------------
+
+
+def _storage():  # noqa: ANN202
+    return current_app.extensions["storage"]
+
+
+def _now():  # noqa: ANN202
+    return current_app.extensions["clock"].now()
+
+
+def fetch_photo(session: Session, field_session_id: int, photo_id: int, number: int, openid: str,
+                media_id: str) -> None:
+    """Fetch one photo (with retries), keep its original, and save the record if it was the last."""
+    problem = None
+    key = None
+    try:
+        data = fetch_media(media_id)
+        key = _storage().put(data, fields.photo_suffix(data))
+    except WeChatError as error:
+        log.warning("field photo %s not fetched: %s", photo_id, error.message)
+        problem = FETCH_FAILED.format(number=number)
+    except PhotoRejected as rejected:
+        problem = NOT_A_PHOTO.format(number=number, reason=rejected.message)
+    if not fields.photo_arrived(session, photo_id, key):
+        session.rollback()  # the session ended meanwhile (expired, replaced): nothing to add to
+        return
+    if problem:  # a record waiting for this photo waits for the sender to send it again
+        session.execute(update(FieldSession).where(FieldSession.id == field_session_id,
+                                                   FieldSession.state == SessionState.SUBMITTED)
+                        .values(state=SessionState.COLLECTING))
+    session.commit()
+    if problem:
+        send_text(session, openid, problem, key=f"field-photo:{photo_id}")
+    save_when_ready(session, field_session_id)
+
+
+def save_when_ready(session: Session, field_session_id: int) -> None:
+    """Save the session's record when it is complete and no photo is still arriving (once)."""
+    if not fields.claim_for_saving(session, field_session_id):
+        session.rollback()
+        return
+    session.commit()
+    now = _now()
+    session.execute(update(FieldSession).where(FieldSession.id == field_session_id)  # take the lock first
+                    .values(expires_at=now + fields.LIFETIME))
+    field = session.get(FieldSession, field_session_id, populate_existing=True)
+    openid, asset_name = field.openid, field.asset.name
+    try:
+        record = fields.save(session, _storage(), field, now, current_app.config["TIMEZONE"])
+    except DomainError as error:
+        session.rollback()
+        _not_saved(session, field_session_id, openid, error)
+        return
+    session.commit()
+    send_text(session, openid, _saved_text(record, asset_name), key=f"field-record:{record.id}")
+    if record.kind is MaintenanceKind.DAMAGE_REPORT:
+        push_damage_report(session, record)
+
+
+def _saved_text(record: MaintenanceRecord, asset_name: str) -> str:
+    url = f"{current_app.config['PUBLIC_BASE_URL']}/maintenance/{record.id}"
+    text = SAVED.format(asset=asset_name, kind=record.kind.label, count=len(record.photos), url=url)
+    return text + (SAVED_FLAGGED.format(flag=record.flags[0]) if record.flags else "")
+
+
+def _not_saved(session: Session, field_session_id: int, openid: str, error: DomainError) -> None:
+    reason = " ".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+    if isinstance(error, Forbidden):
+        fields.end(session, field_session_id)
+        text = SAVE_REFUSED.format(reason=reason)
+    else:
+        field = session.get(FieldSession, field_session_id)
+        refused = fields.refused_photo_numbers(_storage(), field) if isinstance(error, PhotoRejected) else []
+        fields.reopen(session, field_session_id, refused)
+        if refused:
+            reason = f"第{'、'.join(map(str, refused))}张照片无法识别，已去掉。"
+        text = SAVE_FAILED.format(reason=reason)
+    session.commit()
+    send_text(session, openid, text, key=f"field-not-saved:{field_session_id}:{secrets.token_hex(4)}")

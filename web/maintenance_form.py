@@ -1,0 +1,149 @@
+"""提交管护记录 from the asset page: village staff of the asset add a record with photos on the phone.
+
+Who may: the visitor signed in as staff, or known by the WeChat openid snsapi_base gave us, who is
+custodian, clerk or supervisor of the asset's village (the domain's rule). Photos come as files
+(a plain file input: camera or album) or, inside WeChat, as JS-SDK `uploadImage` media ids that
+are fetched here. Everything goes through `record_maintenance`: all photos are kept, or nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Flask, Response, current_app, make_response, redirect, render_template, request, url_for
+from werkzeug.datastructures import FileStorage
+
+from bot.client import WeChatError, wechat_client
+from bot.damage_push import push_damage_report
+from bot.media_fetch import fetch_media
+from models.assets import Asset
+from models.errors import Invalid
+from models.maintenance import EvidenceRules, MaintenanceKind, record_maintenance
+from models.people import User
+from models.photos import MAX_BYTES, PhotoRejected
+from web.clock import now
+from web.database import db_session
+from web.errors import error_response
+from web.public import _found_asset, _learn_openid, _visitor_key, recording_staff
+from web.security import CONTENT_SECURITY_POLICY, limiter
+from web.storage import media_storage
+
+blueprint = Blueprint("maintenance_form", __name__)
+log = logging.getLogger("guanhu.web")
+
+DEFAULTS = {"MAINTENANCE_FORM_RATE_LIMIT": "30 per hour"}
+JSSDK = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
+NOT_STAFF = "只有本村的管护员和村干部可以提交这项资产的管护记录。工作人员请在微信里打开本页，或先登录。"
+NOT_FETCHED = "照片没能从微信取回，请重新选择照片后再提交。"
+MAX_PHOTOS = EvidenceRules().max_photos
+
+
+def init_app(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.register_blueprint(blueprint)
+
+
+@blueprint.get("/a/<token>/maintenance")
+def form(token: str) -> Response | tuple:
+    found = _found_asset(token)
+    actor = recording_staff(found)
+    if actor is None:
+        return _learn_openid() or error_response(403, NOT_STAFF)
+    return _page(found, actor, {}, {}, 200)
+
+
+@blueprint.post("/a/<token>/maintenance")
+@limiter.limit(lambda: current_app.config["MAINTENANCE_FORM_RATE_LIMIT"], key_func=_visitor_key)
+def submit(token: str) -> Response | tuple:
+    found = _found_asset(token)
+    actor = recording_staff(found)
+    if actor is None:
+        return error_response(403, NOT_STAFF)
+    form_data = request.form
+    errors = {}
+    kind = MaintenanceKind.from_label(form_data.get("kind", ""))
+    if kind is None:
+        errors["kind"] = "请选择记录类型。"
+    cost = _cost(form_data.get("cost", ""))
+    if cost is False:
+        errors["cost"] = "费用请填数字（元），可不填。"
+    uploads = [file for file in request.files.getlist("photos") if file.filename][:MAX_PHOTOS + 1]
+    media_ids = [media_id for media_id in form_data.getlist("media_ids") if media_id][:MAX_PHOTOS + 1]
+    if len(uploads) + len(media_ids) > MAX_PHOTOS:
+        errors["photos"] = f"一次最多上传{MAX_PHOTOS}张照片。"
+    if errors:
+        return _page(found, actor, form_data, errors, 422)
+    photos = [_read(file) for file in uploads]
+    try:
+        photos += [fetch_media(media_id[:128]) for media_id in media_ids]
+    except WeChatError as error:
+        log.warning("maintenance form: media not fetched: %s", error.message)
+        return _page(found, actor, form_data, {"photos": NOT_FETCHED}, 502)
+    session = db_session()
+    try:
+        record = record_maintenance(
+            session, media_storage(), actor, found, kind=kind, photos=photos, now=now(),
+            timezone=current_app.config["TIMEZONE"], notes=form_data.get("notes"), cost=cost,
+            latitude=_coordinate(form_data.get("latitude"), 90), longitude=_coordinate(form_data.get("longitude"), 180),
+        )
+    except Invalid as error:
+        session.rollback()
+        return _page(found, actor, form_data, error.fields, 422)
+    except PhotoRejected as error:
+        session.rollback()
+        return _page(found, actor, form_data, {"photos": error.message}, error.status)
+    session.commit()
+    if kind is MaintenanceKind.DAMAGE_REPORT:
+        push_damage_report(session, record)
+    return redirect(url_for("public.asset", token=found.public_token, recorded=1), 303)
+
+
+def _read(upload: FileStorage) -> bytes:
+    """An uploaded photo's bytes (one over the cap is enough to refuse it); its spool file closed."""
+    with upload.stream:
+        return upload.read(MAX_BYTES + 1)
+
+
+def _cost(text: str) -> Decimal | None | bool:
+    """The cost in yuan; None when left empty; False when it is not a number."""
+    text = text.strip().removesuffix("元")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return False
+    return value if value.is_finite() else False
+
+
+def _coordinate(text: str | None, bound: int) -> Decimal | None:
+    """A latitude or longitude from the phone, or None (it is optional: a bad one is dropped)."""
+    try:
+        value = Decimal((text or "").strip())
+    except InvalidOperation:
+        return None
+    return value.quantize(Decimal("0.000001")) if value.is_finite() and abs(value) <= bound else None
+
+
+def _page(found: Asset, actor: User, form_data, errors: dict[str, str], status: int) -> tuple[Response, int]:  # noqa: ANN001
+    wx = _jsapi_config()
+    html = render_template("public/maintenance_form.html", asset=found, actor=actor, form=form_data,
+                           errors=errors, kinds=list(MaintenanceKind), wx=wx, jssdk=JSSDK, max_photos=MAX_PHOTOS)
+    response = make_response(html, status)
+    if wx:  # the JS-SDK is served by WeChat: allow that one script on this page
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "script-src 'self'", "script-src 'self' https://res.wx.qq.com")
+    return response, status
+
+
+def _jsapi_config() -> dict | None:
+    """`wx.config()` values for this page inside WeChat; None elsewhere or when WeChat is unreachable."""
+    if "MicroMessenger" not in request.user_agent.string or not current_app.config.get("WECHAT_APPID"):
+        return None
+    try:
+        return wechat_client().jsapi_config(current_app.config["PUBLIC_BASE_URL"] + request.full_path.rstrip("?"))
+    except WeChatError as error:
+        log.warning("maintenance form: no JS-SDK signature: %s", error.message)
+        return None
