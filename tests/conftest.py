@@ -114,6 +114,7 @@ def app_factory(database_url: str, bound_sessionmaker: sessionmaker[Session], cl
             "MEDIA_ROOT": str(tmp_path / "media"),
             "PUBLIC_BASE_URL": "http://guanhu.test",
             "RATELIMIT_ENABLED": False,
+            "PUBLIC_PAGE_CACHE_SECONDS": 0,
         }
         app = create_app({**config, **overrides})
         app.extensions["db"].sessionmaker = bound_sessionmaker

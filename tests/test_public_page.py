@@ -16,8 +16,10 @@ from models.complaints import Complaint, ComplaintLimits, file_complaint
 from models.income import record_income
 from models.maintenance import MaintenanceKind, MaintenanceRecord
 from models.notices import publish_notice
+from models.people import Role
 from models.photos import store_photo
 from tests import photo_files
+from tests.conftest import login
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -174,3 +176,18 @@ def test_public_pages_and_complaints_are_rate_limited(app_factory, build, county
     # per visitor: the third from 10.0.0.1 is refused; per asset: only three in a day, whoever files
     assert codes[:3] == [303, 303, 429] and codes[-1] == 429
     assert session.query(Complaint).count() == 3
+
+
+def test_anonymous_visitors_share_a_short_lived_page_while_staff_see_it_fresh(app_factory, session, county, build,
+                                                                                login_as):
+    app = app_factory(PUBLIC_PAGE_CACHE_SECONDS=30)
+    asset = build.asset(county.villages["石桥村"], name="石桥村老路")
+    villager = app.test_client()
+    assert "石桥村老路" in villager.get(f"/a/{asset.public_token}").get_data(as_text=True)
+    asset.name = "石桥村新路"
+    session.flush()
+    assert "石桥村老路" in villager.get(f"/a/{asset.public_token}").get_data(as_text=True)  # within 30 s
+    staff = app.test_client()
+    login(staff, build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
+    assert "石桥村新路" in staff.get(f"/a/{asset.public_token}").get_data(as_text=True)
+    assert app_factory(PUBLIC_PAGE_CACHE_SECONDS=0).extensions["public_page_cache"] is None

@@ -17,14 +17,32 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
     configure_logging(app)
 
-    from web import auth, clock, database, errors, health, register, security, templating
+    import bot
+    from web import (
+        account,
+        auth,
+        cards,
+        clock,
+        complaints,
+        database,
+        deadlines,
+        errors,
+        health,
+        maintenance,
+        maintenance_form,
+        page_cache,
+        public,
+        register,
+        register_io,
+        security,
+        storage,
+        templating,
+    )
 
-    clock.init_app(app)
-    database.init_app(app)
-    security.init_app(app)
-    errors.init_app(app)
-    auth.init_app(app)
-    templating.init_app(app)
-    app.register_blueprint(health.blueprint)
-    app.register_blueprint(register.blueprint)
+    for integration in (clock, database, storage, security, errors, auth, templating, page_cache):
+        integration.init_app(app)
+    for module in (health, register, register_io, maintenance, account, deadlines):
+        app.register_blueprint(module.blueprint)
+    for feature in (public, maintenance_form, complaints, cards, bot):
+        feature.init_app(app)
     return app

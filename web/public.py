@@ -35,6 +35,7 @@ from models.photos import MAX_BYTES, Photo, PhotoRejected
 from models.wechat import staff_for_openid
 from web.clock import now
 from web.database import db_session
+from web.page_cache import page_cache
 from web.security import limiter
 from web.storage import media_storage
 
@@ -89,11 +90,22 @@ def _found_asset(token: str) -> Asset:
 @blueprint.get("/a/<token>")
 @limiter.limit(lambda: current_app.config["PUBLIC_PAGE_RATE_LIMIT"])
 def asset(token: str) -> str:
+    cache = page_cache() if _anonymous() else None
+    if cache is not None and (cached := cache.get(token)) is not None:
+        return cached
     found = _found_asset(token)
     page = asset_page(db_session(), found, local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"]))
-    return render_template("public/asset.html", page=page, asset=found, disposed=found.status is AssetStatus.DISPOSED,
+    html = render_template("public/asset.html", page=page, asset=found, disposed=found.status is AssetStatus.DISPOSED,
                            hotline=current_app.config["SUPERVISION_HOTLINE"], recorder=recording_staff(found),
                            recorded=request.args.get("recorded") == "1")
+    if cache is not None:
+        cache.put(token, html)
+    return html
+
+
+def _anonymous() -> bool:
+    """A visitor whose page is the same as everyone's: not signed in, not known by WeChat."""
+    return not (session.get("_user_id") or session.get(VISITOR_KEY) or request.args)  # "_user_id": Flask-Login
 
 
 def recording_staff(found: Asset) -> User | None:
