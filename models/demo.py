@@ -28,10 +28,12 @@ from models.assets import (
     FundingSource,
 )
 from models.catalog import SUBTYPES, ensure_departments, ensure_subtypes
+from models.demo_activity import PASSWORD, load_activity
 from models.errors import DomainError, Invalid
 from models.people import Department, Role, User, create_user
 from models.regions import Region, RegionLevel, add_region, find_child
 from models.register import create_asset, update_asset
+from models.storage import MediaStorage
 
 DISTRICT = "示范区"
 TOWNS = {
@@ -39,7 +41,6 @@ TOWNS = {
     "河湾镇": ["清水村", "新塘村", "榕树村", "大岭村"],
     "云岭乡": ["云岭村", "白沙村", "高峰村", "平安社区"],
 }
-PASSWORD = "guanhu-demo"  # noqa: S105  (published with the demo logins)
 DEFAULT_SEED = 2024
 ASSETS_PER_VILLAGE = 25
 CENTRE = (21.9, 108.6)  # latitude, longitude the villages lie around
@@ -132,6 +133,8 @@ class Demo:
     villages: dict[str, Region] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)  # by phone
     assets: list[Asset] = field(default_factory=list)
+    records: int = 0
+    complaints: int = 0
 
 
 def is_loaded(session: Session) -> bool:
@@ -139,8 +142,8 @@ def is_loaded(session: Session) -> bool:
     return session.scalar(select(User.id).where(User.phone == ACCOUNTS[0].phone)) is not None
 
 
-def load_demo(session: Session, now: dt.datetime, seed: int = DEFAULT_SEED) -> Demo:
-    """Create the demo county as of `now`. Flushes, never commits."""
+def load_demo(session: Session, storage: MediaStorage, now: dt.datetime, seed: int = DEFAULT_SEED) -> Demo:
+    """Create the demo county as of `now`, with a year of records and complaints. Flushes, never commits."""
     if session.scalar(select(Region.id).where(Region.parent_id.is_(None), Region.name == DISTRICT)):
         raise DomainError(f"已有名为{DISTRICT}的区县，示范数据不再重复加载。")
     rng = random.Random(seed)  # noqa: S311  (repeatable demo data, not secrets)
@@ -148,6 +151,7 @@ def load_demo(session: Session, now: dt.datetime, seed: int = DEFAULT_SEED) -> D
     ensure_departments(session, demo.district)
     _staff(session, demo, now)
     _assets(session, demo, rng, now)
+    demo.records, demo.complaints = load_activity(session, storage, demo.villages, demo.assets, demo.users, now, seed)
     return demo
 
 

@@ -6,6 +6,8 @@ from sqlalchemy import func, select
 from models import demo
 from models.assets import Asset, AssetClass, AssetStatus, AssetSubtype
 from models.catalog import SUBTYPES
+from models.complaints import Complaint, ComplaintStatus
+from models.maintenance import MaintenanceRecord
 from models.people import Role, User
 from models.regions import Region, RegionLevel
 from tests.conftest import csrf_token
@@ -49,9 +51,17 @@ def test_demo_load_creates_a_county_of_every_class_status_subtype_and_role(runne
     assert not any(re.fullmatch(r"SF\d{8}", a.code) for a in assets)
 
     roles = Counter(session.scalars(select(User.role)))
-    assert roles == Counter(account.role for account in demo.ACCOUNTS)
     assert set(roles) == set(Role)
     assert roles[Role.TOWN_OFFICIAL] == len(demo.TOWNS)
+    assert roles[Role.CUSTODIAN] == len(regions[RegionLevel.VILLAGE])  # one per village keeps records
+
+    # A year of maintenance records, by each village's custodian, and complaints in every state.
+    records = list(session.scalars(select(MaintenanceRecord)))
+    assert len(records) > 300
+    assert all(r.photos and r.recorded_by_id for r in records)
+    assert [r.asset.code for r in records if r.flagged]  # the one recycled photo, as reviewers meet it
+    statuses = {c.status for c in session.scalars(select(Complaint))}
+    assert statuses == set(ComplaintStatus)
 
 
 def test_demo_load_if_empty_does_not_load_twice(runner, session):
@@ -62,7 +72,8 @@ def test_demo_load_if_empty_does_not_load_twice(runner, session):
     assert "13900000001" in result.output  # the logins are shown again
     assert count(session, Asset) == 300
     assert count(session, Region, Region.level == RegionLevel.DISTRICT) == 1
-    assert count(session, User) == len(demo.ACCOUNTS)
+    villages_without_a_custodian_login = 11
+    assert count(session, User) == len(demo.ACCOUNTS) + villages_without_a_custodian_login
 
 
 def test_demo_load_if_empty_leaves_a_database_with_another_district_alone(runner, session, build):

@@ -5,19 +5,24 @@ Commands call the same domain operations as the web, in one session committed on
 
 from __future__ import annotations
 
+import os
+import unicodedata
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
 
+from models import demo
 from models.catalog import ensure_subtypes
 from models.errors import DomainError, Invalid
 from models.migrate import upgrade
 from models.people import Department, Role, create_user
-from models.regions import Region
+from models.regions import Region, districts
 from web import create_app
 from web.clock import now
 from web.database import db_session
+from web.storage import media_storage
 
 cli = FlaskGroup(create_app=create_app, help="资产管护通 (guanhu) — manage the service.")
 
@@ -95,3 +100,193 @@ def resolve_region(path: str) -> Region:
     if region is None:
         raise click.ClickException("请给出区域，如 示范区/青山镇。")
     return region
+
+
+demo_group = AppGroup("demo", help="The demo county (示范区).")
+cli.add_command(demo_group)
+
+
+@demo_group.command("load")
+@click.option("--if-empty", is_flag=True, help="数据库里已有任何区县时什么也不做")
+@click.option("--seed", type=int, default=demo.DEFAULT_SEED, show_default=True, help="随机种子")
+def demo_load(if_empty: bool, seed: int) -> None:
+    """Load the demo county with staff of every role and ~300 assets (fictional names only)."""
+    session = db_session()
+    if if_empty and districts(session):
+        click.echo("数据库里已有数据，未加载示范数据。")
+    else:
+        try:
+            loaded = demo.load_demo(session, media_storage(), now(), seed=seed)
+        except DomainError as error:
+            fail(error)
+        session.commit()
+        click.echo(f"已加载示范数据：{loaded.district.name}，{len(loaded.villages)}个村，"
+                   f"{len(loaded.assets)}项资产，{len(loaded.users)}个账号，"
+                   f"近一年{loaded.records}条管护记录、{loaded.complaints}条群众反映。")
+    if demo.is_loaded(session):
+        click.echo(f"打开 {current_app.config['PUBLIC_BASE_URL']} 登录，示范账号：")
+        rows = [("角色", "区域", "手机号", "密码")]
+        rows += [(a.role.label, a.place_text, a.phone, demo.PASSWORD) for a in demo.ACCOUNTS]
+        echo_table(rows)
+
+
+def echo_table(rows: list[tuple[str, ...]]) -> None:
+    """Print rows as aligned columns; CJK characters take two columns in a terminal."""
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    widths = [max(width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True))
+        click.echo("  " + "  ".join(cells).rstrip())
+
+
+wechat_group = AppGroup("wechat", help="The WeChat official account.")
+menu_group = AppGroup("menu", help="The account's custom menu.")
+wechat_group.add_command(menu_group)
+cli.add_command(wechat_group)
+
+
+@menu_group.command("push")
+def wechat_menu_push() -> None:
+    """Push the menu defined in bot/menu.py to WeChat (or to the sandbox's fake)."""
+    from bot.client import WeChatError, wechat_client
+    from bot.menu import MENU
+
+    try:
+        wechat_client().create_menu(MENU)
+    except WeChatError as error:
+        raise click.ClickException(f"菜单没有推送成功：{error.message}") from error
+    names = "、".join(button["name"] for button in MENU["button"])
+    click.echo(f"菜单已推送：{names}。")
+
+
+register_group = AppGroup("register", help="The asset register (台账) as .xlsx.")
+cli.add_command(register_group)
+
+
+def _district_named(name: str | None) -> Region:
+    """The district called `name`, or the only district when no name is given."""
+    session = db_session()
+    found = [d for d in districts(session) if name is None or d.name == name]
+    if len(found) != 1:
+        known = "、".join(d.name for d in districts(session)) or "无"
+        raise click.ClickException(
+            f"找不到区县「{name}」。" if name else f"请用 --district 指明区县（现有：{known}）。"
+        )
+    return found[0]
+
+
+@register_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--district", "district_name", help="区县名称，如 示范区（只有一个区县时可省略）")
+@click.option("--valid-only", is_flag=True, help="仅导入无误的行，其余行报告问题")
+@click.option("--create-villages", is_flag=True, help="自动创建台账中出现而系统中没有的乡镇和村")
+def register_import(path: str, district_name: str | None, valid_only: bool, create_villages: bool) -> None:
+    """Import a register from an .xlsx file (ours, or a county's own)."""
+    from models.register_import import import_register
+
+    session = db_session()
+    try:
+        report = import_register(session, None, path, _district_named(district_name), now(),
+                                 valid_only=valid_only, create_villages=create_villages)
+    except DomainError as error:
+        fail(error)
+    for note in report.notes:
+        click.echo(note)
+    for error in report.errors:
+        click.echo(f"第{error.row}行「{error.column}」：{error.reason}", err=True)
+    if report.refused:
+        raise click.ClickException(report.summary)
+    session.commit()
+    click.echo(report.summary)
+
+
+@register_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--district", "district_name", help="区县名称，如 示范区（只有一个区县时可省略）")
+def register_export(path: str, district_name: str | None) -> None:
+    """Export a whole district's register to an .xlsx file."""
+    from models.register_export import export_query, export_register
+
+    session = db_session()
+    district = _district_named(district_name)
+    count = export_register(session, export_query(None, district), district, path)
+    click.echo(f"已导出{count}项资产到 {path}。")
+
+
+@cli.command("scheduler")
+@click.option("--once", is_flag=True, help="每个定时任务运行一次后退出")
+def scheduler_command(once: bool) -> None:
+    """Run the scheduler (reminders, digests) as its own process: one per deployment."""
+    from jobs.scheduler import Runner, build_scheduler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        Runner(app).tick_all()
+        return
+    scheduler, runner = build_scheduler(app, blocking=True)
+    click.echo(f"定时任务已启动（{runner.holder}），按 Ctrl+C 停止。")
+    try:
+        scheduler.start()
+    finally:
+        runner.release()
+
+
+@click.pass_context
+def _run_with_scheduler(ctx: click.Context, **options) -> None:  # noqa: ANN003
+    """`guanhu run`, which also starts the scheduler when GUANHU_SCHEDULER_IN_PROCESS=1 (make run)."""
+    from flask.cli import ScriptInfo, get_debug_flag, run_command
+    from werkzeug.serving import is_running_from_reloader
+
+    from jobs.scheduler import IN_PROCESS_FLAG, start_in_process
+
+    reload = options["reload"] if options["reload"] is not None else get_debug_flag()
+    if os.environ.get(IN_PROCESS_FLAG) == "1" and (not reload or is_running_from_reloader()):
+        start_in_process(ctx.ensure_object(ScriptInfo).load_app())
+    ctx.invoke(run_command, **options)
+
+
+def _run_command() -> click.Command:
+    from flask.cli import run_command
+
+    return click.Command("run", params=run_command.params, callback=_run_with_scheduler,
+                         help=run_command.help, short_help=run_command.short_help)
+
+
+cli.add_command(_run_command())
+
+
+cards_group = AppGroup("cards", help="Asset cards (资产卡).")
+cli.add_command(cards_group)
+
+
+@cards_group.command("print")
+@click.option("--village", required=True, help="村名，如 石桥村")
+@click.option("--district", help="区县名（村名在多个区县重名时）")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def cards_print(village: str, district: str | None, out: str) -> None:
+    """Print a village's asset cards as A4 sheets (2 × 4 per page) to OUT (a PDF)."""
+    from models.card_render import sheets_pdf
+    from models.regions import RegionLevel
+    from web.cards import qr_text, village_assets
+
+    query = select(Region).where(Region.name == village.strip(), Region.level == RegionLevel.VILLAGE)
+    if district:
+        query = query.where(Region.district_id.in_(
+            select(Region.id).where(Region.name == district.strip(), Region.parent_id.is_(None))))
+    found = list(db_session().scalars(query))
+    if not found:
+        raise click.ClickException(f"找不到村「{village}」。")
+    if len(found) > 1:
+        raise click.ClickException(f"有{len(found)}个村叫「{village}」，请用 --district 指明区县。")
+    assets = village_assets(found[0].id)
+    if not assets:
+        raise click.ClickException(f"「{found[0].full_name}」还没有在用的资产。")
+    data = sheets_pdf(((asset, qr_text(asset)) for asset in assets), title=f"{found[0].full_name}资产卡")
+    db_session().commit()  # WeChat QR codes made for the cards, if any
+    with open(out, "wb") as handle:
+        handle.write(data)
+    pages = -(-len(assets) // 8)
+    click.echo(f"已生成 {out}：{found[0].full_name} {len(assets)} 张资产卡，{pages} 页A4。")
