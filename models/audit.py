@@ -34,31 +34,39 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     def compute_hash(self) -> str:
-        body = json.dumps(
-            [self.prev_hash, self.at.astimezone(dt.UTC).isoformat(), self.actor_id, self.actor_name,
-             self.entity_type, self.entity_id, self.action, self.changes],
-            ensure_ascii=False, sort_keys=True, default=str,
-        )
-        return hashlib.sha256(body.encode()).hexdigest()
+        return _hash({name: getattr(self, name) for name in _HASHED})
+
+
+_HASHED = ("prev_hash", "at", "actor_id", "actor_name", "entity_type", "entity_id", "action", "changes")
+
+
+def _hash(row: dict[str, Any]) -> str:
+    """The hash over an entry's fields (given as a mapping, so bulk rows need no ORM object)."""
+    body = json.dumps(
+        [row["prev_hash"], row["at"].astimezone(dt.UTC).isoformat(), row["actor_id"], row["actor_name"],
+         row["entity_type"], row["entity_id"], row["action"], row["changes"]],
+        ensure_ascii=False, sort_keys=True, default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 SYSTEM_ACTOR = "系统"
 
 
-def _entry(actor: Any, entity_type: str, entity_id: int, action: str, changes: dict[str, Any],
-           now: dt.datetime, prev_hash: str | None) -> AuditEntry:
-    entry = AuditEntry(
-        at=now.replace(microsecond=0),
-        actor_id=getattr(actor, "id", None),
-        actor_name=getattr(actor, "name", None) or SYSTEM_ACTOR,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        action=action,
-        changes=changes,
-        prev_hash=prev_hash,
-    )
-    entry.hash = entry.compute_hash()
-    return entry
+def _row(actor: Any, entity_type: str, entity_id: int, action: str, changes: dict[str, Any],
+         now: dt.datetime, prev_hash: str | None) -> dict[str, Any]:
+    row = {
+        "at": now.replace(microsecond=0),
+        "actor_id": getattr(actor, "id", None),
+        "actor_name": getattr(actor, "name", None) or SYSTEM_ACTOR,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "action": action,
+        "changes": changes,
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = _hash(row)
+    return row
 
 
 def record(
@@ -81,13 +89,10 @@ def record(
             .order_by(AuditEntry.id.desc())
             .limit(1)
         )
-    entry = _entry(actor, entity_type, entity_id, action, changes, now, prev_hash)
+    entry = AuditEntry(**_row(actor, entity_type, entity_id, action, changes, now, prev_hash))
     session.add(entry)
     session.flush()
     return entry
-
-
-_COLUMNS = ("at", "actor_id", "actor_name", "entity_type", "entity_id", "action", "changes", "prev_hash", "hash")
 
 
 def record_first_many(
@@ -95,10 +100,7 @@ def record_first_many(
     changes_by_entity: list[tuple[int, dict[str, Any]]], now: dt.datetime,
 ) -> None:
     """The first entry of many new entities in one INSERT (a bulk import); same rows as `record`."""
-    rows = []
-    for entity_id, changes in changes_by_entity:
-        entry = _entry(actor, entity_type, entity_id, action, changes, now, None)
-        rows.append({name: getattr(entry, name) for name in _COLUMNS})
+    rows = [_row(actor, entity_type, entity_id, action, changes, now, None) for entity_id, changes in changes_by_entity]
     if rows:
         session.execute(insert(AuditEntry.__table__), rows)
 

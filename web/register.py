@@ -36,7 +36,7 @@ def _int_arg(name: str) -> int | None:
     return int(value)
 
 
-def _filter_from_args() -> RegisterFilter:
+def filter_from_args() -> RegisterFilter:
     return RegisterFilter(
         town_id=_int_arg("town"),
         village_id=_int_arg("village"),
@@ -70,7 +70,7 @@ def _choices() -> dict:
 @blueprint.route("/assets")
 @login_required
 def index():  # noqa: ANN201
-    wanted = _filter_from_args()
+    wanted = filter_from_args()
     page = search_assets(db_session(), staff(), wanted)
     return render_template("register/list.html", page=page, wanted=wanted, args=request.args, **_choices())
 

@@ -1,0 +1,66 @@
+"""Staff pages to import the register from .xlsx and export it as .xlsx."""
+
+from __future__ import annotations
+
+import io
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, render_template, request, send_file
+from flask_login import login_required
+from sqlalchemy.orm import Session
+
+from models.access import require_register_editor
+from models.people import User
+from models.regions import Region
+from models.register_export import export_query, export_register
+from models.register_import import DEFAULT_MAX_BYTES, UnreadableRegister, import_register
+from web.auth import staff
+from web.clock import now
+from web.database import db_session
+from web.register import filter_from_args
+
+blueprint = Blueprint("register_io", __name__, url_prefix="/register")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHOWN_ERRORS = 1000  # rows of problems listed on the page; the count covers them all
+
+
+def _district(session: Session, actor: User) -> Region:
+    return session.get_one(Region, actor.region.district_id or actor.region.id)
+
+
+@blueprint.route("/import", methods=["GET", "POST"])
+@login_required
+def import_view():  # noqa: ANN201
+    actor = staff()
+    require_register_editor(actor)
+    if request.method == "GET":
+        return render_template("register/import.html", report=None, problem=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("register/import.html", report=None, problem="请选择要导入的 .xlsx 文件。"), 422
+    session = db_session()
+    try:
+        report = import_register(
+            session, actor, upload.stream, _district(session, actor), now(),
+            valid_only=request.form.get("valid_only") == "1",
+            create_villages=request.form.get("create_villages") == "1",
+            max_bytes=current_app.config.get("REGISTER_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES),
+        )
+    except UnreadableRegister as error:
+        return render_template("register/import.html", report=None, problem=error.message), 422
+    return render_template(
+        "register/import.html", report=report, problem=None, shown_errors=report.errors[:SHOWN_ERRORS]
+    ), (422 if report.refused else 200)
+
+
+@blueprint.route("/export")
+@login_required
+def export_view():  # noqa: ANN201
+    actor = staff()
+    session = db_session()
+    buffer = io.BytesIO()
+    district = _district(session, actor)
+    export_register(session, export_query(actor, district, filter_from_args()), district, buffer)
+    buffer.seek(0)
+    name = f"资产台账-{now().astimezone(ZoneInfo(current_app.config['TIMEZONE'])):%Y%m%d}.xlsx"
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
