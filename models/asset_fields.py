@@ -310,6 +310,6 @@ def parse_asset_fields(
     if total > values["original_value"] and all(line.amount is not None for line in values["fundings"]):
         errors["fundings"] = "各资金来源金额之和不能大于资产原值"
     if values["funding_kind"] is None:
-        year_kind = FundingKind.LINKAGE if values["project_year"] >= LINKAGE_FROM_YEAR else FundingKind.POVERTY_ALLEVIATION
-        values["funding_kind"] = year_kind
+        linkage = values["project_year"] >= LINKAGE_FROM_YEAR
+        values["funding_kind"] = FundingKind.LINKAGE if linkage else FundingKind.POVERTY_ALLEVIATION
     return values, errors

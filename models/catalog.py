@@ -12,27 +12,27 @@ from models.assets import AssetClass, AssetSubtype
 from models.people import Department
 from models.regions import Region
 
-P, O, H = AssetClass.PUBLIC_BENEFIT, AssetClass.OPERATING, AssetClass.HOUSEHOLD
+PUBLIC, OPERATING, HOUSEHOLD = AssetClass.PUBLIC_BENEFIT, AssetClass.OPERATING, AssetClass.HOUSEHOLD
 
 # (sub-type, class, inspection interval in days, owning department)
 SUBTYPES: list[tuple[str, AssetClass, int, str]] = [
-    ("道路交通", P, 30, "交通运输局"),
-    ("农田水利", P, 30, "水利局"),
-    ("供水饮水", P, 7, "水利局"),
-    ("环卫公厕", P, 14, "住房和城乡建设局"),
-    ("教育", P, 30, "教育局"),
-    ("文化", P, 30, "文化广电体育和旅游局"),
-    ("体育", P, 30, "文化广电体育和旅游局"),
-    ("卫生", P, 30, "卫生健康局"),
-    ("电力", P, 30, "发展和改革局"),
-    ("农林牧渔业产业基地", O, 30, "农业农村局"),
-    ("生产加工设施", O, 30, "工业和信息化局"),
-    ("旅游设施", O, 30, "文化广电体育和旅游局"),
-    ("经营性电商服务设施", O, 30, "商务局"),
-    ("经营性冷藏存储设施", O, 30, "农业农村局"),
-    ("光伏电站", O, 30, "发展和改革局"),
-    ("权益性资产", O, 90, "农业农村局"),
-    ("到户类", H, 180, "乡村振兴局"),
+    ("道路交通", PUBLIC, 30, "交通运输局"),
+    ("农田水利", PUBLIC, 30, "水利局"),
+    ("供水饮水", PUBLIC, 7, "水利局"),
+    ("环卫公厕", PUBLIC, 14, "住房和城乡建设局"),
+    ("教育", PUBLIC, 30, "教育局"),
+    ("文化", PUBLIC, 30, "文化广电体育和旅游局"),
+    ("体育", PUBLIC, 30, "文化广电体育和旅游局"),
+    ("卫生", PUBLIC, 30, "卫生健康局"),
+    ("电力", PUBLIC, 30, "发展和改革局"),
+    ("农林牧渔业产业基地", OPERATING, 30, "农业农村局"),
+    ("生产加工设施", OPERATING, 30, "工业和信息化局"),
+    ("旅游设施", OPERATING, 30, "文化广电体育和旅游局"),
+    ("经营性电商服务设施", OPERATING, 30, "商务局"),
+    ("经营性冷藏存储设施", OPERATING, 30, "农业农村局"),
+    ("光伏电站", OPERATING, 30, "发展和改革局"),
+    ("权益性资产", OPERATING, 90, "农业农村局"),
+    ("到户类", HOUSEHOLD, 180, "乡村振兴局"),
 ]
 
 

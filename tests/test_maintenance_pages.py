@@ -21,8 +21,9 @@ def records(app, session, clock, county, build):
     recycled = record_maintenance(session, storage, custodian, other, kind=MaintenanceKind.INSPECTION,
                                   photos=[jpeg(seed=1)], now=clock.now(), timezone="Asia/Shanghai")
     far_custodian = build.user(Role.CUSTODIAN, county.villages["清水村"])
-    elsewhere = record_maintenance(session, storage, far_custodian, build.asset(county.villages["清水村"], code="QS1"),
-                                   kind=MaintenanceKind.INSPECTION, photos=[jpeg(seed=2)], now=clock.now(),
+    far_asset = build.asset(county.villages["清水村"], code="QS1")
+    elsewhere = record_maintenance(session, storage, far_custodian, far_asset, kind=MaintenanceKind.INSPECTION,
+                                   photos=[jpeg(seed=2)], now=clock.now(),
                                    timezone="Asia/Shanghai")
     return clean, recycled, elsewhere
 
@@ -36,8 +37,8 @@ def test_town_official_reviews_flagged_records_and_marks_one_doubtful(client, se
     assert "共 1 条" in flagged and "SQ2" in flagged and "QS1" not in flagged
     page = client.get(f"/maintenance/{recycled.id}").get_data(as_text=True)
     assert "与资产SQ1" in page and "相同或高度相似" in page
-    response = client.post(f"/maintenance/{recycled.id}/doubt",
-                           data={"reason": "照片与SQ1重复", "csrf_token": csrf_token(client, f"/maintenance/{recycled.id}")})
+    token = csrf_token(client, f"/maintenance/{recycled.id}")
+    response = client.post(f"/maintenance/{recycled.id}/doubt", data={"reason": "照片与SQ1重复", "csrf_token": token})
     assert response.status_code == 302
     session.refresh(recycled)
     assert recycled.doubtful and recycled.doubt_reason == "照片与SQ1重复"
@@ -50,7 +51,8 @@ def test_another_towns_record_and_its_original_photo_are_not_found(client, count
     login_as(build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"]))
     assert client.get(f"/maintenance/{elsewhere.id}").status_code == 404
     token = csrf_token(client, "/maintenance")
-    assert client.post(f"/maintenance/{elsewhere.id}/doubt", data={"reason": "x", "csrf_token": token}).status_code == 404
+    response = client.post(f"/maintenance/{elsewhere.id}/doubt", data={"reason": "x", "csrf_token": token})
+    assert response.status_code == 404
     assert client.get(f"/maintenance/photos/{elsewhere.photos[0].public_token}/original").status_code == 404
 
 

@@ -12,8 +12,8 @@ from models.asset_fields import FIELD_LABELS, parse_asset_fields
 from models.assets import Asset, AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingKind
 from models.errors import Invalid
 from models.maintenance import recent_records
-from models.register import ENTITY, RegisterFilter, create_asset, search_assets, snapshot, update_asset
 from models.regions import Region
+from models.register import ENTITY, RegisterFilter, create_asset, search_assets, snapshot, update_asset
 from web.auth import staff
 from web.clock import now
 from web.database import db_session
