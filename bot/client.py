@@ -261,8 +261,7 @@ class WeChatAPIClient(WeChatClient):
 
         https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
         """
-        body: dict[str, Any] = {"touser": openid, "template_id": template_id,
-                                "data": {name: {"value": value} for name, value in data.items()}}
+        body = _template_body(openid, template_id, data)
         if url:
             body["url"] = url
         return self.post("message/template/send", data=body)
@@ -273,8 +272,7 @@ class WeChatAPIClient(WeChatClient):
 
         https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
         """
-        body: dict[str, Any] = {"touser": openid, "template_id": template_id,
-                                "data": {name: {"value": value} for name, value in data.items()}}
+        body = _template_body(openid, template_id, data)
         if url:
             body["page"] = url
         return self.post("message/subscribe/bizsend", data=body)
@@ -375,3 +373,9 @@ def wechat_client() -> WeChatAPIClient:
     if client is None:
         client = app.extensions["wechat_client"] = build_client(app)
     return client
+
+
+def _template_body(openid: str, template_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What template messages and subscription notifications share: who, which template, the fields."""
+    return {"touser": openid, "template_id": template_id,
+            "data": {name: {"value": value} for name, value in data.items()}}

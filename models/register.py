@@ -240,21 +240,20 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+EQUALITY_FILTERS = {
+    "town_id": Asset.town_id,
+    "village_id": Asset.village_id,
+    "asset_class": Asset.asset_class,
+    "subtype_id": Asset.subtype_id,
+    "status": Asset.status,
+    "year": Asset.project_year,
+}
+
+
 def matching_assets(actor: User, wanted: RegisterFilter) -> Select[tuple[Asset]]:
     """The assets the actor may see that match the filter (unordered, unpaged)."""
-    conditions = []
-    if wanted.town_id:
-        conditions.append(Asset.town_id == wanted.town_id)
-    if wanted.village_id:
-        conditions.append(Asset.village_id == wanted.village_id)
-    if wanted.asset_class:
-        conditions.append(Asset.asset_class == wanted.asset_class)
-    if wanted.subtype_id:
-        conditions.append(Asset.subtype_id == wanted.subtype_id)
-    if wanted.status:
-        conditions.append(Asset.status == wanted.status)
-    if wanted.year:
-        conditions.append(Asset.project_year == wanted.year)
+    conditions = [column == getattr(wanted, name) for name, column in EQUALITY_FILTERS.items()
+                  if getattr(wanted, name)]
     if wanted.custodian:
         conditions.append(Asset.custodian_name == wanted.custodian.strip())
     if wanted.text:

@@ -164,3 +164,19 @@ def login_as(client):  # noqa: ANN001, ANN201
         login(client, user)
 
     return do
+
+
+@pytest.fixture(scope="session")
+def fake_wechat_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The sandbox's fake WeChat API on a real loopback port, shared by the whole run."""
+    from tests.fake_wechat import serve_fake_wechat
+
+    with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat")) as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_wechat_server):  # noqa: ANN001, ANN201
+    """The fake WeChat API with nothing recorded and no failure planned."""
+    fake_wechat_server.reset()
+    return fake_wechat_server

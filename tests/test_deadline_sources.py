@@ -19,7 +19,6 @@ from models.notices import publish_notice
 from models.people import Role
 from models.reminders import urgent_to_send
 from models.storage import LocalStorage
-from tests.fake_wechat import serve_fake_wechat
 from tests.photo_files import jpeg
 from tests.test_scheduler import close_client, morning
 
@@ -192,12 +191,6 @@ def test_syncing_twice_changes_nothing(session, storage, county, build, asset, p
 
 
 # -- the jobs, end to end against the fake WeChat -------------------------------------------------
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory):  # noqa: ANN001, ANN201
-    with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat-sources")) as fake:
-        yield fake
-
 
 @pytest.fixture
 def app(app_factory, fake):  # noqa: ANN001, ANN201

@@ -10,21 +10,9 @@ from sqlalchemy import select
 from bot.notifier import send_subscribe, send_template, send_text
 from models.deliveries import Delivery, DeliveryChannel, DeliveryStatus, claim_delivery
 from tests.conftest import TEST_NOW
-from tests.fake_wechat import serve_fake_wechat
 
 SEND = "cgi-bin/message/custom/send"
 TEMPLATE = "cgi-bin/message/template/send"
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory):  # noqa: ANN001, ANN201
-    with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat")) as fake:
-        yield fake
-
-
-@pytest.fixture(autouse=True)
-def clean_fake(fake) -> None:  # noqa: ANN001
-    fake.reset()
 
 
 @pytest.fixture

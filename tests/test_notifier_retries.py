@@ -11,15 +11,8 @@ from sqlalchemy.orm import Session
 
 from bot.notifier import MAX_ATTEMPTS, retry_due, send_text
 from models.deliveries import Delivery, DeliveryChannel, DeliveryStatus, claim_delivery, claim_retries
-from tests.fake_wechat import serve_fake_wechat
 
 SEND = "cgi-bin/message/custom/send"
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory):  # noqa: ANN001, ANN201
-    with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat-retries")) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from models.reminders import (
     unreachable_staff,
     urgent_to_send,
 )
-from tests.fake_wechat import serve_fake_wechat
 from tests.test_scheduler import close_client
 
 NOW = dt.datetime(2026, 6, 23, 0, 30, tzinfo=dt.UTC)
@@ -75,12 +74,6 @@ def test_staff_without_wechat_are_listed_as_unreachable(session, county, build) 
     assert [(user.id, reason) for user, reason in listed] == [
         (town.id, "未绑定微信"), (unbound.id, "未绑定微信")]
     assert elsewhere.id not in {user.id for user, _ in listed}
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory):  # noqa: ANN001, ANN201
-    with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat-urgent")) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -17,23 +17,11 @@ from models.leases import current_lease
 from models.people import Role
 from models.reminders import Digest, DigestStatus
 from models.wechat import can_push
-from tests.fake_wechat import serve_fake_wechat
 
 TEMPLATE = "cgi-bin/message/template/send"
 TEMPLATE_ID = "tpl-deadline-reminder"
 STEPS = [-7, -3, -1, 0, 1, 2, 3, 4, 5, 6, 7]
 AFTER = [1, 2, 3, 4, 5, 6, 7]
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory):  # noqa: ANN001, ANN201
-    with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat-reminders")) as fake:
-        yield fake
-
-
-@pytest.fixture(autouse=True)
-def clean_fake(fake) -> None:  # noqa: ANN001
-    fake.reset()
 
 
 @pytest.fixture

@@ -14,22 +14,10 @@ from bot.client import Outcome, WeChatError, build_client, wechat_client
 from bot.menu import MENU
 from bot.sandbox.fake_api import PERSON_KEY
 from bot.token_store import DatabaseStorage, LockBusy, RedisTokenStorage
-from tests.fake_wechat import serve_fake_wechat
 from web.cli import cli
 
 SEND = "cgi-bin/message/custom/send"
 TOKEN = "cgi-bin/stable_token"
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory):  # noqa: ANN001, ANN201
-    with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat")) as fake:
-        yield fake
-
-
-@pytest.fixture(autouse=True)
-def clean_fake(fake) -> None:  # noqa: ANN001
-    fake.reset()
 
 
 @pytest.fixture
