@@ -7,11 +7,12 @@ step from the claim on answers within WeChat's 5 seconds, leaving slow work to `
 from __future__ import annotations
 
 import logging
+import time
 from xml.parsers.expat import ExpatError
 
 import redis
 from flask import Blueprint, Flask, Response, current_app, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from wechatpy import parse_message
 from wechatpy.messages import BaseMessage
 
@@ -150,8 +151,7 @@ def _handle(message: BaseMessage) -> Reply:
         session=session, now=_now(), public_base_url=current_app.config["PUBLIC_BASE_URL"]
     )
     try:
-        reply = route.run(message, ctx)
-        session.commit()
+        reply = _run_once_committed(route, message, ctx)
     except DomainError as error:
         session.rollback()
         return error.message
@@ -166,6 +166,28 @@ def _handle(message: BaseMessage) -> Reply:
     for job, args in ctx.deferred:
         background.background().submit(job, *args)
     return reply
+
+
+SQLITE_RETRIES = 3
+
+
+def _run_once_committed(route, message: BaseMessage, ctx: Context) -> Reply:  # noqa: ANN001
+    """Run the handler and commit. SQLite refuses a write at once (no waiting) when another
+    writer committed after this transaction first read; the message is already claimed, so
+    running the handler again from the start is safe."""
+    attempt = 1
+    while True:
+        try:
+            reply = route.run(message, ctx)
+            ctx.session.commit()
+            return reply
+        except OperationalError as error:
+            if "database is locked" not in str(error) or attempt == SQLITE_RETRIES:
+                raise
+            ctx.session.rollback()
+            ctx.deferred.clear()
+            time.sleep(0.05 * attempt)
+            attempt += 1
 
 
 def _refuse(refused: Refused) -> Response:

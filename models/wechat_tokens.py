@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, Text, delete, or_, select
+from sqlalchemy import String, Text, delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -62,11 +62,10 @@ def take_lease(session: Session, name: str, holder: str, now: dt.datetime, secon
 
 
 def drop_lease(session: Session, name: str, holder: str) -> None:
-    """Give the lease back, if `holder` still holds it."""
-    row = session.scalar(select(StoredCredential).where(StoredCredential.key == f"lease:{name}"))
-    if row is not None and row.value == holder:
-        session.delete(row)
-        session.flush()
+    """Give the lease back, if `holder` still holds it (one statement: no read before the write,
+    which SQLite would refuse when another writer committed in between)."""
+    session.execute(delete(StoredCredential).where(StoredCredential.key == f"lease:{name}",
+                                                   StoredCredential.value == holder))
 
 
 def _insert_for(session: Session):  # noqa: ANN202
