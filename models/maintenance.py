@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -260,15 +261,20 @@ def recent_records(session: Session, asset: Asset, limit: int = 10) -> list[Main
     ))
 
 
-def overdue_inspections(session: Session, now: dt.datetime) -> Select[tuple[Asset]]:
-    """Assets (not disposed) with no upkeep within their sub-type's interval; add a scope to it."""
+def inspection_overdue(session: Session, now: dt.datetime) -> ColumnElement[bool]:
+    """The condition an asset (not disposed) meets when no upkeep fell within its sub-type's interval."""
     conditions = [
         and_(Asset.subtype_id == subtype.id,
              func.coalesce(Asset.last_inspected_at, Asset.created_at)
              < now - dt.timedelta(days=subtype.inspection_interval_days))
         for subtype in session.scalars(select(AssetSubtype))
     ]
-    return select(Asset).where(Asset.status != AssetStatus.DISPOSED, or_(false(), *conditions))
+    return and_(Asset.status != AssetStatus.DISPOSED, or_(false(), *conditions))
+
+
+def overdue_inspections(session: Session, now: dt.datetime) -> Select[tuple[Asset]]:
+    """Assets overdue for inspection; add a scope to it."""
+    return select(Asset).where(inspection_overdue(session, now))
 
 
 def overdue_repairs(today: dt.date) -> Select[tuple[RepairTask]]:

@@ -25,6 +25,7 @@ from models.assets import (
     format_wan,
 )
 from models.errors import DomainError, Invalid
+from models.maintenance import inspection_overdue
 from models.people import User
 from models.regions import Region
 
@@ -219,6 +220,7 @@ class RegisterFilter:
     year: int | None = None
     custodian: str | None = None
     text: str | None = None
+    overdue_only: bool = False  # only assets overdue for inspection
     sort: str = "code"
     page: int = 1
     per_page: int = 20
@@ -230,6 +232,7 @@ class Page:
     total: int
     page: int
     per_page: int
+    overdue_ids: set[int]  # of the items, those overdue for inspection
 
     @property
     def pages(self) -> int:
@@ -265,9 +268,12 @@ def matching_assets(actor: User, wanted: RegisterFilter) -> Select[tuple[Asset]]
     return visible_assets(actor).where(*conditions)
 
 
-def search_assets(session: Session, actor: User, wanted: RegisterFilter) -> Page:
-    """One page of the assets the actor may see that match the filter."""
+def search_assets(session: Session, actor: User, wanted: RegisterFilter, now: dt.datetime) -> Page:
+    """One page of the assets the actor may see that match the filter, marking overdue inspections."""
+    overdue = inspection_overdue(session, now)
     query = matching_assets(actor, wanted)
+    if wanted.overdue_only:
+        query = query.where(overdue)
     total = session.scalar(select(func.count()).select_from(query.with_only_columns(Asset.id).subquery()))
     order = SORT_KEYS.get(wanted.sort, Asset.code)
     page = max(1, wanted.page)
@@ -278,4 +284,5 @@ def search_assets(session: Session, actor: User, wanted: RegisterFilter) -> Page
         .limit(wanted.per_page).offset((page - 1) * wanted.per_page)
     )
     items = list(session.scalars(select(Asset).where(Asset.id.in_(page_ids)).order_by(order, Asset.id)))
-    return Page(items=items, total=total or 0, page=page, per_page=wanted.per_page)
+    overdue_ids = set(session.scalars(select(Asset.id).where(Asset.id.in_([a.id for a in items]), overdue)))
+    return Page(items=items, total=total or 0, page=page, per_page=wanted.per_page, overdue_ids=overdue_ids)

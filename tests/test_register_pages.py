@@ -155,3 +155,16 @@ def test_pages_send_security_headers(client, county, build, clerk):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Request-Id"]
+
+
+def test_assets_overdue_for_inspection_are_marked_and_can_be_listed_alone(client, session, clock, county, build,
+                                                                          clerk):
+    water = build.asset(county.villages["石桥村"], code="W1", subtype="供水饮水")  # weekly
+    road = build.asset(county.villages["石桥村"], code="R1", subtype="道路交通")  # monthly
+    clock.advance(days=10)
+    overdue = client.get("/assets?overdue=1").get_data(as_text=True)
+    assert "共 1 项" in overdue and "W1" in overdue and "R1" not in overdue
+    listing = client.get("/assets").get_data(as_text=True)
+    row = listing[listing.index("W1"):listing.index("</tr>", listing.index("W1"))]
+    assert "巡查逾期" in row
+    assert road.code in listing and water.code in listing

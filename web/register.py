@@ -46,6 +46,7 @@ def filter_from_args() -> RegisterFilter:
         year=_int_arg("year"),
         custodian=request.args.get("custodian", "").strip()[:40] or None,
         text=request.args.get("q", "").strip()[:60] or None,
+        overdue_only=request.args.get("overdue") == "1",
         sort=request.args.get("sort", "code"),
         page=_int_arg("page") or 1,
         per_page=PER_PAGE,
@@ -71,7 +72,7 @@ def _choices() -> dict:
 @login_required
 def index():  # noqa: ANN201
     wanted = filter_from_args()
-    page = search_assets(db_session(), staff(), wanted)
+    page = search_assets(db_session(), staff(), wanted, now())
     return render_template("register/list.html", page=page, wanted=wanted, args=request.args, **_choices())
 
 
