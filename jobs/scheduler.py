@@ -17,6 +17,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -111,7 +112,8 @@ class Runner:
 def build_scheduler(app: Flask, *, blocking: bool) -> tuple[BaseScheduler, Runner]:
     """A scheduler with the tick jobs (not started) and the runner they call."""
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = scheduler_class(timezone=dt.UTC)
+    # One job at a time: they share the lease and the database, and run in the order of JOBS.
+    scheduler = scheduler_class(timezone=dt.UTC, executors={"default": ThreadPoolExecutor(max_workers=1)})
     runner = Runner(app, scheduler=scheduler)
     start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
     for job in JOBS:
