@@ -43,7 +43,7 @@ def test_orientation_is_fixed_in_the_copies():
     assert Image.open(io.BytesIO(facts.public_copy)).size == (600, 800)
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "HEIF"])  # HEIF: what iPhones send as .heic
 def test_other_phone_formats_are_accepted(fmt):
     assert inspect_photo(encoded(scene(2), fmt)).format == fmt
 
