@@ -120,7 +120,7 @@ def test_list_filters_and_pages(client, county, build, clerk):
         build.asset(county.villages["石桥村"], code=f"L{number:03d}", project_year="2019" if number % 2 else "2023",
                     status="闲置" if number == 7 else "正常", custodian_name="蒙永福" if number < 3 else "莫文华")
     first = client.get("/assets").get_data(as_text=True)
-    assert "共 25 项" in first and "第 1 / 2 页" in first and "L000" in first and "L024" not in first
+    assert "共 25 项" in first and "第 1 / 2 页" in first and ">L000</a>" in first and ">L024</a>" not in first
     assert "L024" in client.get("/assets?page=2").get_data(as_text=True)
     assert "共 12 项" in client.get("/assets?year=2019").get_data(as_text=True)
     idle = client.get("/assets?status=idle").get_data(as_text=True)
@@ -163,7 +163,7 @@ def test_assets_overdue_for_inspection_are_marked_and_can_be_listed_alone(client
     road = build.asset(county.villages["石桥村"], code="R1", subtype="道路交通")  # monthly
     clock.advance(days=10)
     overdue = client.get("/assets?overdue=1").get_data(as_text=True)
-    assert "共 1 项" in overdue and "W1" in overdue and "R1" not in overdue
+    assert "共 1 项" in overdue and ">W1</a>" in overdue and ">R1</a>" not in overdue
     listing = client.get("/assets").get_data(as_text=True)
     row = listing[listing.index("W1"):listing.index("</tr>", listing.index("W1"))]
     assert "巡查逾期" in row
