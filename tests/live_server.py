@@ -141,3 +141,24 @@ def browser() -> Iterator:
         yield driver
     finally:
         driver.quit()
+
+
+def click_through(browser, element) -> None:  # noqa: ANN001
+    """Click something that loads a new page, and wait until the new page has loaded.
+
+    The old document is marked and the wait ends when a document without the mark is complete;
+    waiting for the clicked element to go stale instead races Chromium's teardown of the old page
+    ("Node with given id does not belong to the document")."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.execute_script("window.__leaving = true")
+    element.click()
+
+    def new_page_loaded(driver) -> bool:  # noqa: ANN001
+        try:
+            return driver.execute_script("return !window.__leaving && document.readyState === 'complete'")
+        except WebDriverException:  # the old page is being torn down
+            return False
+
+    WebDriverWait(browser, 15).until(new_page_loaded)

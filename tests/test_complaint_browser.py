@@ -25,8 +25,7 @@ browser, live = live_server.browser, live_server.live  # fixtures shared with ot
 
 def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, browser, tmp_path):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     with live.sessions() as session:
         build = Builders(session, SystemClock())
@@ -48,12 +47,7 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
     # be villager 韦大伯 in the sandbox's WeChat, then scan
     browser.get(f"{live.url}/sandbox/phone")
     Select(browser.find_element(By.NAME, "person")).select_by_value("o_villager_1")
-    def go(element) -> None:  # noqa: ANN001
-        """Click something that loads a new page, and wait until it has."""
-        element.click()
-        WebDriverWait(browser, 15).until(staleness_of(element))
-
-    go(browser.find_element(By.CSS_SELECTOR, "form.person button"))
+    live_server.click_through(browser, browser.find_element(By.CSS_SELECTOR, "form.person button"))
     browser.get(link)
     assert browser.find_element(By.TAG_NAME, "h1").text == "石桥村便民桥"
     assert browser.execute_script("return window.innerWidth") == 360
@@ -61,14 +55,14 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
     assert browser.find_element(By.CSS_SELECTOR, "a.call").get_attribute("href") == "tel:13800131318"
 
     # report a problem: OAuth (snsapi_base) learns the openid silently on the way to the form
-    go(browser.find_element(By.LINK_TEXT, "我要反映问题"))
+    live_server.click_through(browser, browser.find_element(By.LINK_TEXT, "我要反映问题"))
     assert "答复将通过本公众号推送给您" in browser.page_source
     browser.find_element(By.CSS_SELECTOR, "input[value=damage]").click()
     browser.find_element(By.NAME, "description").send_keys("桥面栏杆断了一截，孩子上学经过很危险。")
     photo = tmp_path / "栏杆.jpg"
     photo.write_bytes(photo_files.jpeg(7))
     browser.find_element(By.NAME, "photos").send_keys(str(photo))
-    go(browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    live_server.click_through(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     number = browser.find_element(By.ID, "tracking-number").text
     assert number.startswith("TS-") and "待受理" in browser.page_source
 
@@ -82,11 +76,11 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
     browser.get(f"{live.url}/login")
     browser.find_element(By.NAME, "phone").send_keys(clerk_phone)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    go(browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    live_server.click_through(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     browser.get(f"{live.url}/complaints/{complaint_id}")
-    go(browser.find_element(By.XPATH, "//button[text()='受理']"))
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='受理']"))
     browser.find_element(By.NAME, "answer").send_keys("已更换断裂栏杆，并加装警示牌。")
-    go(browser.find_element(By.XPATH, "//button[text()='答复']"))
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='答复']"))
     assert "已答复" in browser.page_source
 
     with live.sessions() as session:
@@ -101,7 +95,7 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
     browser.delete_all_cookies()
     browser.get(tracking_url)
     assert "已更换断裂栏杆" in browser.page_source and "李文书" not in browser.page_source
-    go(browser.find_element(By.XPATH, "//button[text()='满意']"))
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='满意']"))
     assert "您的评价：满意" in browser.page_source
     with live.sessions() as session:
         complaint = session.get(Complaint, complaint_id)

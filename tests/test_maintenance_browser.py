@@ -4,7 +4,6 @@ the asset page, OAuth (snsapi_base) learns who they are, and the form takes a ph
 from __future__ import annotations
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
@@ -27,18 +26,14 @@ def test_a_bound_custodian_records_an_inspection_from_the_asset_page(live, brows
         session.commit()
         token, person = asset.public_token, f"user:{custodian.id}"
 
-    def go(element) -> None:  # noqa: ANN001
-        element.click()
-        WebDriverWait(browser, 15).until(staleness_of(element))
-
     browser.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"], "origin": live.url})
     browser.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 21.95, "longitude": 108.62,
                                                                    "accuracy": 10})
     browser.get(f"{live.url}/sandbox/phone")  # be 黄管护 in the sandbox's WeChat (binds the openid)
     Select(browser.find_element(By.NAME, "person")).select_by_value(person)
-    go(browser.find_element(By.CSS_SELECTOR, "form.person button"))
+    live_server.click_through(browser, browser.find_element(By.CSS_SELECTOR, "form.person button"))
     browser.get(f"{live.url}/a/{token}")
-    go(browser.find_element(By.PARTIAL_LINK_TEXT, "提交管护记录"))
+    live_server.click_through(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "提交管护记录"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "提交管护记录"
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
     WebDriverWait(browser, 15).until(lambda b: b.find_element(By.NAME, "latitude").get_attribute("value"))
@@ -48,7 +43,7 @@ def test_a_bound_custodian_records_an_inspection_from_the_asset_page(live, brows
     photo.write_bytes(photo_files.jpeg(30))
     browser.find_element(By.NAME, "photos").send_keys(str(photo))
     browser.find_element(By.NAME, "notes").send_keys("桥面完好，护栏牢固。")
-    go(browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    live_server.click_through(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert "管护记录已提交" in browser.page_source
     assert browser.find_elements(By.CSS_SELECTOR, ".rec img")  # the thumbnail on the timeline
 
