@@ -1,7 +1,8 @@
 """The two apps our WeChat endpoint is measured against (served by gunicorn in the bench).
 
 `floor`: a bare Flask route answering a fixed XML reply (no signature, parsing or database).
-`make_robot()`: WeRoBot's echo robot (checks the signature, parses, echoes the text).
+`make_robot(session_file)`: WeRoBot's echo robot (checks the signature, parses, echoes the text),
+with WeRoBot's default session storage (SQLite) in `session_file`, or without sessions when None.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ def fixed_reply() -> Response:
     return Response(FIXED_REPLY, mimetype="application/xml")
 
 
-def make_robot():  # noqa: ANN201
+def make_robot(session_file: str | None = None):  # noqa: ANN201
     from werobot import WeRoBot
+    from werobot.session.sqlitestorage import SQLiteStorage
 
-    robot = WeRoBot(token=TOKEN, SESSION_STORAGE=False)
+    robot = WeRoBot(token=TOKEN, SESSION_STORAGE=SQLiteStorage(session_file) if session_file else False)
 
     @robot.text
     def echo(message):  # noqa: ANN001, ANN202

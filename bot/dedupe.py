@@ -1,37 +1,19 @@
 """Claims on inbound messages, made before any work, visible to every worker at once.
 
-With GUANHU_REDIS_URL the claim is a Redis `SET NX EX`; otherwise a unique row inserted and
-committed in its own short transaction.
+A claim is a unique row, committed before the handler runs, so that WeChat's retries (and
+concurrent duplicates) find it and do nothing. The same statement tells whether staff sent it.
 """
 
 from __future__ import annotations
 
-import redis
-from flask import Flask, current_app
-from sqlalchemy.orm import Session
+import datetime as dt
 
-from models.wechat import claim_message
-
-CLAIM_SECONDS = 24 * 3600  # WeChat's three tries span about 15 s; keep the claim a day
-REDIS_PREFIX = "guanhu:wechat:claim:"
+from models.wechat import Claim, claim_message
 
 
-def init_app(app: Flask) -> None:
-    url = app.config["REDIS_URL"]
-    app.extensions["wechat_redis"] = redis.Redis.from_url(url, socket_timeout=2) if url else None
+def claim(key: str, *, kind: str, openid: str, now: dt.datetime) -> Claim:
+    """Claim the message and learn whether staff sent it. Raises SQLAlchemyError when the database is down."""
+    from web.database import database
 
-
-def claim(session: Session, key: str, *, kind: str, openid: str) -> bool:
-    """True for the first delivery of a message, False for a retry. Raises when storage is down.
-
-    In the database the claim is committed at once, before any work, in `session`'s own short
-    transaction; the handler's work then runs in a new one.
-    """
-    from web.clock import now
-
-    client: redis.Redis | None = current_app.extensions["wechat_redis"]
-    if client is not None:
-        return bool(client.set(REDIS_PREFIX + key, kind, nx=True, ex=CLAIM_SECONDS))
-    claimed = claim_message(session, key, kind=kind, openid=openid, now=now())
-    session.commit()
-    return claimed
+    with database().single_statement() as connection:
+        return claim_message(connection, key, kind=kind, openid=openid, now=now)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
 from wechatpy.messages import BaseMessage
 
 from bot.replies import Reply
+from models.people import User
 from models.wechat import dedupe_key
 
 Job = Callable[..., None]  # job(session, *args), run after the response in its own session
@@ -22,13 +24,27 @@ Job = Callable[..., None]  # job(session, *args), run after the response in its 
 
 @dataclass
 class Context:
-    """What a handler may use: the message's session and clock, and a way to finish work later."""
+    """What a handler may use: the message's session and clock, who sent it, and a way to finish
+    work later."""
 
-    session: Session
+    open_session: Callable[[], Session]  # called once, when a handler first needs the session
     now: dt.datetime
     public_base_url: str
+    staff_id: int | None = None  # the staff member who sent the message; None: a villager
     argument: str = ""  # a text command's argument, e.g. the code after 绑定
     deferred: list[tuple[Job, tuple[Any, ...]]] = field(default_factory=list)
+
+    @cached_property
+    def session(self) -> Session:
+        return self.open_session()
+
+    @property
+    def session_opened(self) -> bool:
+        return "session" in self.__dict__
+
+    def staff(self) -> User | None:
+        """The sender as a full User (one lookup by primary key), or None for a villager."""
+        return self.session.get(User, self.staff_id) if self.staff_id else None
 
     def defer(self, job: Job, *args: Any) -> None:
         """Run `job(session, *args)` after the reply has gone out (and this session committed)."""

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from jobs import reminders
 from models.job_states import record_run
 from models.leases import hold_lease, release_lease
+from models.wechat import purge_claims
 
 log = logging.getLogger("guanhu.jobs")
 
@@ -50,6 +51,7 @@ JOBS = (
     Job("urgent", "紧急事项推送", reminders.urgent_pushes, 60),
     Job("digests", "每日提醒推送", reminders.morning_digests, 300),
     Job("retries", "重发推送", reminders.retry_pushes, 60),
+    Job("claims", "清理消息去重记录", purge_claims, 3600),
 )
 JOB_LABELS = {job.name: job.label for job in JOBS}
 

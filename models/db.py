@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -14,6 +14,19 @@ def make_engine(url: str, **kwargs) -> Engine:  # noqa: ANN003
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+# pysqlite's own AUTOCOMMIT isolation level would undo the recipe below when the connection goes
+# back to the pool; this option only skips our BEGIN, and SQLite commits each statement itself.
+SQLITE_AUTOCOMMIT = "guanhu_sqlite_autocommit"
+
+
+def autocommit(connection: Connection) -> None:
+    """Let each statement on `connection` commit on its own: no BEGIN, no COMMIT."""
+    if connection.dialect.name == "sqlite":
+        connection.execution_options(**{SQLITE_AUTOCOMMIT: True})
+    else:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -36,4 +49,6 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
-        connection.exec_driver_sql("BEGIN")
+        if not connection.get_execution_options().get(SQLITE_AUTOCOMMIT):
+            # Straight to the driver: through exec_driver_sql, BEGIN cost more than the INSERT after it.
+            connection.connection.driver_connection.execute("BEGIN")

@@ -5,8 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, bindparam, select, update
+from sqlalchemy import (
+    DDL,
+    Boolean,
+    Connection,
+    ForeignKey,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    event,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, lazyload, mapped_column
 
@@ -49,6 +62,15 @@ class InboundMessage(Base):
     openid: Mapped[str] = mapped_column(String(64), index=True)
 
 
+# On PostgreSQL the claims skip the write-ahead log: a claim then commits without waiting for a
+# disk flush (measured: 0.36 ms instead of 0.92 ms here). Claims are worth only the 15 s of
+# WeChat's retries; after a crash PostgreSQL empties the table, and at worst a retry arriving
+# just then is handled twice. (Models and migration 0002 both apply it.)
+SET_CLAIMS_UNLOGGED = f"ALTER TABLE {InboundMessage.__tablename__} SET UNLOGGED"
+SET_CLAIMS_LOGGED = f"ALTER TABLE {InboundMessage.__tablename__} SET LOGGED"
+event.listen(InboundMessage.__table__, "after_create", DDL(SET_CLAIMS_UNLOGGED).execute_if(dialect="postgresql"))
+
+
 class BindCode(Base):
     """A one-time code a signed-in staff member sends from WeChat to link the two."""
 
@@ -71,6 +93,18 @@ def dedupe_key(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
 
 
+CLAIMS_KEPT = dt.timedelta(days=2)  # WeChat's three tries of one message span about 15 s
+
+
+@dataclass(frozen=True)
+class Claim:
+    first: bool  # False: a retry of a message already claimed
+    staff_id: int | None  # the active staff member who sent it; None: a villager
+
+
+_STAFF_ID = select(User.id).where(User.wechat_openid == bindparam("openid"), User.active.is_(True))
+
+
 def _claim_statement(insert):  # noqa: ANN001, ANN202
     table = InboundMessage.__table__
     return (
@@ -78,7 +112,7 @@ def _claim_statement(insert):  # noqa: ANN001, ANN202
         .values(dedupe_key=bindparam("key"), kind=bindparam("kind"), openid=bindparam("openid"),
                 received_at=bindparam("now", type_=UTCDateTime))
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id)
+        .returning(_STAFF_ID.scalar_subquery())
     )
 
 
@@ -86,15 +120,26 @@ def _claim_statement(insert):  # noqa: ANN001, ANN202
 _CLAIM = {"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)}
 
 
-def claim_message(session: Session, key: str, *, kind: str, openid: str, now: dt.datetime) -> bool:
-    """Claim a message for handling; False when it was claimed before (a retry).
+def claim_message(connection: Connection, key: str, *, kind: str, openid: str, now: dt.datetime) -> Claim:
+    """Claim a message for handling, and learn whether staff sent it: one statement.
 
-    One INSERT … ON CONFLICT DO NOTHING: a concurrent claim of the same key waits for the first
-    to commit and then inserts nothing, on PostgreSQL and SQLite alike, without an exception.
+    INSERT … ON CONFLICT DO NOTHING RETURNING (the sender's staff id): no row for a retry. A
+    concurrent claim of the same key waits for the first to commit and then inserts nothing, on
+    PostgreSQL and SQLite alike, without an exception.
     """
-    statement = _CLAIM[session.get_bind().dialect.name]
     params = {"key": key, "kind": kind[:40], "openid": openid[:64], "now": now}
-    return session.execute(statement, params).first() is not None
+    row = connection.execute(_CLAIM[connection.dialect.name], params).first()
+    return Claim(first=row is not None, staff_id=row[0] if row else None)
+
+
+def staff_id_for_openid(session: Session, openid: str) -> int | None:
+    return session.scalar(_STAFF_ID, {"openid": openid})
+
+
+def purge_claims(session: Session, now: dt.datetime) -> str:
+    """Forget claims of messages older than any retry of them could be."""
+    result = session.execute(delete(InboundMessage).where(InboundMessage.received_at < now - CLAIMS_KEPT))
+    return f"删除 {result.rowcount} 条消息去重记录"
 
 
 def _visitor(session: Session, openid: str, now: dt.datetime) -> WeChatVisitor:

@@ -99,7 +99,7 @@ def county(build: Builders):  # noqa: ANN201
 
 
 @pytest.fixture
-def app_factory(database_url: str, bound_sessionmaker: sessionmaker[Session], clock: FixedClock, tmp_path):  # noqa: ANN001, ANN201
+def app_factory(database_url: str, connection, clock: FixedClock, tmp_path):  # noqa: ANN001, ANN201
     """Builds test apps bound to this test's transaction; keyword arguments override the config."""
     from web import create_app
 
@@ -117,7 +117,7 @@ def app_factory(database_url: str, bound_sessionmaker: sessionmaker[Session], cl
             "PUBLIC_PAGE_CACHE_SECONDS": 0,
         }
         app = create_app({**config, **overrides})
-        app.extensions["db"].sessionmaker = bound_sessionmaker
+        app.extensions["db"].bind_to(connection)
         apps.append(app)
         return app
 

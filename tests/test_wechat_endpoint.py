@@ -14,7 +14,7 @@ from bot.handlers.scan import UNKNOWN_ASSET, asset_scene
 from bot.replies import MENU_EMPTY, UNSUPPORTED_VIDEO, UNSUPPORTED_VOICE
 from models.assets import AssetStatus
 from models.people import Role
-from models.wechat import InboundMessage, WeChatVisitor, can_push, issue_bind_code
+from models.wechat import InboundMessage, WeChatVisitor, can_push, issue_bind_code, purge_claims
 from tests.wechat_messages import (
     ACCOUNT,
     AES_KEY,
@@ -89,6 +89,9 @@ def test_help_tells_staff_their_role(client, messages, county, build):  # noqa: 
     build.session.flush()
     answer = reply(client, messages, messages.text(" 帮助 ", openid=STAFF))
     assert "韦小兰" in answer["Content"] and "村干部" in answer["Content"] and "我的任务" in answer["Content"]
+    clerk.active = False  # a deactivated account is a villager to the bot
+    build.session.flush()
+    assert reply(client, messages, messages.text("帮助", openid=STAFF, msg_id=2))["Content"] == VILLAGER_HELP
 
 
 def test_unknown_text_gets_a_helpful_answer(client, messages):  # noqa: ANN001
@@ -322,3 +325,18 @@ def test_retried_event_is_handled_once(client, messages, session):  # noqa: ANN0
     assert reply(client, messages, xml) is not None
     assert reply(client, messages, xml) is None
     assert claims(session) == 1
+
+
+def test_claims_are_kept_two_days_then_purged(client, messages, session, clock):  # noqa: ANN001
+    assert reply(client, messages, messages.text("帮助", msg_id=1)) is not None
+    clock.advance(days=1)
+    assert reply(client, messages, messages.text("帮助", msg_id=2)) is not None
+    clock.advance(days=1, hours=1)
+    assert purge_claims(session, clock.now()) == "删除 1 条消息去重记录"
+    assert claims(session) == 1
+
+
+def test_other_methods_are_refused(client):  # noqa: ANN001
+    response = client.put("/wechat", data="x")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
+    assert "不支持" in response.get_data(as_text=True)

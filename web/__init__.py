@@ -45,4 +45,5 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(module.blueprint)
     for feature in (public, maintenance_form, complaints, cards, bot):
         feature.init_app(app)
+    security.trust_proxy(app)
     return app

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, Response, current_app, g
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import make_engine, make_sessionmaker
+from models.db import autocommit, make_engine, make_sessionmaker
 
 
 class Database:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sessionmaker: sessionmaker[Session] = make_sessionmaker(engine)
+        self._outer: Connection | None = None
+
+    def bind_to(self, connection: Connection) -> None:
+        """Run every session and statement inside `connection`'s transaction (tests)."""
+        self._outer = connection
+        self.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                         expire_on_commit=False)
+
+    @contextmanager
+    def single_statement(self) -> Iterator[Connection]:
+        """A connection for one statement that commits on its own at once (the WeChat claim):
+        Core, not a session, and in autocommit, which spares BEGIN and COMMIT (round trips on
+        PostgreSQL) and holds SQLite's write lock only for the statement."""
+        if self._outer is not None:
+            with self._outer.begin_nested():
+                yield self._outer
+            return
+        with self.engine.connect() as connection:
+            autocommit(connection)
+            yield connection
 
 
 def init_app(app: Flask) -> None:

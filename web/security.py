@@ -20,9 +20,14 @@ CONTENT_SECURITY_POLICY = (
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
+    app.after_request(_security_headers)
+
+
+def trust_proxy(app: Flask) -> None:
+    """Take the client's address and scheme from the reverse proxy's headers. Applied last, so
+    that every WSGI layer (the WeChat door included) sees them."""
     if app.config["BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    app.after_request(_security_headers)
 
 
 def _security_headers(response: Response) -> Response:

@@ -32,7 +32,6 @@ from models.errors import DomainError, Forbidden, Invalid
 from models.field_sessions import FieldSession, SessionState
 from models.maintenance import MaintenanceKind, MaintenanceRecord
 from models.photos import PhotoRejected
-from models.wechat import staff_for_openid
 
 log = logging.getLogger("guanhu.bot")
 
@@ -78,7 +77,7 @@ def started(asset: Asset) -> str:
 
 def field_visit(ctx: Context, openid: str, asset: Asset) -> Reply:
     """A scan of `asset`'s card: village staff start recording it; None lets others see its card."""
-    staff = staff_for_openid(ctx.session, openid)
+    staff = ctx.staff()
     if staff is None or staff.role not in VILLAGE_STAFF:
         return None
     try:
@@ -91,7 +90,7 @@ def field_visit(ctx: Context, openid: str, asset: Asset) -> Reply:
 @router.command("我的资产")
 def my_assets(message: BaseMessage, ctx: Context) -> Reply:
     fields.lock(ctx.session, message.source, ctx.now)
-    staff = staff_for_openid(ctx.session, message.source)
+    staff = ctx.staff()
     if staff is None:
         return STAFF_ONLY
     if staff.role not in VILLAGE_STAFF:
@@ -146,7 +145,7 @@ def field_photo(message: BaseMessage, ctx: Context) -> Reply:
     """A photo: noted at once and fetched after the reply (WeChat keeps it 3 days)."""
     field = fields.open_session(ctx.session, message.source, ctx.now)
     if field is None or field.asset is None:
-        return NO_SESSION_STAFF if staff_for_openid(ctx.session, message.source) else VILLAGER_PHOTO
+        return NO_SESSION_STAFF if ctx.staff_id else VILLAGER_PHOTO
     if field.state is SessionState.SAVING:
         return PHOTO_TOO_LATE
     photo = fields.add_photo(ctx.session, field, message.media_id, ctx.now)

@@ -6,7 +6,6 @@ from wechatpy.messages import BaseMessage
 
 from bot.replies import Reply
 from bot.router import Context, router
-from models.wechat import staff_for_openid
 
 VILLAGER_HELP = (
     "您好！在这里可以：\n"
@@ -24,7 +23,7 @@ STAFF_HELP = (
 @router.command("帮助", "?", "？", "菜单")
 @router.click("HELP")
 def show_help(message: BaseMessage, ctx: Context) -> Reply:
-    staff = staff_for_openid(ctx.session, message.source)
+    staff = ctx.staff()
     if staff is None:
         return VILLAGER_HELP
     return STAFF_HELP.format(name=staff.name, role=staff.role.label)

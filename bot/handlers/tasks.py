@@ -16,7 +16,6 @@ from models.assets import Asset, AssetStatus
 from models.clock import local_today
 from models.deadlines import open_tasks_for
 from models.people import User
-from models.wechat import staff_for_openid
 
 NOTHING_TO_DO = "{name}您好，目前没有要处理的事。"
 TASKS_HEADER = "{name}您好，要处理的事："
@@ -77,7 +76,7 @@ def cards_not_on_wall(session: Session, user: User) -> list[str]:
 @router.command("我的任务", "任务")
 @router.click("MY_TASKS")
 def my_tasks(message: BaseMessage, ctx: Context) -> Reply:
-    staff = staff_for_openid(ctx.session, message.source)
+    staff = ctx.staff()
     if staff is None:
         return STAFF_ONLY
     lines = [line for source in _sources for line in source(ctx.session, staff)]
