@@ -340,3 +340,11 @@ def test_other_methods_are_refused(client):  # noqa: ANN001
     response = client.put("/wechat", data="x")
     assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
     assert "不支持" in response.get_data(as_text=True)
+
+
+def test_behind_the_proxy_refusals_log_the_real_client(app_factory, messages, caplog):  # noqa: ANN001
+    client = app_factory(**WECHAT_CONFIG, BEHIND_PROXY=True).test_client()
+    query, body = messages.request(messages.text("帮助"), signature="0" * 40)
+    with caplog.at_level(logging.WARNING, logger="guanhu.bot"):
+        response = client.post("/wechat", query_string=query, data=body, headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.status_code == 403 and "from 203.0.113.9" in caplog.text
