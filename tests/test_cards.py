@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from html.parser import HTMLParser
 
 import zxingcpp
 from PIL import Image
@@ -84,3 +85,41 @@ def test_cli_prints_a_village_to_a_pdf(build, county, runner, tmp_path, session)
     assert "3 张资产卡，1 页A4" in result.output and out.read_bytes().startswith(b"%PDF")
     missing = runner.invoke(cli, ["cards", "print", "--village", "不存在村", str(out)])
     assert missing.exit_code != 0 and "找不到村" in missing.output
+
+
+class _SelectionForm(HTMLParser):
+    """What a browser submits from the register list: the print form's action and its checkboxes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action, self.boxes = None, []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form" and found.get("id") == "print-cards":
+            self.action = found["action"]
+        if tag == "input" and found.get("form") == "print-cards" and found.get("type") == "checkbox":
+            self.boxes.append((found["name"], found["value"]))
+
+
+def _pages(pdf: bytes) -> int:
+    return pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ")
+
+
+def test_cards_for_assets_ticked_in_the_register_print_on_one_sheet(build, county, client, login_as):
+    for number in range(10):
+        build.asset(county.villages["石桥村"], code=f"K{number:02d}")
+    login_as(build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
+    form = _SelectionForm()
+    form.feed(client.get("/assets").get_data(as_text=True))
+    assert form.action == "/cards/sheet.pdf" and len(form.boxes) == 10
+
+    nine = client.get(form.action, query_string=form.boxes[:9])
+    assert nine.status_code == 200 and nine.mimetype == "application/pdf" and _pages(nine.get_data()) == 2
+    one = client.get(form.action, query_string=form.boxes[:1])
+    assert _pages(one.get_data()) == 1
+
+    nothing = client.get(form.action)
+    assert nothing.status_code == 400 and "请先在台账中勾选" in nothing.get_data(as_text=True)
+    too_many = client.get(form.action, query_string=[("asset", str(n)) for n in range(1, 2002)])
+    assert too_many.status_code == 400 and "一次最多打印2000张" in too_many.get_data(as_text=True)

@@ -14,7 +14,7 @@ from models.access import get_visible_asset, require_register_editor, visible_as
 from models.assets import Asset, AssetStatus
 from models.card_render import card_png, sheets_pdf
 from models.cards import keep_wechat_code, reissue_card, wechat_code_url
-from models.errors import Invalid
+from models.errors import DomainError, Invalid
 from web.auth import staff
 from web.clock import now
 from web.database import db_session
@@ -100,12 +100,14 @@ def sheet() -> Response:
     query = visible_assets(staff()).order_by(Asset.code)
     ids = request.args.getlist("asset", type=int)
     village_id = request.args.get("village", type=int)
+    if len(ids) > MAX_SELECTED:
+        raise DomainError(f"一次最多打印{MAX_SELECTED}张资产卡，请分批打印。")
     if ids:
-        query = query.where(Asset.id.in_(ids[:MAX_SELECTED]))
+        query = query.where(Asset.id.in_(ids))
     elif village_id:
         query = query.where(Asset.village_id == village_id, Asset.status != AssetStatus.DISPOSED)
     else:
-        abort(400)
+        raise DomainError("请先在台账中勾选要打印资产卡的资产，或选择一个村。")
     assets = list(db_session().scalars(query))
     if not assets:
         abort(404)
