@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, lazyload, mapped_column
 
 from models import audit
 from models.base import Base, UTCDateTime, instant, intpk
+from models.db import DriverStatement
 from models.errors import DomainError
 from models.people import User
 
@@ -116,8 +117,8 @@ def _claim_statement(insert):  # noqa: ANN001, ANN202
     )
 
 
-# Built once: the claim runs on every message, and building a statement costs more than running it.
-_CLAIM = {"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)}
+# Built once, run on the driver: the claim runs on every message.
+_CLAIM = DriverStatement({"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)})
 
 
 def claim_message(connection: Connection, key: str, *, kind: str, openid: str, now: dt.datetime) -> Claim:
@@ -128,7 +129,7 @@ def claim_message(connection: Connection, key: str, *, kind: str, openid: str, n
     PostgreSQL and SQLite alike, without an exception.
     """
     params = {"key": key, "kind": kind[:40], "openid": openid[:64], "now": now}
-    row = connection.execute(_CLAIM[connection.dialect.name], params).first()
+    row = _CLAIM.first(connection, params)
     return Claim(first=row is not None, staff_id=row[0] if row else None)
 
 

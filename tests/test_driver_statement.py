@@ -1,0 +1,28 @@
+"""DriverStatement: SQLAlchemy's statement and types, run on the driver's cursor."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import column, select, table
+from sqlalchemy.exc import DBAPIError
+
+from models.db import DriverStatement
+from models.wechat import InboundMessage, claim_message
+
+
+def test_binds_are_processed_as_sqlalchemy_would(connection):  # noqa: ANN001
+    when = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    claim = claim_message(connection, "k1", kind="text:帮助", openid="oDriver", now=when)
+    stored = connection.execute(select(InboundMessage.received_at, InboundMessage.kind)
+                                .where(InboundMessage.dedupe_key == "k1")).one()
+    assert claim.first and claim.staff_id is None
+    assert stored.received_at == when and stored.received_at.tzinfo == dt.UTC and stored.kind == "text:帮助"
+    assert not claim_message(connection, "k1", kind="text:帮助", openid="oDriver", now=when).first
+
+
+def test_driver_errors_arrive_as_sqlalchemy_errors(connection):  # noqa: ANN001
+    missing = select(column("x")).select_from(table("no_such_table"))
+    with pytest.raises(DBAPIError, match="no_such_table"):
+        DriverStatement({"sqlite": missing, "postgresql": missing}).first(connection, {})
