@@ -103,7 +103,8 @@ class Claim:
     staff_id: int | None  # the active staff member who sent it; None: a villager
 
 
-_STAFF_ID = select(User.id).where(User.wechat_openid == bindparam("openid"), User.active.is_(True))
+_ACTIVE_STAFF_OF_OPENID = (User.wechat_openid == bindparam("openid"), User.active.is_(True))
+_STAFF_ID = select(User.id).where(*_ACTIVE_STAFF_OF_OPENID)
 
 
 def _claim_statement(insert):  # noqa: ANN001, ANN202
@@ -131,10 +132,6 @@ def claim_message(connection: Connection, key: str, *, kind: str, openid: str, n
     params = {"key": key, "kind": kind[:40], "openid": openid[:64], "now": now}
     row = _CLAIM.first(connection, params)
     return Claim(first=row is not None, staff_id=row[0] if row else None)
-
-
-def staff_id_for_openid(session: Session, openid: str) -> int | None:
-    return session.scalar(_STAFF_ID, {"openid": openid})
 
 
 def purge_claims(session: Session, now: dt.datetime) -> str:
@@ -183,11 +180,7 @@ def can_push(session: Session, openid: str) -> bool:
     return subscribed is not False
 
 
-_STAFF_BY_OPENID = (
-    select(User)
-    .where(User.wechat_openid == bindparam("openid"), User.active.is_(True))
-    .options(lazyload("*"))  # most replies need only name and role
-)
+_STAFF_BY_OPENID = select(User).where(*_ACTIVE_STAFF_OF_OPENID).options(lazyload("*"))
 
 
 def staff_for_openid(session: Session, openid: str) -> User | None:

@@ -99,7 +99,8 @@ def county(build: Builders):  # noqa: ANN201
 
 
 @pytest.fixture
-def app_factory(database_url: str, connection, clock: FixedClock, tmp_path):  # noqa: ANN001, ANN201
+def app_factory(database_url: str, connection, bound_sessionmaker: sessionmaker[Session], clock: FixedClock,  # noqa: ANN001, ANN201
+                tmp_path):
     """Builds test apps bound to this test's transaction; keyword arguments override the config."""
     from web import create_app
 
@@ -117,7 +118,7 @@ def app_factory(database_url: str, connection, clock: FixedClock, tmp_path):  # 
             "PUBLIC_PAGE_CACHE_SECONDS": 0,
         }
         app = create_app({**config, **overrides})
-        app.extensions["db"].bind_to(connection)
+        app.extensions["db"].bind_to(connection, bound_sessionmaker)
         apps.append(app)
         return app
 

@@ -17,7 +17,6 @@ from models.wechat import (
     issue_bind_code,
     redeem_bind_code,
     staff_for_openid,
-    staff_id_for_openid,
     unbind_wechat,
 )
 
@@ -33,7 +32,7 @@ def xml_text(content: str, openid: str = OPENID, msg_id: int = 1) -> str:
 def run(session, clock, xml: str) -> tuple[object, Context]:  # noqa: ANN001
     message = parse_message(xml)
     ctx = Context(open_session=lambda: session, now=clock.now(), public_base_url="http://guanhu.test",
-                  staff_id=staff_id_for_openid(session, message.source))
+                  staff_id=getattr(staff_for_openid(session, message.source), "id", None))
     return router.resolve(message).run(message, ctx), ctx
 
 

@@ -18,11 +18,10 @@ class Database:
         self.sessionmaker: sessionmaker[Session] = make_sessionmaker(engine)
         self._outer: Connection | None = None
 
-    def bind_to(self, connection: Connection) -> None:
-        """Run every session and statement inside `connection`'s transaction (tests)."""
-        self._outer = connection
-        self.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                                         expire_on_commit=False)
+    def bind_to(self, connection: Connection, sessions: sessionmaker[Session]) -> None:
+        """Run every session (made by `sessions`) and statement inside `connection`'s transaction
+        (tests)."""
+        self._outer, self.sessionmaker = connection, sessions
 
     @contextmanager
     def single_statement(self) -> Iterator[Connection]:
