@@ -14,7 +14,9 @@ from wechatpy.utils import check_signature
 
 from bot.sandbox.fake_api import PERSON_KEY
 from bot.sandbox.signing import Keys, message_xml, read_reply, sign
+from models.clock import SystemClock
 from models.people import Role, User
+from tests.builders import Builders
 from tests.conftest import csrf_token
 from tests.fake_wechat import serve_fake_wechat
 
@@ -144,6 +146,21 @@ def test_simulated_text_reaches_the_real_endpoint_and_the_reply_shows(server) ->
     assert "帮助" in page.text and "扫资产卡上的二维码" in page.text  # the endpoint's help reply
     replies = server.calls("phone/reply")
     assert replies[-1].openid == "o_villager_1" and replies[-1].body["reply"]["MsgType"] == "text"
+
+
+def test_a_simulated_scan_of_a_card_answers_with_the_asset(server) -> None:  # noqa: ANN001
+    with server.app.extensions["db"].sessionmaker.begin() as session:
+        build = Builders(session, SystemClock())
+        asset = build.asset(build.county().villages["石桥村"], name="石桥村便民桥")
+        asset_id, token = asset.id, asset.public_token
+    browser, csrf = phone(server, "o_villager_1")  # o_villager_3 must stay silent for a later test
+
+    for first_time in ("1", ""):  # not yet following (subscribe + qrscene_), then following (SCAN)
+        page = browser.post(f"{server.url}/sandbox/phone/send", timeout=10, data={
+            "kind": "scan", "asset_id": asset_id, "first_time": first_time, "csrf_token": csrf})
+        reply = server.calls("phone/reply")[-1].body["reply"]
+        assert page.status_code == 200 and "没有找到这个资产" not in page.text
+        assert reply["MsgType"] == "news" and "石桥村便民桥" in str(reply) and f"/a/{token}" in str(reply)
 
 
 def test_a_simulated_villagers_photo_is_answered_and_not_fetched(server) -> None:  # noqa: ANN001

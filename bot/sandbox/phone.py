@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wechatpy.exceptions import WeChatException
 
+from bot.handlers.scan import asset_scene
 from bot.menu import click_buttons
 from bot.sandbox import state
 from bot.sandbox.fake_api import PERSON_KEY
@@ -204,10 +205,11 @@ def _scan(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
     asset = session.get(Asset, request.form.get("asset_id", 0, type=int))
     if asset is None:
         raise BadInput("请选择要扫码的资产。")
+    scene = asset_scene(asset.public_token)  # what the asset's parametric QR code carries
     if request.form.get("first_time"):  # not yet a follower: WeChat sends subscribe + qrscene_
-        event = {"Event": "subscribe", "EventKey": f"qrscene_{asset.public_token}"}
+        event = {"Event": "subscribe", "EventKey": f"qrscene_{scene}"}
     else:
-        event = {"Event": "SCAN", "EventKey": asset.public_token}
+        event = {"Event": "SCAN", "EventKey": scene}
     return ({"MsgType": "event", **event, "Ticket": f"sbx-{asset.public_token}"},
             {"scan": f"{asset.code} {asset.name}"})
 
