@@ -17,9 +17,12 @@ import time
 from flask import Flask
 from sqlalchemy import select, text
 
+from bench.database import ensure_database
+
 ASSETS = int(os.environ.get("GUANHU_BENCH_ASSETS", "1000000"))
 REQUESTS = int(os.environ.get("GUANHU_BENCH_REQUESTS", "2000"))
-URL = os.environ.get("GUANHU_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_public")
+URL = ensure_database(os.environ.get("GUANHU_BENCH_DATABASE_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/bench_public"))
 
 
 def fill(url: str) -> None:

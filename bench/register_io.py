@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.database import ensure_database
+
 ROWS = int(os.environ.get("GUANHU_BENCH_ROWS", "100000"))
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 TOWNS = {
@@ -141,7 +143,7 @@ def fresh_database(url: str) -> None:
     from models.catalog import ensure_departments
     from models.regions import RegionLevel, add_region
 
-    with _session(url) as session:
+    with _session(ensure_database(url)) as session:
         models.Base.metadata.drop_all(session.connection())
         models.Base.metadata.create_all(session.connection())
         district = add_region(session, "示范区", RegionLevel.DISTRICT, None)

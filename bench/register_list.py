@@ -28,6 +28,7 @@ from sqlalchemy import Engine, func, insert, literal, null, or_, select, text
 from sqlalchemy.orm import Session
 
 import models
+from bench.database import ensure_database
 from models.assets import Asset, AssetClass, AssetFunding, AssetStatus, FundingKind
 from models.catalog import ensure_departments, ensure_subtypes
 from models.db import make_engine
@@ -231,7 +232,7 @@ def main() -> None:
     url = os.environ.get("GUANHU_BENCH_DATABASE_URL")
     with tempfile.TemporaryDirectory() as folder:
         url = url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        engine = make_engine(url)
+        engine = make_engine(ensure_database(url))
         started = time.perf_counter()
         ids = fill(engine)
         filled = time.perf_counter() - started

@@ -28,13 +28,14 @@ from pathlib import Path
 from sqlalchemy import insert, select, text
 
 import models
+from bench.database import ensure_database
 from models.db import make_engine
 from models.deadlines import Deadline, ensure_deadlines, ensure_kinds
 from models.people import Department, Role, User
 from models.regions import Region, RegionLevel
 
-URL = os.environ.get("GUANHU_BENCH_DATABASE_URL",
-                     "postgresql+psycopg://postgres@127.0.0.1:5432/bench_reminders")
+URL = ensure_database(os.environ.get("GUANHU_BENCH_DATABASE_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/bench_reminders"))
 SENDS = int(os.environ.get("GUANHU_BENCH_SENDS", "1000"))
 DISTRICTS, TOWNS, VILLAGES = 100, 10, 10
 DEADLINES = 1_000_000

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select, text
 
+from bench.database import ensure_database
 from bench.wechat_peers import TOKEN
 from bot.crypto import signature
 from models import Base
@@ -38,8 +39,8 @@ SECONDS = int(os.environ.get("GUANHU_BENCH_SECONDS", "15"))
 ROUNDS = 3
 CONNECTIONS = 32
 WORKERS = int(os.environ.get("GUANHU_BENCH_WORKERS", "4"))
-POSTGRES_URL = os.environ.get("GUANHU_BENCH_DATABASE_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/bench_wechat")
+POSTGRES_URL = ensure_database(os.environ.get("GUANHU_BENCH_DATABASE_URL",
+                                              "postgresql+psycopg://postgres@127.0.0.1:5432/bench_wechat"))
 SIGNED_NONCES = 100_000  # more than the requests of one run, so no nonce is used twice
 OPENID = "oBenchVillager0000000000001"
 MESSAGE = (
