@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models.wechat import Claim, claim_message
+from models.wechat import CLAIM, Claim, claim_of, claim_params
 
 
 def claim(key: str, *, kind: str, openid: str, now: dt.datetime) -> Claim:
     """Claim the message and learn whether staff sent it. Raises SQLAlchemyError when the database is down."""
     from web.database import database
 
-    with database().single_statement() as connection:
-        return claim_message(connection, key, kind=kind, openid=openid, now=now)
+    return claim_of(database().first_alone(CLAIM, claim_params(key, kind=kind, openid=openid, now=now)))

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from sqlalchemy import (
     DDL,
     Boolean,
-    Connection,
     ForeignKey,
     Integer,
     String,
@@ -52,15 +51,20 @@ class WeChatVisitor(Base):
 
 
 class InboundMessage(Base):
-    """A claim on one inbound message or event: the unique key makes every retry a no-op."""
+    """A claim on one inbound message or event: the key makes every retry a no-op.
+
+    One B-tree and nothing else (the key is the primary key; on SQLite the table has no rowid):
+    a row is written for every message, and each index more is written with it. The daily purge
+    by `received_at` scans the table instead, which holds two days of messages.
+    """
 
     __tablename__ = "wechat_inbound_messages"
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[intpk]
-    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[instant]
     kind: Mapped[str] = mapped_column(String(40))
-    openid: Mapped[str] = mapped_column(String(64), index=True)
+    openid: Mapped[str] = mapped_column(String(64))
 
 
 # On PostgreSQL the claims skip the write-ahead log: a claim then commits without waiting for a
@@ -119,18 +123,20 @@ def _claim_statement(insert):  # noqa: ANN001, ANN202
 
 
 # Built once, run on the driver: the claim runs on every message.
-_CLAIM = DriverStatement({"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)})
+CLAIM = DriverStatement({"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)})
 
 
-def claim_message(connection: Connection, key: str, *, kind: str, openid: str, now: dt.datetime) -> Claim:
-    """Claim a message for handling, and learn whether staff sent it: one statement.
+def claim_params(key: str, *, kind: str, openid: str, now: dt.datetime) -> dict[str, object]:
+    """CLAIM claims a message for handling and tells whether staff sent it, in one statement:
 
     INSERT … ON CONFLICT DO NOTHING RETURNING (the sender's staff id): no row for a retry. A
     concurrent claim of the same key waits for the first to commit and then inserts nothing, on
     PostgreSQL and SQLite alike, without an exception.
     """
-    params = {"key": key, "kind": kind[:40], "openid": openid[:64], "now": now}
-    row = _CLAIM.first(connection, params)
+    return {"key": key, "kind": kind[:40], "openid": openid[:64], "now": now}
+
+
+def claim_of(row: tuple | None) -> Claim:
     return Claim(first=row is not None, staff_id=row[0] if row else None)
 
 

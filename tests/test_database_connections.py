@@ -8,10 +8,10 @@ import os
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from models.db import make_engine
+from models.db import DriverStatement, first_committed, make_engine
 
 URL = os.environ.get("GUANHU_TEST_DATABASE_URL", "")
 if not URL.startswith("postgresql"):
@@ -52,3 +52,9 @@ def test_a_connection_the_server_hung_up_on_is_replaced_at_checkout(pool):  # no
 def test_a_healthy_connection_is_reused(pool):  # noqa: ANN001
     assert backend_pid(pool) == backend_pid(pool)
 
+
+def test_a_statement_committed_alone_leaves_its_connection_as_it_found_it(pool):  # noqa: ANN001
+    own_pid = DriverStatement({"postgresql": select(func.pg_backend_pid())})
+    assert first_committed(pool, own_pid, {}) == (backend_pid(pool),)  # the same pooled connection
+    with pool.connect() as connection:
+        assert connection.connection.driver_connection.autocommit is False

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, Response, current_app, g
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import autocommit, make_engine, make_sessionmaker
+from models.db import DriverStatement, first_committed, make_engine, make_sessionmaker
 
 
 class Database:
@@ -23,18 +22,14 @@ class Database:
         (tests)."""
         self._outer, self.sessionmaker = connection, sessions
 
-    @contextmanager
-    def single_statement(self) -> Iterator[Connection]:
-        """A connection for one statement that commits on its own at once (the WeChat claim):
-        Core, not a session, and in autocommit, which spares BEGIN and COMMIT (round trips on
-        PostgreSQL) and holds SQLite's write lock only for the statement."""
+    def first_alone(self, statement: DriverStatement, params: dict[str, Any]) -> Any:  # noqa: ANN401
+        """Run `statement`, committed on its own at once, and return its first row (the WeChat
+        claim). Autocommit spares BEGIN and COMMIT (round trips on PostgreSQL) and holds SQLite's
+        write lock only for the statement. Tests: inside their transaction, in a savepoint."""
         if self._outer is not None:
             with self._outer.begin_nested():
-                yield self._outer
-            return
-        with self.engine.connect() as connection:
-            autocommit(connection)
-            yield connection
+                return statement.first(self._outer, params)
+        return first_committed(self.engine, statement, params)
 
 
 def init_app(app: Flask) -> None:
