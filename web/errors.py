@@ -42,9 +42,13 @@ def request_id() -> str:
     return g.get("request_id", "-")
 
 
+def new_request_id(incoming: str) -> str:
+    """The proxy's X-Request-Id when it is sane, else a new one."""
+    return incoming if incoming.isascii() and incoming.isalnum() and len(incoming) <= 64 else secrets.token_hex(8)
+
+
 def _assign_request_id() -> None:
-    incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else secrets.token_hex(8)
+    g.request_id = new_request_id(request.headers.get("X-Request-Id", ""))
 
 
 def _echo_request_id(response: Response) -> Response:

@@ -19,14 +19,14 @@ MAX_PAGES = 20_000  # ~5 KB each: at most ~100 MB per worker
 
 class PageCache:
     def __init__(self, seconds: float, timer: Callable[[], float] = time.monotonic):
-        self._pages: TTLCache[str, str] = TTLCache(maxsize=MAX_PAGES, ttl=seconds, timer=timer)
+        self._pages: TTLCache[str, bytes] = TTLCache(maxsize=MAX_PAGES, ttl=seconds, timer=timer)
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> bytes | None:
         with self._lock:
             return self._pages.get(key)
 
-    def put(self, key: str, page: str) -> None:
+    def put(self, key: str, page: bytes) -> None:
         with self._lock:
             self._pages[key] = page
 

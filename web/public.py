@@ -36,6 +36,7 @@ from models.wechat import staff_for_openid
 from web.clock import now
 from web.database import db_session
 from web.page_cache import page_cache
+from web.public_door import PublicPageDoor
 from web.security import limiter
 from web.storage import media_storage
 
@@ -60,6 +61,9 @@ def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(blueprint)
+    cache = app.extensions["public_page_cache"]
+    if cache is not None:
+        app.wsgi_app = PublicPageDoor(app, app.wsgi_app, cache)  # type: ignore[method-assign]
 
 
 def limits() -> complaints.ComplaintLimits:
@@ -89,7 +93,7 @@ def _found_asset(token: str) -> Asset:
 
 @blueprint.get("/a/<token>")
 @limiter.limit(lambda: current_app.config["PUBLIC_PAGE_RATE_LIMIT"])
-def asset(token: str) -> str:
+def asset(token: str) -> bytes:
     cache = page_cache() if _anonymous() else None
     if cache is not None and (cached := cache.get(token)) is not None:
         return cached
@@ -97,7 +101,7 @@ def asset(token: str) -> str:
     page = asset_page(db_session(), found, local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"]))
     html = render_template("public/asset.html", page=page, asset=found, disposed=found.status is AssetStatus.DISPOSED,
                            hotline=current_app.config["SUPERVISION_HOTLINE"], recorder=recording_staff(found),
-                           recorded=request.args.get("recorded") == "1")
+                           recorded=request.args.get("recorded") == "1").encode()
     if cache is not None:
         cache.put(token, html)
     return html

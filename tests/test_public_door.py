@@ -1,0 +1,91 @@
+"""The page cache's own door: a card scanned again by anonymous visitors is answered from the
+cache, with the app's bytes and headers and against the app's rate limit, without the app."""
+
+from __future__ import annotations
+
+import pytest
+
+IGNORED = {"X-Request-Id", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}  # per request
+
+
+@pytest.fixture
+def counted(app_factory):  # noqa: ANN001, ANN201
+    """An app with the page cache and rate limits on, counting how often the page's view runs."""
+
+    def make(limit: str = "100 per minute"):  # noqa: ANN202
+        app = app_factory(PUBLIC_PAGE_CACHE_SECONDS=30, RATELIMIT_ENABLED=True, PUBLIC_PAGE_RATE_LIMIT=limit)
+        view = app.view_functions["public.asset"]
+        app.view_calls = 0
+
+        def counting(**kwargs):  # noqa: ANN003, ANN202
+            app.view_calls += 1
+            return view(**kwargs)
+
+        app.view_functions["public.asset"] = counting
+        return app
+
+    return make
+
+
+@pytest.fixture
+def asset(build, county):  # noqa: ANN001, ANN201
+    return build.asset(county.villages["石桥村"], name="石桥村道路")
+
+
+def test_a_cached_page_is_answered_with_the_apps_bytes_and_headers_without_the_app(counted, asset):  # noqa: ANN001
+    app = counted()
+    client = app.test_client()
+    path = f"/a/{asset.public_token}"
+    first, again = client.get(path), client.get(path)
+    assert app.view_calls == 1  # the second answer came from the door
+    assert first.status_code == again.status_code == 200 and "石桥村道路" in again.get_data(as_text=True)
+    assert again.data == first.data
+    assert {k: v for k, v in first.headers.items() if k not in IGNORED} == \
+           {k: v for k, v in again.headers.items() if k not in IGNORED}
+    assert IGNORED <= set(again.headers.keys())
+    assert (first.headers["X-RateLimit-Remaining"], again.headers["X-RateLimit-Remaining"]) == ("99", "98")
+    assert len(again.headers["X-Request-Id"]) == 16 and again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+
+
+def test_the_door_and_the_app_count_against_one_limit(counted, asset):  # noqa: ANN001
+    app = counted("3 per minute")
+    client = app.test_client()
+    answers = [client.get(f"/a/{asset.public_token}") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert app.view_calls == 2  # the first and the refused one reached the app (its 429 page); two the door
+    assert "操作太频繁" in answers[-1].get_data(as_text=True)
+    other = client.get(f"/a/{asset.public_token}", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 200  # the limit is per visitor
+
+
+def test_signed_in_or_known_visitors_and_queries_go_to_the_app(counted, asset):  # noqa: ANN001
+    app = counted()
+    client = app.test_client()
+    path = f"/a/{asset.public_token}"
+    client.get(path)
+    client.get(path + "?recorded=1")
+    client.head(path)
+    assert app.view_calls == 3
+    client.set_cookie("guanhu_session", "anything")
+    client.get(path)
+    assert app.view_calls == 4
+
+
+def test_over_https_the_door_sends_hsts_and_a_sane_request_id_from_the_proxy(counted, asset):  # noqa: ANN001
+    app = counted()
+    client = app.test_client()
+    path = f"/a/{asset.public_token}"
+    client.get(path, base_url="https://guanhu.test")
+    hit = client.get(path, base_url="https://guanhu.test", headers={"X-Request-Id": "proxy123"})
+    odd = client.get(path, headers={"X-Request-Id": "请求号"})
+    assert app.view_calls == 1
+    assert hit.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Strict-Transport-Security" not in odd.headers
+    assert hit.headers["X-Request-Id"] == "proxy123" and odd.headers["X-Request-Id"].isascii()
+
+
+def test_an_unknown_token_is_never_cached_and_gets_the_friendly_404(counted):  # noqa: ANN001
+    app = counted()
+    client = app.test_client()
+    answers = [client.get("/a/NoSuchToken0000000000") for _ in range(2)]
+    assert [a.status_code for a in answers] == [404, 404] and app.view_calls == 2
