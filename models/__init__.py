@@ -7,6 +7,7 @@ from models import (  # noqa: F401  (register every table)
     complaints,
     deadlines,
     deliveries,
+    evaluations,
     field_sessions,
     income,
     job_states,

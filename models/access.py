@@ -121,3 +121,27 @@ def staff_scope(actor: User) -> ColumnElement[bool]:
     if not actor.active:
         return false()
     return User.region_id.in_(regions_under(actor))
+
+
+# Who rates whom (DOMAIN.md's calendar): a town reviews and scores its villages, the district its
+# towns (and may correct a village's score).
+RATED_BY = {Role.TOWN_OFFICIAL: (RegionLevel.VILLAGE,), Role.DISTRICT_ADMIN: (RegionLevel.TOWN, RegionLevel.VILLAGE)}
+
+
+def require_can_rate(actor: User, region: Region) -> None:
+    """The actor may record `region`'s yearly score; a region outside their own is not found."""
+    if not actor.active or not region_in_scope(actor, region):
+        raise NotFound()
+    if region.level not in RATED_BY.get(actor.role, ()):
+        raise Forbidden("考核等次由乡镇评定本镇各村、区县评定各乡镇；您的角色不能评定这一级。")
+
+
+def ratable_regions(session: Session, actor: User) -> list[Region]:
+    """The regions the actor scores, towns first, each town's villages after it."""
+    levels = RATED_BY.get(actor.role)
+    if not actor.active or not levels:
+        raise Forbidden("只有乡镇工作专班和区乡村振兴局可以评定考核等次。")
+    query = select(Region).where(Region.id.in_(regions_under(actor)), Region.level.in_(levels))
+    regions = list(session.scalars(query))
+    return sorted(regions, key=lambda r: (r.parent_id if r.level is RegionLevel.VILLAGE else r.id,
+                                          r.level is RegionLevel.VILLAGE, r.id))

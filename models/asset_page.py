@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from models.assets import Asset, AssetClass
 from models.cards import ReplacedCardToken, replaced_token
 from models.complaints import public_counts
+from models.evaluations import Evaluation, evaluation_of
 from models.income import IncomeRecord, last_income
 from models.maintenance import MaintenanceRecord
 from models.notices import PublicNotice, active_notices
@@ -31,6 +32,7 @@ class AssetPage:
     notices: list[PublicNotice]
     complaints: int
     answered: int
+    last_years_grade: Evaluation | None  # of the asset's village
 
 
 def local_supervision_phone(asset: Asset) -> str | None:
@@ -60,4 +62,4 @@ def asset_page(session: Session, asset: Asset, today: dt.date) -> AssetPage:
     complaints, answered = public_counts(session, asset.id)
     return AssetPage(asset=asset, supervision_phone=local_supervision_phone(asset), maintenance=maintenance,
                      income=income, notices=active_notices(session, asset, today), complaints=complaints,
-                     answered=answered)
+                     answered=answered, last_years_grade=evaluation_of(session, asset.village_id, today.year - 1))

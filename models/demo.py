@@ -30,6 +30,7 @@ from models.assets import (
 from models.catalog import SUBTYPES, ensure_departments, ensure_subtypes
 from models.demo_activity import PASSWORD, load_activity
 from models.errors import DomainError, Invalid
+from models.evaluations import rate
 from models.people import Department, Role, User, create_user
 from models.regions import Region, RegionLevel, add_region, find_child
 from models.register import create_asset, update_asset
@@ -152,7 +153,17 @@ def load_demo(session: Session, storage: MediaStorage, now: dt.datetime, seed: i
     _staff(session, demo, now)
     _assets(session, demo, rng, now)
     demo.records, demo.complaints = load_activity(session, storage, demo.villages, demo.assets, demo.users, now, seed)
+    _last_years_grades(session, demo, rng, now)
     return demo
+
+
+def _last_years_grades(session: Session, demo: Demo, rng: random.Random, now: dt.datetime) -> None:
+    """Last year's scores of every village and town, as the district office would have recorded them."""
+    rater = next(user for user in demo.users.values() if user.role is Role.DISTRICT_ADMIN)
+    last_year = now.year - 1
+    for region in [*demo.towns.values(), *demo.villages.values()]:
+        score = f"{rng.uniform(65, 97):.1f}"
+        rate(session, rater, region, last_year, score, this_year=last_year + 1, now=now)
 
 
 def _regions(session: Session) -> Demo:

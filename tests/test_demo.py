@@ -7,10 +7,11 @@ from models import demo
 from models.assets import Asset, AssetClass, AssetStatus, AssetSubtype
 from models.catalog import SUBTYPES
 from models.complaints import Complaint, ComplaintStatus
+from models.evaluations import Evaluation
 from models.maintenance import MaintenanceRecord
 from models.people import Role, User
 from models.regions import Region, RegionLevel
-from tests.conftest import csrf_token
+from tests.conftest import TEST_NOW, csrf_token
 from web.cli import cli
 
 
@@ -62,6 +63,9 @@ def test_demo_load_creates_a_county_of_every_class_status_subtype_and_role(runne
     assert [r.asset.code for r in records if r.flagged]  # the one recycled photo, as reviewers meet it
     statuses = {c.status for c in session.scalars(select(Complaint))}
     assert statuses == set(ComplaintStatus)
+    # Last year's grade of every town and village, so the villagers' pages show one.
+    graded = session.scalars(select(Evaluation.region_id).where(Evaluation.year == TEST_NOW.year - 1)).all()
+    assert len(graded) == len(regions[RegionLevel.TOWN]) + len(regions[RegionLevel.VILLAGE])
 
 
 def test_demo_load_if_empty_does_not_load_twice(runner, session):

@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         database,
         deadlines,
         errors,
+        evaluations,
         health,
         maintenance,
         maintenance_form,
@@ -41,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for integration in (clock, database, storage, security, errors, auth, templating, page_cache):
         integration.init_app(app)
-    for module in (health, register, register_io, maintenance, account, deadlines):
+    for module in (health, register, register_io, maintenance, account, deadlines, evaluations):
         app.register_blueprint(module.blueprint)
     for feature in (public, maintenance_form, complaints, cards, bot):
         feature.init_app(app)

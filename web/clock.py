@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Flask, current_app
 
-from models.clock import SystemClock
+from models.clock import SystemClock, local_today
 
 
 def init_app(app: Flask) -> None:
@@ -15,3 +15,8 @@ def init_app(app: Flask) -> None:
 
 def now() -> dt.datetime:
     return current_app.extensions["clock"].now()
+
+
+def today() -> dt.date:
+    """Today's date where the deadlines are (GUANHU_TIMEZONE)."""
+    return local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"])

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from models.access import regions_under, staff_scope
-from models.clock import local_today
 from models.deadlines import (
     Deadline,
     calendar,
@@ -27,6 +26,7 @@ from models.leases import current_lease
 from models.people import Role, User
 from models.regions import Region, RegionLevel
 from models.reminders import pushes, state_text, unreachable_staff
+from web import clock
 from web.auth import staff
 from web.clock import now
 from web.database import db_session
@@ -35,14 +35,10 @@ blueprint = Blueprint("deadlines", __name__)
 LIST_LIMIT = 300
 
 
-def _today() -> dt.date:
-    return local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"])
-
-
 @blueprint.route("/tasks")
 @login_required
 def my_tasks():  # noqa: ANN201
-    session, user, today = db_session(), staff(), _today()
+    session, user, today = db_session(), staff(), clock.today()
     return render_template("deadlines/tasks.html", tasks=open_tasks_for(session, user, today),
                            done=done_tasks_for(session, user, today), errors={}, failed_id=None)
 
@@ -50,7 +46,7 @@ def my_tasks():  # noqa: ANN201
 @blueprint.route("/tasks/<int:deadline_id>/done", methods=["POST"])
 @login_required
 def mark_task_done(deadline_id: int):  # noqa: ANN201
-    session, user, today = db_session(), staff(), _today()
+    session, user, today = db_session(), staff(), clock.today()
     form = request.form
     try:
         deadline = mark_done(session, user, deadline_id, note=form.get("note", ""),
@@ -71,7 +67,7 @@ def _district(user: User) -> Region:
 def _year() -> int:
     value = request.args.get("year", "").strip()
     if not value:
-        return _today().year
+        return clock.today().year
     if not value.isdigit() or not 2000 <= int(value) <= 2100:
         abort(400)
     return int(value)
@@ -125,7 +121,7 @@ def move_entry(entry_id: int):  # noqa: ANN201
 @login_required
 def overview():  # noqa: ANN201
     """What is due in my area, for whom: open deadlines of every region I oversee."""
-    session, user, today = db_session(), staff(), _today()
+    session, user, today = db_session(), staff(), clock.today()
     query = (select(Deadline)
              .where(Deadline.done_at.is_(None), Deadline.region_id.in_(regions_under(user)))
              .order_by(Deadline.due_on, Deadline.id).limit(LIST_LIMIT))

@@ -28,12 +28,11 @@ from models import complaints
 from models.access import require_can_record_maintenance
 from models.asset_page import asset_by_token, asset_page
 from models.assets import Asset, AssetStatus
-from models.clock import local_today
 from models.errors import Forbidden, Invalid
 from models.people import User
 from models.photos import MAX_BYTES, Photo, PhotoRejected
 from models.wechat import staff_for_openid
-from web.clock import now
+from web.clock import now, today
 from web.database import db_session
 from web.page_cache import page_cache
 from web.public_door import PublicPageDoor
@@ -98,7 +97,7 @@ def asset(token: str) -> bytes:
     if cache is not None and (cached := cache.get(token)) is not None:
         return cached
     found = _found_asset(token)
-    page = asset_page(db_session(), found, local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"]))
+    page = asset_page(db_session(), found, today())
     html = render_template("public/asset.html", page=page, asset=found, disposed=found.status is AssetStatus.DISPOSED,
                            hotline=current_app.config["SUPERVISION_HOTLINE"], recorder=recording_staff(found),
                            recorded=request.args.get("recorded") == "1").encode()

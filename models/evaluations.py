@@ -1,0 +1,101 @@
+"""Yearly evaluation results (考核等次): the score a village gets in its town's review (复核, by
+Dec 20) and a town in the district's rating (评定, by Dec 31), and the grade the score gives.
+
+Only the outcome is kept: what the villagers' page shows as last year's grade and what the county
+reports. The scoring templates and the self-evaluation that lead to a score are not built yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import ForeignKey, Integer, Numeric, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models import audit
+from models.access import require_can_rate
+from models.base import Base, LabelledEnum, enum_column, instant, intpk
+from models.errors import Invalid
+from models.people import User
+from models.regions import Region
+
+ENTITY = "evaluation"
+FIRST_YEAR = 2016  # the poverty-alleviation assets this product tracks were built from then on
+
+
+class Grade(LabelledEnum):
+    EXCELLENT = ("excellent", "好")
+    GOOD = ("good", "较好")
+    FAIR = ("fair", "一般")
+    POOR = ("poor", "较差")
+
+
+def grade_for(score: Decimal) -> Grade:
+    """DOMAIN.md: ≥ 90 好 · 80–89.x 较好 · 70–79.x 一般 · < 70 较差."""
+    if score >= 90:
+        return Grade.EXCELLENT
+    if score >= 80:
+        return Grade.GOOD
+    return Grade.FAIR if score >= 70 else Grade.POOR
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("region_id", "year"),)
+
+    id: Mapped[intpk]
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    score: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    grade: Mapped[Grade] = mapped_column(enum_column(Grade))
+    rated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rated_at: Mapped[instant]
+
+    region: Mapped[Region] = relationship(lazy="joined")
+
+
+def parse_score(text: str) -> Decimal:
+    """A score as people write it: 0 to 100, at most one decimal (86、86.5)."""
+    try:
+        score = Decimal(text.strip())
+    except (InvalidOperation, AttributeError):
+        raise Invalid({"score": "请填写0到100之间的分数，例如 86 或 86.5。"}) from None
+    if not score.is_finite() or not 0 <= score <= 100 or score != score.quantize(Decimal("0.1")):
+        raise Invalid({"score": "分数应在0到100之间，最多一位小数。"})
+    return score.quantize(Decimal("0.1"))
+
+
+def rate(session: Session, actor: User, region: Region, year: int, score_text: str, *, this_year: int,
+         now: dt.datetime) -> Evaluation:
+    """Record (or correct) `region`'s score for `year`, with its grade; audited."""
+    require_can_rate(actor, region)
+    if not FIRST_YEAR <= year <= this_year:
+        raise Invalid({"year": f"年度应在{FIRST_YEAR}到{this_year}年之间。"})
+    score = parse_score(score_text)
+    evaluation = evaluation_of(session, region.id, year)
+    if evaluation is None:
+        evaluation = Evaluation(region_id=region.id, year=year, score=score, grade=grade_for(score),
+                                rated_by_id=actor.id, rated_at=now)
+        session.add(evaluation)
+        session.flush()
+        audit.record(session, actor=actor, entity_type=ENTITY, entity_id=evaluation.id, action="rate", now=now,
+                     changes={"单位": region.full_name, "年度": year, "分数": str(score),
+                              "等次": evaluation.grade.label}, first=True)
+        return evaluation
+    if evaluation.score != score:
+        before = (str(evaluation.score), evaluation.grade.label)
+        evaluation.score, evaluation.grade = score, grade_for(score)
+        evaluation.rated_by_id, evaluation.rated_at = actor.id, now
+        audit.record(session, actor=actor, entity_type=ENTITY, entity_id=evaluation.id, action="correct", now=now,
+                     changes={"分数": [before[0], str(score)], "等次": [before[1], evaluation.grade.label]})
+    return evaluation
+
+
+def evaluation_of(session: Session, region_id: int, year: int) -> Evaluation | None:
+    return session.scalar(select(Evaluation).where(Evaluation.region_id == region_id, Evaluation.year == year))
+
+
+def evaluations_in(session: Session, region_ids: list[int], year: int) -> dict[int, Evaluation]:
+    rows = session.scalars(select(Evaluation).where(Evaluation.region_id.in_(region_ids), Evaluation.year == year))
+    return {evaluation.region_id: evaluation for evaluation in rows}

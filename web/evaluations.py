@@ -1,0 +1,59 @@
+"""年度考核: towns record their villages' yearly scores, the district its towns'; the grade follows."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from models.access import RATED_BY, ratable_regions
+from models.errors import DomainError, Invalid, NotFound
+from models.evaluations import FIRST_YEAR, Grade, evaluations_in, rate
+from models.regions import Region
+from web.auth import staff
+from web.clock import now, today
+from web.database import db_session
+
+blueprint = Blueprint("evaluations", __name__, url_prefix="/evaluations")
+
+
+@blueprint.app_context_processor
+def _can_rate() -> dict[str, bool]:
+    return {"can_rate": current_user.is_authenticated and current_user.user.role in RATED_BY}
+
+
+def _year() -> int:
+    this_year = today().year
+    text = request.values.get("year", str(this_year - 1))
+    if not text.isdigit() or not FIRST_YEAR <= int(text) <= this_year:
+        raise DomainError(f"年度应在{FIRST_YEAR}到{this_year}年之间。")
+    return int(text)
+
+
+def _page(year: int, errors: dict[int, str] | None = None, status: int = 200):  # noqa: ANN202
+    session = db_session()
+    regions = ratable_regions(session, staff())
+    return render_template("evaluations/list.html", year=year, years=range(today().year, FIRST_YEAR - 1, -1),
+                           regions=regions, results=evaluations_in(session, [r.id for r in regions], year),
+                           grades=list(Grade), errors=errors or {}), status
+
+
+@blueprint.get("")
+@login_required
+def index():  # noqa: ANN201
+    return _page(_year())
+
+
+@blueprint.post("/<int:region_id>")
+@login_required
+def record(region_id: int):  # noqa: ANN201
+    session, year = db_session(), _year()
+    region = session.get(Region, region_id)
+    if region is None:
+        raise NotFound()  # the same answer as for another district's region
+    try:
+        evaluation = rate(session, staff(), region, year, request.form.get("score", ""), this_year=today().year,
+                          now=now())
+    except Invalid as invalid:
+        return _page(year, {region_id: "；".join(invalid.fields.values())}, 422)
+    flash(f"已记录：{region.full_name} {year}年度 {evaluation.score}分，等次「{evaluation.grade.label}」。")
+    return redirect(url_for("evaluations.index", year=year))
