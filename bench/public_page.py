@@ -23,6 +23,7 @@ from bench.database import ensure_database
 
 ASSETS = int(os.environ.get("GUANHU_BENCH_ASSETS", "1000000"))
 REQUESTS = int(os.environ.get("GUANHU_BENCH_REQUESTS", "2000"))
+REDIS_URL = os.environ.get("GUANHU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 URL = ensure_database(os.environ.get("GUANHU_BENCH_DATABASE_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/bench_public"))
 
@@ -86,26 +87,29 @@ def bench_page() -> None:
     # Rate limiting on, as served (in-memory counters; a limit no run reaches), so its cost counts.
     config = {"DATABASE_URL": URL, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": True,
               "PUBLIC_PAGE_RATE_LIMIT": "100000000 per minute"}
-    hot_app = create_app(config)
-    cold_app = create_app({**config, "PUBLIC_PAGE_CACHE_SECONDS": 0})
-    with hot_app.extensions["db"].sessionmaker() as session:
+    cases = (("hot (same 200 cards, cached)", config, "hot"),
+             ("hot, cache and rate limits in Redis", {**config, "REDIS_URL": REDIS_URL}, "hot"),  # as in production
+             ("cold (each request another asset, no cache)", {**config, "PUBLIC_PAGE_CACHE_SECONDS": 0}, "cold"))
+    probe = create_app(cases[-1][1])
+    with probe.extensions["db"].sessionmaker() as session:
         offsets = random.sample(range(ASSETS), min(REQUESTS, ASSETS))
         tokens = list(session.scalars(select(Asset.public_token).where(Asset.id.in_([o + 1 for o in offsets]))))
-    static_html = cold_app.test_client().get(f"/a/{tokens[0]}").get_data(as_text=True)
+    static_html = probe.test_client().get(f"/a/{tokens[0]}").get_data(as_text=True)
+    probe.extensions["db"].engine.dispose()
     bare = Flask("bare")
     bare.add_url_rule("/static-page", "static_page", lambda: static_html)
     bare_client = bare.test_client()
-    hot_paths = [f"/a/{random.choice(tokens[:200])}" for _ in range(REQUESTS)]
-    cold_paths = [f"/a/{token}" for token in tokens]
+    paths = {"hot": [f"/a/{random.choice(tokens[:200])}" for _ in range(REQUESTS)],
+             "cold": [f"/a/{token}" for token in tokens]}
     measure(bare_client, ["/static-page"] * 200)  # warm up
     bare_rate, bare_times = measure(bare_client, ["/static-page"] * REQUESTS)
     print(f"floor, bare Flask static page of the same size ({len(static_html.encode()):,} bytes): "
           f"{bare_rate:.0f} req/s, p95 {p95(bare_times):.2f} ms")
-    for name, app, paths in (("hot (same 200 cards, cached)", hot_app, hot_paths),
-                             ("cold (each request another asset, no cache)", cold_app, cold_paths)):
+    for name, case_config, kind in cases:
+        app = create_app(case_config)  # each just before its run: the rate limiter is one per process
         client = app.test_client()
         measure(client, [f"/a/{token}" for token in tokens[:200]])  # warm up; for the hot case, cache all 200
-        rate, times = measure(client, paths)
+        rate, times = measure(client, paths[kind])
         print(f"/a/<token> {name}: {rate:.0f} req/s ({rate / bare_rate:.2f} × floor), "
               f"p50 {statistics.median(times):.2f} ms, p95 {p95(times):.2f} ms")
         app.extensions["db"].engine.dispose()

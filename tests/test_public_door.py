@@ -4,6 +4,9 @@ cache, with the app's bytes and headers and against the app's rate limit, withou
 from __future__ import annotations
 
 import pytest
+import redis
+
+from web.page_cache import RedisPageCache
 
 IGNORED = {"X-Request-Id", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}  # per request
 
@@ -89,3 +92,35 @@ def test_an_unknown_token_is_never_cached_and_gets_the_friendly_404(counted):  #
     client = app.test_client()
     answers = [client.get("/a/NoSuchToken0000000000") for _ in range(2)]
     assert [a.status_code for a in answers] == [404, 404] and app.view_calls == 2
+
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def shared_cache():  # noqa: ANN201
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f"this test needs Redis at {REDIS_URL}: {error}")
+    yield client
+    for key in client.scan_iter(RedisPageCache.PREFIX + "*"):
+        client.delete(key)
+
+
+def test_with_redis_a_page_rendered_by_one_worker_is_served_by_another(app_factory, asset, shared_cache):  # noqa: ANN001
+    one, two = (app_factory(PUBLIC_PAGE_CACHE_SECONDS=30, REDIS_URL=REDIS_URL) for _ in range(2))
+    path = f"/a/{asset.public_token}"
+    rendered = one.test_client().get(path)
+    assert shared_cache.ttl(RedisPageCache.PREFIX + asset.public_token) in range(25, 31)
+    two.view_functions["public.asset"] = None  # the second worker's app must not be needed
+    served = two.test_client().get(path)
+    assert served.status_code == 200 and served.data == rendered.data
+
+
+def test_an_unreachable_redis_is_a_miss_not_an_error(app_factory, asset, caplog):  # noqa: ANN001
+    app = app_factory(PUBLIC_PAGE_CACHE_SECONDS=30, REDIS_URL="redis://127.0.0.1:1/0")
+    answers = [app.test_client().get(f"/a/{asset.public_token}") for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200] and "石桥村道路" in answers[1].get_data(as_text=True)
+    assert "page cache unreachable" in caplog.text

@@ -2,22 +2,29 @@
 
 A card on a village wall is scanned by many people in a short time; the page they get is the same
 for all of them, so it is rendered once per GUANHU_PUBLIC_PAGE_CACHE_SECONDS (default 30; 0 turns
-the cache off) per worker. Staff, and visitors WeChat has told us about, always get a fresh page.
+the cache off): in Redis when GUANHU_REDIS_URL is set, so that a page rendered by one worker is
+served by every worker on every host, else per worker. Staff, and visitors WeChat has told us
+about, always get a fresh page. A cache that cannot be reached counts as a miss, never an error.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
+import redis
 from cachetools import TTLCache
 from flask import Flask, current_app
 
 MAX_PAGES = 20_000  # ~5 KB each: at most ~100 MB per worker
+log = logging.getLogger("guanhu.web")
 
 
 class PageCache:
+    """Per worker, in memory."""
+
     def __init__(self, seconds: float, timer: Callable[[], float] = time.monotonic):
         self._pages: TTLCache[str, bytes] = TTLCache(maxsize=MAX_PAGES, ttl=seconds, timer=timer)
         self._lock = threading.Lock()
@@ -31,11 +38,37 @@ class PageCache:
             self._pages[key] = page
 
 
+class RedisPageCache:
+    """Shared by every worker, in Redis; pages are plain bytes (nothing is unpickled)."""
+
+    PREFIX = "guanhu:page:"
+
+    def __init__(self, url: str, seconds: float):
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._seconds = max(1, round(seconds))
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._redis.get(self.PREFIX + key)
+        except redis.RedisError as error:
+            log.warning("page cache unreachable, rendering instead: %s", error)
+            return None
+
+    def put(self, key: str, page: bytes) -> None:
+        try:
+            self._redis.set(self.PREFIX + key, page, ex=self._seconds)
+        except redis.RedisError as error:
+            log.warning("page cache unreachable, page not kept: %s", error)
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("PUBLIC_PAGE_CACHE_SECONDS", 30)
     seconds = float(app.config["PUBLIC_PAGE_CACHE_SECONDS"])
-    app.extensions["public_page_cache"] = PageCache(seconds) if seconds > 0 else None
+    cache: PageCache | RedisPageCache | None = None
+    if seconds > 0:
+        cache = RedisPageCache(app.config["REDIS_URL"], seconds) if app.config["REDIS_URL"] else PageCache(seconds)
+    app.extensions["public_page_cache"] = cache
 
 
-def page_cache() -> PageCache | None:
+def page_cache() -> PageCache | RedisPageCache | None:
     return current_app.extensions["public_page_cache"]

@@ -18,7 +18,7 @@ from flask import Flask
 from limits import parse
 
 from web.errors import new_request_id
-from web.page_cache import PageCache
+from web.page_cache import PageCache, RedisPageCache
 from web.security import limiter, page_headers
 
 PAGE = re.compile(r"/a/([A-Za-z0-9_-]{1,64})")
@@ -26,7 +26,7 @@ RATE_SCOPE = "public.asset"  # flask-limiter's bucket for the view's own limit: 
 
 
 class PublicPageDoor:
-    def __init__(self, app: Flask, web_app, cache: PageCache) -> None:  # noqa: ANN001
+    def __init__(self, app: Flask, web_app, cache: PageCache | RedisPageCache) -> None:  # noqa: ANN001
         self.web_app, self.cache = web_app, cache
         self.rate = parse(app.config["PUBLIC_PAGE_RATE_LIMIT"])
         self.key_prefix = app.config.get("RATELIMIT_KEY_PREFIX", "")
