@@ -40,3 +40,9 @@ def test_unbinding_needs_csrf_and_then_unlinks(client, login_as, county, build, 
 
 def test_the_page_needs_sign_in(client):  # noqa: ANN001
     assert client.get(PAGE).status_code == 302
+
+
+def test_the_account_address_leads_to_the_wechat_page(client, login_as, county, build):  # noqa: ANN001
+    assert "/login" in client.get("/account").headers["Location"]
+    login_as(build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
+    assert client.get("/account").headers["Location"].endswith(PAGE)

@@ -15,6 +15,13 @@ blueprint = Blueprint("account", __name__, url_prefix="/account")
 MINUTES_VALID = int(BIND_CODE_LIFETIME.total_seconds() // 60)
 
 
+@blueprint.get("")
+@login_required
+def index():  # noqa: ANN201
+    """The account's only page so far is 绑定微信."""
+    return redirect(url_for("account.wechat"))
+
+
 @blueprint.get("/wechat")
 @login_required
 def wechat():  # noqa: ANN201
