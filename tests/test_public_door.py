@@ -8,7 +8,7 @@ import redis
 
 from web.page_cache import RedisPageCache
 
-IGNORED = {"X-Request-Id", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}  # per request
+IGNORED = {"X-Request-Id"}  # one per request
 
 
 @pytest.fixture
@@ -45,8 +45,7 @@ def test_a_cached_page_is_answered_with_the_apps_bytes_and_headers_without_the_a
     assert again.data == first.data
     assert {k: v for k, v in first.headers.items() if k not in IGNORED} == \
            {k: v for k, v in again.headers.items() if k not in IGNORED}
-    assert IGNORED <= set(again.headers.keys())
-    assert (first.headers["X-RateLimit-Remaining"], again.headers["X-RateLimit-Remaining"]) == ("99", "98")
+    assert not any(name.startswith("X-RateLimit") for name in again.headers.keys())
     assert len(again.headers["X-Request-Id"]) == 16 and again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
 
 

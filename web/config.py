@@ -43,7 +43,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         REMEMBER_COOKIE_DURATION=0,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         LOGIN_RATE_LIMIT="10 per minute",
-        RATELIMIT_HEADERS_ENABLED=True,
+        # No X-RateLimit-* headers: people read the 429 page, and the headers cost the counter
+        # store two more round trips on every limited request.
+        RATELIMIT_HEADERS_ENABLED=False,
         WECHAT_API_BASE_URL=None,  # None: WeChat's own, or the sandbox's fake when it is on
         WECHAT_MP_BASE_URL=None,
         WECHAT_OAUTH_BASE_URL=None,

@@ -4,7 +4,7 @@ A card on a village wall is scanned by many people in a short time, and the page
 same for all who are anonymous (web.page_cache). For such a visitor — a GET of /a/<token> with no
 cookie and no query — whose page is cached, this WSGI layer in front of the web app answers with
 the bytes and headers the app would give, counting the visit against the page's own rate limit
-(same counter, same headers), without the app's per-request machinery: session, sign-in, CSRF,
+(the same counter), without the app's per-request machinery: session, sign-in, CSRF,
 routing and hooks cost several times the answer itself (bench/README.md). Everything else, and
 every visit over the limit, goes on to the app.
 """
@@ -12,7 +12,6 @@ every visit over the limit, goes on to the app.
 from __future__ import annotations
 
 import re
-import time
 
 from flask import Flask
 from limits import parse
@@ -31,17 +30,15 @@ class PublicPageDoor:
         self.rate = parse(app.config["PUBLIC_PAGE_RATE_LIMIT"])
         self.key_prefix = app.config.get("RATELIMIT_KEY_PREFIX", "")
         self.limited = bool(app.config.get("RATELIMIT_ENABLED", True))
-        self.rate_headers = bool(app.config.get("RATELIMIT_HEADERS_ENABLED"))
 
     def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
         page = self._cached_page(environ)
-        rate_headers = self._count_visit(environ) if page is not None else None
-        if page is None or rate_headers is None:
+        if page is None or not self._within_limit(environ):
             return self.web_app(environ, start_response)
         secure = environ.get("wsgi.url_scheme") == "https"
         start_response("200 OK", [
             ("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page))),
-            ("Vary", "Cookie"), *page_headers(secure), *rate_headers,
+            ("Vary", "Cookie"), *page_headers(secure),
             ("X-Request-Id", new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))),
         ])
         return [page]
@@ -52,21 +49,16 @@ class PublicPageDoor:
         match = PAGE.fullmatch(environ.get("PATH_INFO", ""))
         return self.cache.get(match.group(1)) if match else None
 
-    def _count_visit(self, environ) -> list[tuple[str, str]] | None:  # noqa: ANN001
-        """Count the visit as the view's limit would; None when it is over the limit (or the
-        counter cannot be reached): then the app answers, with its 429 page or its own judgement."""
+    def _within_limit(self, environ) -> bool:  # noqa: ANN001
+        """Count the visit as the view's limit would (same counter); False when it is over the
+        limit or the counter cannot be reached: then the app answers, with its 429 page or its own
+        judgement."""
         if not self.limited:
-            return []
+            return True
         identifiers = [environ.get("REMOTE_ADDR") or "127.0.0.1", RATE_SCOPE]  # get_remote_address
         if self.key_prefix:
             identifiers.insert(0, self.key_prefix)
         try:
-            if not limiter.limiter.hit(self.rate, *identifiers):
-                return None
-            if not self.rate_headers:
-                return []
-            reset_at, remaining = limiter.limiter.get_window_stats(self.rate, *identifiers)
+            return limiter.limiter.hit(self.rate, *identifiers)
         except Exception:  # noqa: BLE001  (storage down: let the app apply its error policy)
-            return None
-        return [("X-RateLimit-Limit", str(self.rate.amount)), ("X-RateLimit-Remaining", str(max(remaining, 0))),
-                ("X-RateLimit-Reset", str(int(reset_at))), ("Retry-After", str(int(reset_at - time.time())))]
+            return False
