@@ -88,7 +88,7 @@ def bench_page() -> None:
     config = {"DATABASE_URL": URL, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": True,
               "PUBLIC_PAGE_RATE_LIMIT": "100000000 per minute"}
     cases = (("hot (same 200 cards, cached)", config, "hot"),
-             ("hot, cache and rate limits in Redis", {**config, "REDIS_URL": REDIS_URL}, "hot"),  # as in production
+             ("hot, page cache in Redis (as in production)", {**config, "REDIS_URL": REDIS_URL}, "hot"),
              ("cold (each request another asset, no cache)", {**config, "PUBLIC_PAGE_CACHE_SECONDS": 0}, "cold"))
     probe = create_app(cases[-1][1])
     with probe.extensions["db"].sessionmaker() as session:

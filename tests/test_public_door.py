@@ -49,15 +49,17 @@ def test_a_cached_page_is_answered_with_the_apps_bytes_and_headers_without_the_a
     assert len(again.headers["X-Request-Id"]) == 16 and again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
 
 
-def test_the_door_and_the_app_count_against_one_limit(counted, asset):  # noqa: ANN001
+def test_cached_answers_are_not_counted_but_everything_reaching_the_app_is(counted, asset):  # noqa: ANN001
     app = counted("3 per minute")
     client = app.test_client()
-    answers = [client.get(f"/a/{asset.public_token}") for _ in range(4)]
-    assert [a.status_code for a in answers] == [200, 200, 200, 429]
-    assert app.view_calls == 2  # the first and the refused one reached the app (its 429 page); two the door
-    assert "操作太频繁" in answers[-1].get_data(as_text=True)
-    other = client.get(f"/a/{asset.public_token}", environ_base={"REMOTE_ADDR": "10.0.0.9"})
-    assert other.status_code == 200  # the limit is per visitor
+    scans = [client.get(f"/a/{asset.public_token}").status_code for _ in range(6)]
+    assert scans == [200] * 6 and app.view_calls == 1  # one render counted; five answers from the cache
+    guesses = [client.get(f"/a/Guess{n:017d}").status_code for n in range(3)]
+    assert guesses == [404, 404, 429]  # token guessing meets the limit: the render and two misses
+    refused = client.get(f"/a/Guess{9:017d}")
+    assert refused.status_code == 429 and "操作太频繁" in refused.get_data(as_text=True)
+    other = client.get(f"/a/Guess{1:017d}", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 404  # the limit is per visitor
 
 
 def test_signed_in_or_known_visitors_and_queries_go_to_the_app(counted, asset):  # noqa: ANN001

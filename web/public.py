@@ -62,7 +62,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
     cache = app.extensions["public_page_cache"]
     if cache is not None:
-        app.wsgi_app = PublicPageDoor(app, app.wsgi_app, cache)  # type: ignore[method-assign]
+        app.wsgi_app = PublicPageDoor(app.wsgi_app, cache)  # type: ignore[method-assign]
 
 
 def limits() -> complaints.ComplaintLimits:
