@@ -21,6 +21,7 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from bench.database import ensure_database
 from bench.photos import make_photo
 from bot.crypto import signature
 from bot.sandbox import state
@@ -57,7 +58,7 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="bench-field-"))
     database_url = os.environ.get("GUANHU_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
-    engine = make_engine(database_url)
+    engine = make_engine(ensure_database(database_url))
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     engine.dispose()
