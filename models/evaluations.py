@@ -11,7 +11,8 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import ForeignKey, Integer, Numeric, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import audit
 from models.access import require_can_rate
@@ -52,8 +53,6 @@ class Evaluation(Base):
     rated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     rated_at: Mapped[instant]
 
-    region: Mapped[Region] = relationship(lazy="joined")
-
 
 def parse_score(text: str) -> Decimal:
     """A score as people write it: 0 to 100, at most one decimal (86、86.5)."""
@@ -77,8 +76,11 @@ def rate(session: Session, actor: User, region: Region, year: int, score_text: s
     if evaluation is None:
         evaluation = Evaluation(region_id=region.id, year=year, score=score, grade=grade_for(score),
                                 rated_by_id=actor.id, rated_at=now)
-        session.add(evaluation)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(evaluation)
+        except IntegrityError:  # the town and the district recorded it at the same moment: correct theirs
+            return rate(session, actor, region, year, score_text, this_year=this_year, now=now)
         audit.record(session, actor=actor, entity_type=ENTITY, entity_id=evaluation.id, action="rate", now=now,
                      changes={"单位": region.full_name, "年度": year, "分数": str(score),
                               "等次": evaluation.grade.label}, first=True)

@@ -65,7 +65,7 @@ def test_a_bad_score_is_refused_in_chinese_and_nothing_is_written(client, sessio
     assert evaluations_count(session) == 0
 
 
-@pytest.mark.parametrize("year", ["2027", "2015", "abc"])
+@pytest.mark.parametrize("year", ["2027", "2015", "abc", "²"])
 def test_a_year_outside_the_program_or_in_the_future_is_refused(client, session, county, town_official,
                                                                 login_as, year):  # noqa: ANN001
     login_as(town_official)
@@ -113,3 +113,23 @@ def test_the_asset_page_shows_last_years_grade_of_its_village_only(client, sessi
     assert "管护考核" not in client.get(path).get_data(as_text=True)  # this year's, two years ago, a neighbour's
     rate(session, town_official, county.villages["石桥村"], 2025, "86.5", this_year=2026, now=clock.now())
     assert "本村2025年度管护考核等次：<b>较好</b>（86.5分）" in client.get(path).get_data(as_text=True)
+
+
+def test_two_records_at_the_same_moment_end_as_a_correction(session, county, build, clock, town_official,
+                                                            monkeypatch):  # noqa: ANN001
+    village = county.villages["石桥村"]
+    rate(session, build.user(Role.DISTRICT_ADMIN, county.district), village, 2025, "80", this_year=2026,
+         now=clock.now())
+    from models import evaluations
+
+    looked_up = evaluations.evaluation_of
+    calls = []
+
+    def not_yet_seen(*args):  # noqa: ANN002, ANN202  (the town's request read before the district's insert)
+        calls.append(args)
+        return None if len(calls) == 1 else looked_up(*args)
+
+    monkeypatch.setattr(evaluations, "evaluation_of", not_yet_seen)
+    evaluation = rate(session, town_official, village, 2025, "85", this_year=2026, now=clock.now())
+    assert (evaluation.score, evaluation.grade, len(calls)) == (Decimal("85.0"), Grade.GOOD, 2)
+    assert evaluations_count(session) == 1

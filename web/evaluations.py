@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from models.access import RATED_BY, ratable_regions
 from models.errors import DomainError, Invalid, NotFound
-from models.evaluations import FIRST_YEAR, Grade, evaluations_in, rate
+from models.evaluations import FIRST_YEAR, evaluations_in, rate
 from models.regions import Region
 from web.auth import staff
 from web.clock import now, today
@@ -24,7 +24,7 @@ def _can_rate() -> dict[str, bool]:
 def _year() -> int:
     this_year = today().year
     text = request.values.get("year", str(this_year - 1))
-    if not text.isdigit() or not FIRST_YEAR <= int(text) <= this_year:
+    if not (text.isascii() and text.isdigit()) or not FIRST_YEAR <= int(text) <= this_year:
         raise DomainError(f"年度应在{FIRST_YEAR}到{this_year}年之间。")
     return int(text)
 
@@ -34,7 +34,7 @@ def _page(year: int, errors: dict[int, str] | None = None, status: int = 200):  
     regions = ratable_regions(session, staff())
     return render_template("evaluations/list.html", year=year, years=range(today().year, FIRST_YEAR - 1, -1),
                            regions=regions, results=evaluations_in(session, [r.id for r in regions], year),
-                           grades=list(Grade), errors=errors or {}), status
+                           errors=errors or {}), status
 
 
 @blueprint.get("")
