@@ -11,7 +11,7 @@ from PIL import Image
 from models import audit
 from models.card_render import SCAN_LINE, card_lines, missing_glyphs, render_card, sheets_pdf
 from models.people import Role
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 from web.cli import cli
 
 
@@ -123,3 +123,15 @@ def test_cards_for_assets_ticked_in_the_register_print_on_one_sheet(build, count
     assert nothing.status_code == 400 and "请先在台账中勾选" in nothing.get_data(as_text=True)
     too_many = client.get(form.action, query_string=[("asset", str(n)) for n in range(1, 2002)])
     assert too_many.status_code == 400 and "一次最多打印2000张" in too_many.get_data(as_text=True)
+
+
+def test_with_wechat_codes_the_card_carries_the_accounts_parametric_code_made_once(build, county, app_factory, fake):
+    app = app_factory(**fake.client_config(CARD_QR="wechat"))
+    asset = build.asset(county.villages["石桥村"], name="石桥村道路")
+    client = app.test_client()
+    login(client, build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
+    [first] = decoded(client.get(f"/assets/{asset.id}/card.png").get_data())
+    [again] = decoded(client.get(f"/assets/{asset.id}/card.png").get_data())
+    [created] = fake.calls("cgi-bin/qrcode/create")  # kept after the first card, not made again
+    assert created.body["request"]["action_info"]["scene"]["scene_str"] == f"asset:{asset.public_token}"
+    assert first == again == f"http://weixin.qq.com/q/sandbox-asset:{asset.public_token}"  # the fake account's code

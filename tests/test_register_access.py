@@ -107,6 +107,6 @@ def test_department_cannot_register_another_departments_type(client, county, bui
 
 def test_signed_out_visitor_is_sent_to_login_from_every_staff_page(client, county, build, two_villages):
     own = two_villages[0]
-    for path in ("/assets", f"/assets/{own.id}", f"/assets/{own.id}/edit", "/assets/new"):
+    for path in ("/assets", f"/assets/{own.id}", f"/assets/{own.id}/edit", "/assets/new", "/evaluations", "/account"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
