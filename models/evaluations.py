@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models import audit
 from models.access import require_can_rate
 from models.base import Base, LabelledEnum, enum_column, instant, intpk
-from models.errors import Invalid
+from models.errors import DomainError, Invalid
 from models.people import User
 from models.regions import Region
 
@@ -54,6 +54,11 @@ class Evaluation(Base):
     rated_at: Mapped[instant]
 
 
+def check_year(year: int, this_year: int) -> None:
+    if not FIRST_YEAR <= year <= this_year:
+        raise DomainError(f"年度应在{FIRST_YEAR}到{this_year}年之间。")
+
+
 def parse_score(text: str) -> Decimal:
     """A score as people write it: 0 to 100, at most one decimal (86、86.5)."""
     try:
@@ -69,8 +74,7 @@ def rate(session: Session, actor: User, region: Region, year: int, score_text: s
          now: dt.datetime) -> Evaluation:
     """Record (or correct) `region`'s score for `year`, with its grade; audited."""
     require_can_rate(actor, region)
-    if not FIRST_YEAR <= year <= this_year:
-        raise Invalid({"year": f"年度应在{FIRST_YEAR}到{this_year}年之间。"})
+    check_year(year, this_year)
     score = parse_score(score_text)
     evaluation = evaluation_of(session, region.id, year)
     if evaluation is None:

@@ -122,21 +122,20 @@ def _claim_statement(insert):  # noqa: ANN001, ANN202
     )
 
 
-# Built once, run on the driver: the claim runs on every message.
+# Claims a message for handling and tells whether staff sent it, in one statement: INSERT … ON
+# CONFLICT DO NOTHING RETURNING (the sender's staff id), no row for a retry. A concurrent claim of
+# the same key waits for the first to commit and then inserts nothing, on PostgreSQL and SQLite
+# alike, without an exception. Built once and run on the driver: it runs on every message.
 CLAIM = DriverStatement({"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)})
 
 
 def claim_params(key: str, *, kind: str, openid: str, now: dt.datetime) -> dict[str, object]:
-    """CLAIM claims a message for handling and tells whether staff sent it, in one statement:
-
-    INSERT … ON CONFLICT DO NOTHING RETURNING (the sender's staff id): no row for a retry. A
-    concurrent claim of the same key waits for the first to commit and then inserts nothing, on
-    PostgreSQL and SQLite alike, without an exception.
-    """
+    """CLAIM's parameters for one message."""
     return {"key": key, "kind": kind[:40], "openid": openid[:64], "now": now}
 
 
 def claim_of(row: tuple | None) -> Claim:
+    """What CLAIM's row (or its absence) says."""
     return Claim(first=row is not None, staff_id=row[0] if row else None)
 
 

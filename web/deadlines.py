@@ -28,7 +28,6 @@ from models.regions import Region, RegionLevel
 from models.reminders import pushes, state_text, unreachable_staff
 from web import clock
 from web.auth import staff
-from web.clock import now
 from web.database import db_session
 
 blueprint = Blueprint("deadlines", __name__)
@@ -51,7 +50,7 @@ def mark_task_done(deadline_id: int):  # noqa: ANN201
     try:
         deadline = mark_done(session, user, deadline_id, note=form.get("note", ""),
                              file_key=form.get("file", ""), record=form.get("record", ""),
-                             today=today, now=now())
+                             today=today, now=clock.now())
     except Invalid as error:
         return render_template("deadlines/tasks.html", tasks=open_tasks_for(session, user, today),
                                done=done_tasks_for(session, user, today), errors=error.fields,
@@ -106,7 +105,7 @@ def move_entry(entry_id: int):  # noqa: ANN201
     starts_on = _date("starts_on", errors, required=False)
     if not errors:
         try:
-            move_calendar_entry(session, user, entry, due_on, starts_on, now())
+            move_calendar_entry(session, user, entry, due_on, starts_on, clock.now())
             flash(f"已调整「{entry.kind.title}」的日期为 {due_on:%Y年%m月%d日}，未完成的任务随之调整。")
             return redirect(url_for("deadlines.calendar_page", year=entry.year))
         except Invalid as error:
@@ -147,4 +146,4 @@ def jobs_page():  # noqa: ANN201
         abort(403)
     session = db_session()
     return render_template("deadlines/jobs.html", states=job_states(session), labels=JOB_LABELS,
-                           lease=current_lease(session, LEASE), now=now())
+                           lease=current_lease(session, LEASE), now=clock.now())

@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from models.access import RATED_BY, ratable_regions
-from models.errors import DomainError, Invalid, NotFound
-from models.evaluations import FIRST_YEAR, evaluations_in, rate
+from models.errors import Invalid, NotFound
+from models.evaluations import FIRST_YEAR, check_year, evaluations_in, rate
 from models.regions import Region
 from web.auth import staff
 from web.clock import now, today
@@ -24,9 +24,9 @@ def _can_rate() -> dict[str, bool]:
 def _year() -> int:
     this_year = today().year
     text = request.values.get("year", str(this_year - 1))
-    if not (text.isascii() and text.isdigit()) or not FIRST_YEAR <= int(text) <= this_year:
-        raise DomainError(f"年度应在{FIRST_YEAR}到{this_year}年之间。")
-    return int(text)
+    year = int(text) if text.isascii() and text.isdigit() else 0
+    check_year(year, this_year)
+    return year
 
 
 def _page(year: int, errors: dict[int, str] | None = None, status: int = 200):  # noqa: ANN202
