@@ -140,6 +140,7 @@ def test_strangers_get_a_polite_answer_and_nothing_is_stored(chat, fake):  # noq
     refused = chat.send(m.event("SCAN", key=f"asset:{chat.token}", openid=OTHER_STAFF))
     assert refused.startswith("「石桥村便民桥」不是您村里的资产")
     assert chat.send(m.image(fake.add_media(photo_files.jpeg(6)), openid=OTHER_STAFF)) == field.NO_SESSION_STAFF
+    assert chat.send(m.image(fake.add_media(photo_files.jpeg(7)), openid=TOWN)) == field.VILLAGE_STAFF_ONLY
     assert chat.send(m.text("1", openid=OTHER_STAFF)).startswith("没看懂")
     chat.settle()
     assert records(chat) == [] and fake.calls("cgi-bin/media/get") == []

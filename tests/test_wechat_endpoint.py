@@ -89,6 +89,12 @@ def test_help_tells_staff_their_role(client, messages, county, build):  # noqa: 
     build.session.flush()
     answer = reply(client, messages, messages.text(" 帮助 ", openid=STAFF))
     assert "韦小兰" in answer["Content"] and "村干部" in answer["Content"] and "我的任务" in answer["Content"]
+    assert "发照片" in answer["Content"]  # village staff record maintenance from the chat
+    official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"], name="覃志刚")
+    official.wechat_openid = "oTownOfficial000000000000001"
+    build.session.flush()
+    told = reply(client, messages, messages.text("帮助", openid=official.wechat_openid, msg_id=3))["Content"]
+    assert "覃志刚" in told and "乡镇工作专班" in told and "发照片" not in told  # they cannot record
     clerk.active = False  # a deactivated account is a villager to the bot
     build.session.flush()
     assert reply(client, messages, messages.text("帮助", openid=STAFF, msg_id=2))["Content"] == VILLAGER_HELP

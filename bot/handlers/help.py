@@ -6,6 +6,7 @@ from wechatpy.messages import BaseMessage
 
 from bot.replies import Reply
 from bot.router import Context, router
+from models.access import VILLAGE_STAFF
 
 VILLAGER_HELP = (
     "您好！在这里可以：\n"
@@ -15,9 +16,10 @@ VILLAGER_HELP = (
 STAFF_HELP = (
     "{name}您好（{role}）。您可以：\n"
     "发「我的任务」，看要处理的事；\n"
-    "发照片，保存管护照片；\n"
+    "{record}"
     "扫资产卡上的二维码，看资产情况。"
 )
+RECORD_HELP = "扫本村资产卡或发「我的资产」，再发照片，保存管护记录；\n"  # village staff only
 
 
 @router.command("帮助", "?", "？", "菜单")
@@ -26,4 +28,5 @@ def show_help(message: BaseMessage, ctx: Context) -> Reply:
     staff = ctx.staff()
     if staff is None:
         return VILLAGER_HELP
-    return STAFF_HELP.format(name=staff.name, role=staff.role.label)
+    record = RECORD_HELP if staff.role in VILLAGE_STAFF else ""
+    return STAFF_HELP.format(name=staff.name, role=staff.role.label, record=record)
