@@ -3,8 +3,9 @@
 Under gunicorn (GUANHU_BENCH_WORKERS sync workers each, default 4 as in README's deployment, on
 loopback), in the same run: a bare Flask route answering a fixed XML reply (the floor); WeRoBot's
 echo robot as its documentation sets it up (session storage on: its default, SQLite) and with
-sessions off; our `/wechat` on SQLite (a temporary file) and on PostgreSQL (GUANHU_BENCH_DATABASE_URL,
-default the local `bench_wechat`, its tables dropped and created again), deduplication on. `wrk`
+sessions off; our `/wechat` on SQLite (a temporary file), on PostgreSQL (GUANHU_BENCH_DATABASE_URL,
+default the local `bench_wechat`, its tables dropped and created again) and on PostgreSQL with Redis
+(GUANHU_BENCH_REDIS_URL, default the local Redis's database 13) as in production, deduplication on. `wrk`
 (Debian package) loads each with 32 connections for GUANHU_BENCH_SECONDS (default 15) in all,
 split into rounds that take turns, so that load from other processes on the machine falls on all
 alike. Every request is a 帮助 text message with its own MsgId and its own signed nonce. Needs
@@ -30,6 +31,7 @@ from sqlalchemy import func, select, text
 from bench.database import ensure_database
 from bench.wechat_peers import TOKEN
 from bot.crypto import signature
+from bot.dedupe import RedisClaims
 from models import Base
 from models.db import make_engine
 from models.wechat import InboundMessage
@@ -41,6 +43,7 @@ CONNECTIONS = 32
 WORKERS = int(os.environ.get("GUANHU_BENCH_WORKERS", "4"))
 POSTGRES_URL = ensure_database(os.environ.get("GUANHU_BENCH_DATABASE_URL",
                                               "postgresql+psycopg://postgres@127.0.0.1:5432/bench_wechat"))
+REDIS_URL = os.environ.get("GUANHU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SIGNED_NONCES = 100_000  # more than the requests of one run, so no nonce is used twice
 OPENID = "oBenchVillager0000000000001"
 MESSAGE = (
@@ -147,26 +150,38 @@ def count_claims(url: str) -> int:
     return claims
 
 
+def redis_claims(forget: bool = False) -> int:
+    """The claims in the bench's Redis (deleted when `forget`)."""
+    store = RedisClaims(REDIS_URL)
+    keys = list(store.redis.scan_iter(store.prefix + "*", count=10_000))
+    if forget and keys:
+        store.redis.delete(*keys)
+    return sum(b":claim:" in key for key in keys)
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("bench.wechat_endpoint needs wrk (apt-get install -y wrk)")
     rounds: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="guanhu-bench-") as tmp:
-        databases = {"SQLite": f"sqlite:///{tmp}/bench.sqlite3", "PostgreSQL": POSTGRES_URL}
-        for url in databases.values():
+        setups = {"SQLite": (f"sqlite:///{tmp}/bench.sqlite3", None), "PostgreSQL": (POSTGRES_URL, None),
+                  "PostgreSQL + Redis": (POSTGRES_URL, REDIS_URL)}
+        for url, _ in setups.values():
             empty_database(url)
+        redis_claims(forget=True)
 
-        def ours(url: str) -> dict[str, str]:
+        def ours(url: str, redis_url: str | None) -> dict[str, str]:
             return {"GUANHU_DATABASE_URL": url, "GUANHU_WECHAT_TOKEN": TOKEN, "GUANHU_WECHAT_APPID": "wxbench000000000",
-                    "GUANHU_SECRET_KEY": "bench-secret", "GUANHU_INSTANCE_PATH": tmp}
+                    "GUANHU_SECRET_KEY": "bench-secret", "GUANHU_INSTANCE_PATH": tmp,
+                    **({"GUANHU_REDIS_URL": redis_url} if redis_url else {})}
 
         servers = [
             ("floor (bare Flask, fixed reply)", "bench.wechat_peers:floor", {}, "您好"),
             ("WeRoBot echo robot (its defaults)", f"bench.wechat_peers:make_robot('{tmp}/werobot_session.sqlite3')",
              {}, "帮助"),
             ("WeRoBot echo robot, sessions off", "bench.wechat_peers:make_robot()", {}, "帮助"),
-            *((f"guanhu /wechat, {name}", "web:create_app()", ours(url), "扫资产卡")
-              for name, url in databases.items()),
+            *((f"guanhu /wechat, {name}", "web:create_app()", ours(*setup), "扫资产卡")
+              for name, setup in setups.items()),
         ]
         ports = {name: free_port() for name, *_ in servers}
         processes = [start(spec, ports[name], env) for name, spec, env, _ in servers]
@@ -182,7 +197,8 @@ def main() -> None:
             for process in processes:
                 process.terminate()
                 process.wait(timeout=30)
-        claims = {name: count_claims(url) for name, url in databases.items()}
+        claims = {name: redis_claims(forget=True) if redis_url else count_claims(url)
+                  for name, (url, redis_url) in setups.items()}
 
     results = {name: combine(server_rounds) for name, server_rounds in rounds.items()}
     floor, robot, robot_bare = (results[name] for name, *_ in servers[:3])
@@ -192,7 +208,7 @@ def main() -> None:
         print(f"{name:36} {result['rps']:8.0f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f} "
               f"{result['errors']:7d}  {result['rounds_rps']}")
     met = True
-    for name in databases:
+    for name in setups:
         result = results[f"guanhu /wechat, {name}"]
         rps = result["rps"]
         print(f"{name}: × floor {rps / floor['rps']:.2f} (target ≥ 0.5), × WeRoBot {rps / robot['rps']:.2f} "

@@ -60,6 +60,7 @@ def init_app(app: Flask) -> None:
     keys.validate()
     app.extensions["wechat_keys"] = keys
     background.init_app(app)
+    dedupe.init_app(app)
     app.wsgi_app = WeChatDoor(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
@@ -217,13 +218,13 @@ def _handle(message: BaseMessage) -> Reply:
     now = _now()
     try:
         claim = dedupe.claim(message_key(message), kind=route.kind, openid=message.source, now=now)
-    except SQLAlchemyError as error:
-        log.error("WeChat message not claimed, database unavailable: %s", error)
+    except dedupe.ClaimUnavailable as error:
+        log.error("WeChat message not claimed, %s", error)
         return SYSTEM_BUSY
     if not claim.first:
         return None  # a retry: the first delivery is (being) handled
     ctx = Context(open_session=db_session, now=now, public_base_url=current_app.config["PUBLIC_BASE_URL"],
-                  staff_id=claim.staff_id)
+                  openid=message.source, staff_id=claim.staff_id)
     try:
         reply = _run_once_committed(route, message, ctx)
     except DomainError as error:

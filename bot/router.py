@@ -30,7 +30,8 @@ class Context:
     open_session: Callable[[], Session]  # called once, when a handler first needs the session
     now: dt.datetime
     public_base_url: str
-    staff_id: int | None = None  # the staff member who sent the message; None: a villager
+    openid: str  # the sender
+    staff_id: int | None = None  # the staff member who sent the message (as the claim said); None: a villager
     argument: str = ""  # a text command's argument, e.g. the code after 绑定
     deferred: list[tuple[Job, tuple[Any, ...]]] = field(default_factory=list)
 
@@ -43,8 +44,10 @@ class Context:
         return "session" in self.__dict__
 
     def staff(self) -> User | None:
-        """The sender as a full User (one lookup by primary key), or None for a villager."""
-        return self.session.get(User, self.staff_id) if self.staff_id else None
+        """The sender as a full User (one lookup by primary key), or None for a villager. Checked
+        again here: the claim's answer may come from a cache (`bot.dedupe`)."""
+        user = self.session.get(User, self.staff_id) if self.staff_id else None
+        return user if user is not None and user.active and user.wechat_openid == self.openid else None
 
     def defer(self, job: Job, *args: Any) -> None:
         """Run `job(session, *args)` after the reply has gone out (and this session committed)."""

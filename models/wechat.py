@@ -129,6 +129,10 @@ def _claim_statement(insert):  # noqa: ANN001, ANN202
 CLAIM = DriverStatement({"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)})
 
 
+# The sender's staff id alone (when the claim itself is made elsewhere: in Redis).
+STAFF_ID_OF_OPENID = DriverStatement({"postgresql": _STAFF_ID, "sqlite": _STAFF_ID})
+
+
 def claim_params(key: str, *, kind: str, openid: str, now: dt.datetime) -> dict[str, object]:
     """CLAIM's parameters for one message."""
     return {"key": key, "kind": kind[:40], "openid": openid[:64], "now": now}

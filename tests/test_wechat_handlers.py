@@ -32,6 +32,7 @@ def xml_text(content: str, openid: str = OPENID, msg_id: int = 1) -> str:
 def run(session, clock, xml: str) -> tuple[object, Context]:  # noqa: ANN001
     message = parse_message(xml)
     ctx = Context(open_session=lambda: session, now=clock.now(), public_base_url="http://guanhu.test",
+                  openid=message.source,
                   staff_id=getattr(staff_for_openid(session, message.source), "id", None))
     return router.resolve(message).run(message, ctx), ctx
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -45,19 +46,25 @@ def fake_wechat_api() -> Iterator[tuple[str, list[dict]]]:
         yield url, sent
 
 
-@pytest.fixture
-def live_app(live_database_url, clock, tmp_path, fake_wechat_api):  # noqa: ANN001, ANN201
+@pytest.fixture(params=[None, "redis://127.0.0.1:6379/14"], ids=["claims-in-database", "claims-in-redis"])
+def live_app(request, live_database_url, clock, tmp_path, fake_wechat_api):  # noqa: ANN001, ANN201
     from web import create_app
 
     app = create_app({
         "TESTING": True, "DATABASE_URL": live_database_url, "SECRET_KEY": "test-secret",
         "CLOCK": clock, "MEDIA_ROOT": str(tmp_path / "media"), "PUBLIC_BASE_URL": "http://guanhu.test",
         "RATELIMIT_ENABLED": False, "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID,
-        "WECHAT_API_BASE_URL": fake_wechat_api[0],
+        "WECHAT_API_BASE_URL": fake_wechat_api[0], "REDIS_URL": request.param,
     })
+    claims = app.extensions["wechat_claims"]
+    if request.param:
+        claims.prefix = f"test-{uuid.uuid4().hex}:"
     yield app
     app.extensions["wechat_background"].wait()
     app.extensions["db"].engine.dispose()
+    if request.param:
+        for key in claims.redis.scan_iter(claims.prefix + "*"):
+            claims.redis.delete(key)
 
 
 @pytest.fixture
@@ -98,7 +105,12 @@ def test_three_retries_at_once_in_threads_are_handled_once(live_app, live_sessio
     assert len(handled) == 1 and handled[0]["Content"] == BOUND.format(name="韦小兰", role="村干部")
     live_session.expire_all()
     assert live_session.scalar(select(User.wechat_openid).where(User.id == clerk.id)) == STAFF
-    assert live_session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+    claim_rows = live_session.scalar(select(func.count()).select_from(InboundMessage))
+    if live_app.config["REDIS_URL"]:
+        claims = live_app.extensions["wechat_claims"]
+        assert claim_rows == 0 and len(list(claims.redis.scan_iter(claims.prefix + "*:claim:*"))) == 1
+    else:
+        assert claim_rows == 1
     binds = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "wechat_bind")
     assert live_session.scalar(binds) == 1
 

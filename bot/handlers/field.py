@@ -145,9 +145,10 @@ def field_photo(message: BaseMessage, ctx: Context) -> Reply:
     """A photo: noted at once and fetched after the reply (WeChat keeps it 3 days)."""
     field = fields.open_session(ctx.session, message.source, ctx.now)
     if field is None or field.asset is None:
-        if not ctx.staff_id:
+        staff = ctx.staff()
+        if staff is None:
             return VILLAGER_PHOTO
-        return NO_SESSION_STAFF if ctx.staff().role in VILLAGE_STAFF else VILLAGE_STAFF_ONLY
+        return NO_SESSION_STAFF if staff.role in VILLAGE_STAFF else VILLAGE_STAFF_ONLY
     if field.state is SessionState.SAVING:
         return PHOTO_TOO_LATE
     photo = fields.add_photo(ctx.session, field, message.media_id, ctx.now)
