@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import cached_property
 
 import redis
 from flask import Flask, current_app, has_app_context
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -69,9 +72,22 @@ class RedisClaims:
     FORGOTTEN_SECONDS = 60
 
     def __init__(self, url: str, prefix: str = "guanhu:wechat:"):
-        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self.prefix = prefix
-        self._claim = self.redis.register_script(CLAIM_SCRIPT)
+        self.url, self.prefix = url, prefix
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        """One connection per worker, without a pool around it (a pool's checkout and return cost
+        a third of the round trip here), made at the worker's first message: not at start-up,
+        where Redis being down would stop the app, nor before gunicorn forks. A connection Redis
+        closed (restart, failover, idle timeout) is made again once; a timeout is not retried,
+        since the claim may have been made."""
+        return redis.Redis.from_url(self.url, single_connection_client=True, socket_timeout=2,
+                                    socket_connect_timeout=2,
+                                    retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)))
+
+    @cached_property
+    def _claim(self):  # noqa: ANN202
+        return self.redis.register_script(CLAIM_SCRIPT)
 
     def claim(self, key: str, *, kind: str, openid: str, now: dt.datetime) -> Claim:
         staff_key = self._staff_key(openid)

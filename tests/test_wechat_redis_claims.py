@@ -118,3 +118,10 @@ def test_redis_down_gets_a_polite_system_busy_and_a_log_line(app_factory, messag
         assert reply(client, messages, messages.text("帮助"))["Content"] == SYSTEM_BUSY
     assert "Redis unavailable" in caplog.text
     assert claims(session) == 0
+
+
+def test_a_connection_closed_by_redis_is_made_again(client, messages, store):  # noqa: ANN001
+    assert reply(client, messages, messages.text("帮助", msg_id=1))["Content"] == VILLAGER_HELP
+    killer = redis.Redis.from_url(REDIS_URL)
+    assert killer.client_kill_filter(_id=store.redis.client_id()) == 1  # a restart, a timeout, a failover
+    assert reply(client, messages, messages.text("帮助", msg_id=2))["Content"] == VILLAGER_HELP
