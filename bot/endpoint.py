@@ -86,7 +86,7 @@ class Incoming:
     @property
     def content_length(self) -> int | None:
         length = self.environ.get("CONTENT_LENGTH", "")
-        return int(length) if length.isdigit() else None
+        return int(length) if length.isascii() and length.isdigit() else None
 
     def read(self, limit: int) -> bytes:
         """Up to `limit` bytes of the body (none when the server cannot say where it ends)."""
