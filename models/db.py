@@ -132,6 +132,10 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Copy the write-ahead log back every 4,000 pages (16 MB) instead of 1,000: a page
+            # written many times is then copied once, and the fsyncs are fewer. Several workers
+            # each claiming every WeChat message answered 8 % more messages (bench/README.md).
+            cursor.execute("PRAGMA wal_autocheckpoint=4000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
