@@ -13,8 +13,11 @@ HERE = Path(__file__).parent
 
 
 def main() -> int:
-    scripts = [p for p in sorted(HERE.glob("*.py"))
-               if not p.name.startswith("_") and '__name__ == "__main__"' in p.read_text(encoding="utf-8")]
+    scripts = [
+        p
+        for p in sorted(HERE.glob("*.py"))
+        if not p.name.startswith("_") and '__name__ == "__main__"' in p.read_text(encoding="utf-8")
+    ]
     failed = []
     for script in scripts:
         print(f"== bench.{script.stem}", flush=True)

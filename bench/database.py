@@ -12,8 +12,7 @@ def ensure_database(url: str) -> str:
         return url
     server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                   {"name": target.database})
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database})
         if not exists:
             connection.execute(text(f'CREATE DATABASE "{target.database}"'))
     server.dispose()

@@ -39,9 +39,11 @@ TOKEN = "bench-token"  # noqa: S105  (a sandbox callback token)
 
 def xml(openid: str, kind: str, **fields: str) -> str:
     body = "".join(f"<{name}><![CDATA[{value}]]></{name}>" for name, value in fields.items())
-    return (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>{body}"
-            f"<MsgId>{secrets.randbelow(10**18)}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>{body}"
+        f"<MsgId>{secrets.randbelow(10**18)}</MsgId></xml>"
+    )
 
 
 def post(url: str, message: str) -> float:
@@ -65,11 +67,18 @@ def main() -> None:
     holder = {}
     server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    app = holder["app"] = create_app({
-        "DATABASE_URL": database_url, "SECRET_KEY": "bench", "PUBLIC_BASE_URL": url, "WECHAT_SANDBOX": True,
-        "WECHAT_TOKEN": TOKEN, "MEDIA_ROOT": str(folder / "media"), "RATELIMIT_ENABLED": False,
-        "CLOCK": SystemClock(),
-    })
+    app = holder["app"] = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench",
+            "PUBLIC_BASE_URL": url,
+            "WECHAT_SANDBOX": True,
+            "WECHAT_TOKEN": TOKEN,
+            "MEDIA_ROOT": str(folder / "media"),
+            "RATELIMIT_ENABLED": False,
+            "CLOCK": SystemClock(),
+        }
+    )
     sessions = app.extensions["db"].sessionmaker
     tokens, media = [], []
     with sessions() as session:
@@ -120,11 +129,15 @@ def main() -> None:
     server.shutdown()
     app.extensions["db"].engine.dispose()
     replies.sort()
-    print(f"{STAFF} staff x ({PHOTOS} photos of 12 MP, {size_mb:.1f} MB + scan, kind, note) at once; "
-          f"{engine.dialect.name}; background workers {app.config['WECHAT_BACKGROUND_WORKERS']}")
-    print(f"replies: {len(replies)}, median {statistics.median(replies) * 1000:.0f} ms, "
-          f"p95 {replies[int(len(replies) * 0.95)] * 1000:.0f} ms, max {replies[-1] * 1000:.0f} ms "
-          f"(all sent in {sent:.1f} s)")
+    print(
+        f"{STAFF} staff x ({PHOTOS} photos of 12 MP, {size_mb:.1f} MB + scan, kind, note) at once; "
+        f"{engine.dialect.name}; background workers {app.config['WECHAT_BACKGROUND_WORKERS']}"
+    )
+    print(
+        f"replies: {len(replies)}, median {statistics.median(replies) * 1000:.0f} ms, "
+        f"p95 {replies[int(len(replies) * 0.95)] * 1000:.0f} ms, max {replies[-1] * 1000:.0f} ms "
+        f"(all sent in {sent:.1f} s)"
+    )
     print(f"records saved: {saved}/{STAFF} with {photos} photos, all within {recorded:.1f} s of the first message")
 
 

@@ -76,18 +76,24 @@ def main() -> None:
         for kind in ("floor", "intake"):
             output = subprocess.run(
                 [sys.executable, "-m", "bench.photos", "--measure", kind, str(photo), str(Path(tmp) / "media")],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout
             results[kind] = json.loads(output)
     floor, intake = results["floor"], results["intake"]
     print(f"12-megapixel JPEG (4000x3000, {size_mb:.1f} MB), {ROUNDS} rounds after one warm-up, fresh process each")
     print(f"{'':32}{'median s':>10}{'max s':>10}{'peak MB':>10}")
     print(f"{'floor: Pillow decode only':32}{floor['median_s']:>10.3f}{floor['max_s']:>10.3f}{floor['peak_mb']:>10.0f}")
-    print(f"{'intake: check+thumb+copy+store':32}{intake['median_s']:>10.3f}{intake['max_s']:>10.3f}"
-          f"{intake['peak_mb']:>10.0f}")
-    print(f"intake / floor time: {intake['median_s'] / floor['median_s']:.1f}x; "
-          f"target max < 0.5 s: {'met' if intake['max_s'] < 0.5 else 'NOT met'}; "
-          f"target peak < 150 MB: {'met' if intake['peak_mb'] < 150 else 'NOT met'}")
+    print(
+        f"{'intake: check+thumb+copy+store':32}{intake['median_s']:>10.3f}{intake['max_s']:>10.3f}"
+        f"{intake['peak_mb']:>10.0f}"
+    )
+    print(
+        f"intake / floor time: {intake['median_s'] / floor['median_s']:.1f}x; "
+        f"target max < 0.5 s: {'met' if intake['max_s'] < 0.5 else 'NOT met'}; "
+        f"target peak < 150 MB: {'met' if intake['peak_mb'] < 150 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

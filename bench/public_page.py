@@ -24,8 +24,9 @@ from bench.database import ensure_database
 ASSETS = int(os.environ.get("GUANHU_BENCH_ASSETS", "1000000"))
 REQUESTS = int(os.environ.get("GUANHU_BENCH_REQUESTS", "2000"))
 REDIS_URL = os.environ.get("GUANHU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-URL = ensure_database(os.environ.get("GUANHU_BENCH_DATABASE_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/bench_public"))
+URL = ensure_database(
+    os.environ.get("GUANHU_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_public")
+)
 
 
 def fill(url: str) -> None:
@@ -47,7 +48,8 @@ def fill(url: str) -> None:
         ids = (district.id, town.id, subtype.id)
     started = time.perf_counter()
     with engine.begin() as connection:  # Core, in the database: no million Python objects
-        connection.execute(text("""
+        connection.execute(
+            text("""
             INSERT INTO assets (code, name, asset_class, subtype_id, project_name, project_year, funding_kind,
               original_value, district_id, town_id, village_id, owner, ownership_confirmed, custodian_body,
               custodian_name, custodian_phone, status, beneficiary_households, card_on_wall, public_token,
@@ -56,13 +58,15 @@ def fill(url: str) -> None:
               'linkage', 183000, :district, :town, :first + (n % 100), '村民委员会', true, '村民委员会', '莫文华',
               '13800131318', 'normal', 120, true, md5(n::text || 'salt'), now(), now(), 1
             FROM generate_series(1, :count) AS n
-        """), {"subtype": ids[2], "district": ids[0], "town": ids[1], "first": first_village, "count": ASSETS})
+        """),
+            {"subtype": ids[2], "district": ids[0], "town": ids[1], "first": first_village, "count": ASSETS},
+        )
         connection.execute(text("ANALYZE"))
     print(f"filled {ASSETS:,} assets in {time.perf_counter() - started:.1f} s")
     engine.dispose()
 
 
-def measure(client, paths: list[str]) -> tuple[float, list[float]]:  # noqa: ANN001
+def measure(client, paths: list[str]) -> tuple[float, list[float]]:
     timings = []
     started = time.perf_counter()
     for path in paths:
@@ -85,11 +89,17 @@ def bench_page() -> None:
 
     fill(URL)
     # Rate limiting on, as served (in-memory counters; a limit no run reaches), so its cost counts.
-    config = {"DATABASE_URL": URL, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": True,
-              "PUBLIC_PAGE_RATE_LIMIT": "100000000 per minute"}
-    cases = (("hot (same 200 cards, cached)", config, "hot"),
-             ("hot, page cache in Redis (as in production)", {**config, "REDIS_URL": REDIS_URL}, "hot"),
-             ("cold (each request another asset, no cache)", {**config, "PUBLIC_PAGE_CACHE_SECONDS": 0}, "cold"))
+    config = {
+        "DATABASE_URL": URL,
+        "SECRET_KEY": "bench",
+        "RATELIMIT_ENABLED": True,
+        "PUBLIC_PAGE_RATE_LIMIT": "100000000 per minute",
+    }
+    cases = (
+        ("hot (same 200 cards, cached)", config, "hot"),
+        ("hot, page cache in Redis (as in production)", {**config, "REDIS_URL": REDIS_URL}, "hot"),
+        ("cold (each request another asset, no cache)", {**config, "PUBLIC_PAGE_CACHE_SECONDS": 0}, "cold"),
+    )
     probe = create_app(cases[-1][1])
     with probe.extensions["db"].sessionmaker() as session:
         offsets = random.sample(range(ASSETS), min(REQUESTS, ASSETS))
@@ -99,19 +109,25 @@ def bench_page() -> None:
     bare = Flask("bare")
     bare.add_url_rule("/static-page", "static_page", lambda: static_html)
     bare_client = bare.test_client()
-    paths = {"hot": [f"/a/{random.choice(tokens[:200])}" for _ in range(REQUESTS)],
-             "cold": [f"/a/{token}" for token in tokens]}
+    paths = {
+        "hot": [f"/a/{random.choice(tokens[:200])}" for _ in range(REQUESTS)],
+        "cold": [f"/a/{token}" for token in tokens],
+    }
     measure(bare_client, ["/static-page"] * 200)  # warm up
     bare_rate, bare_times = measure(bare_client, ["/static-page"] * REQUESTS)
-    print(f"floor, bare Flask static page of the same size ({len(static_html.encode()):,} bytes): "
-          f"{bare_rate:.0f} req/s, p95 {p95(bare_times):.2f} ms")
+    print(
+        f"floor, bare Flask static page of the same size ({len(static_html.encode()):,} bytes): "
+        f"{bare_rate:.0f} req/s, p95 {p95(bare_times):.2f} ms"
+    )
     for name, case_config, kind in cases:
         app = create_app(case_config)  # each just before its run: the rate limiter is one per process
         client = app.test_client()
         measure(client, [f"/a/{token}" for token in tokens[:200]])  # warm up; for the hot case, cache all 200
         rate, times = measure(client, paths[kind])
-        print(f"/a/<token> {name}: {rate:.0f} req/s ({rate / bare_rate:.2f} × floor), "
-              f"p50 {statistics.median(times):.2f} ms, p95 {p95(times):.2f} ms")
+        print(
+            f"/a/<token> {name}: {rate:.0f} req/s ({rate / bare_rate:.2f} × floor), "
+            f"p50 {statistics.median(times):.2f} ms, p95 {p95(times):.2f} ms"
+        )
         app.extensions["db"].engine.dispose()
     print("goals: ≥ 0.5 × floor; p95 < 30 ms")
 
@@ -124,15 +140,26 @@ def bench_cards() -> None:
     from models.card_render import sheets_pdf
 
     asset = SimpleNamespace(
-        name="石桥村道路硬化工程", code="T000001", asset_class=AssetClass.PUBLIC_BENEFIT,
-        subtype=SimpleNamespace(name="道路交通"), project_year=2022, funding_text="衔接推进乡村振兴补助资金 18.3",
-        original_value=Decimal("183000"), owner="石桥村村民委员会", custodian_body="石桥村村民委员会",
-        custodian_name="莫文华", custodian_phone="13800131318", village=SimpleNamespace(full_name="青山镇石桥村"),
-        hamlet=None)
+        name="石桥村道路硬化工程",
+        code="T000001",
+        asset_class=AssetClass.PUBLIC_BENEFIT,
+        subtype=SimpleNamespace(name="道路交通"),
+        project_year=2022,
+        funding_text="衔接推进乡村振兴补助资金 18.3",
+        original_value=Decimal("183000"),
+        owner="石桥村村民委员会",
+        custodian_body="石桥村村民委员会",
+        custodian_name="莫文华",
+        custodian_phone="13800131318",
+        village=SimpleNamespace(full_name="青山镇石桥村"),
+        hamlet=None,
+    )
     started = time.perf_counter()
     pdf = sheets_pdf((asset, f"https://guanhu.example.cn/a/{i:022d}") for i in range(1000))
-    print(f"1,000 cards → {len(pdf) / 1e6:.1f} MB PDF of 125 A4 pages in {time.perf_counter() - started:.1f} s "
-          "(goal < 60 s)")
+    print(
+        f"1,000 cards → {len(pdf) / 1e6:.1f} MB PDF of 125 A4 pages in {time.perf_counter() - started:.1f} s "
+        "(goal < 60 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ KINDS = [
 ]
 
 
-def generated_rows():  # noqa: ANN201
+def generated_rows():
     """ROWS register rows as our export writes them (same columns, same value types)."""
     from models.register_export import COLUMNS
 
@@ -46,15 +46,33 @@ def generated_rows():  # noqa: ANN201
         asset_class, subtype, operator, funding = KINDS[n % len(KINDS)]
         year = 2014 + n % 11
         values = {
-            "code": f"B{n:07d}", "town": town, "village": village, "name": f"{village}资产{n}",
-            "asset_class": asset_class, "subtype": subtype, "project_name": f"{year}年{village}{subtype}项目",
-            "project_year": year, "funding_kind": "衔接资产" if year >= 2021 else "扶贫项目资产",
-            "original_value": 20 + (n % 9000) / 100, "fundings": funding, "hamlet": f"{n % 9 + 1}组",
-            "latitude": 23.1 + (n % 1000) / 1e5, "longitude": 108.3, "owner": f"{village}村民委员会",
-            "ownership_confirmed": "是", "custodian_body": f"{village}村民委员会", "custodian_name": "莫文华",
-            "custodian_phone": f"138{n:08d}", "operator": operator or None, "status": "正常",
-            "beneficiary_households": 100 + n % 200, "beneficiary_poor_households": n % 100,
-            "card_on_wall": "是", "disposed_on": None, "disposal_method": None, "notes": None,
+            "code": f"B{n:07d}",
+            "town": town,
+            "village": village,
+            "name": f"{village}资产{n}",
+            "asset_class": asset_class,
+            "subtype": subtype,
+            "project_name": f"{year}年{village}{subtype}项目",
+            "project_year": year,
+            "funding_kind": "衔接资产" if year >= 2021 else "扶贫项目资产",
+            "original_value": 20 + (n % 9000) / 100,
+            "fundings": funding,
+            "hamlet": f"{n % 9 + 1}组",
+            "latitude": 23.1 + (n % 1000) / 1e5,
+            "longitude": 108.3,
+            "owner": f"{village}村民委员会",
+            "ownership_confirmed": "是",
+            "custodian_body": f"{village}村民委员会",
+            "custodian_name": "莫文华",
+            "custodian_phone": f"138{n:08d}",
+            "operator": operator or None,
+            "status": "正常",
+            "beneficiary_households": 100 + n % 200,
+            "beneficiary_poor_households": n % 100,
+            "card_on_wall": "是",
+            "disposed_on": None,
+            "disposal_method": None,
+            "notes": None,
         }
         yield [values[name] for name in COLUMNS]
 
@@ -82,7 +100,7 @@ def step_read_floor(path: str, _url: str) -> None:
     workbook.close()
 
 
-def _session(url: str):  # noqa: ANN202
+def _session(url: str):
     from sqlalchemy.orm import Session
 
     from models.db import make_engine
@@ -90,7 +108,7 @@ def _session(url: str):  # noqa: ANN202
     return Session(make_engine(url), expire_on_commit=False)
 
 
-def _district(session):  # noqa: ANN001, ANN202
+def _district(session):
     from sqlalchemy import select
 
     from models.regions import Region
@@ -117,8 +135,13 @@ def step_export(path: str, url: str) -> dict:
     return {"rows": count}
 
 
-STEPS = {"write_floor": step_write_floor, "read_floor": step_read_floor, "import": step_import,
-         "reimport": step_import, "export": step_export}
+STEPS = {
+    "write_floor": step_write_floor,
+    "read_floor": step_read_floor,
+    "import": step_import,
+    "reimport": step_import,
+    "export": step_export,
+}
 
 
 def run_step(name: str, path: str, url: str) -> None:
@@ -133,7 +156,10 @@ def run_step(name: str, path: str, url: str) -> None:
 def measure(name: str, path: str, url: str = "") -> dict:
     output = subprocess.run(
         [sys.executable, "-m", "bench.register_io", "--step", name, path, url],
-        check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -161,8 +187,9 @@ def report(label: str, result: dict) -> None:
 
 
 def main() -> None:
-    print(f"{ROWS} 行；nproc={os.cpu_count()}，Python {sys.version.split()[0]}，"
-          f"负载 {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"{ROWS} 行；nproc={os.cpu_count()}，Python {sys.version.split()[0]}，负载 {os.getloadavg()[0]:.1f}", flush=True
+    )
     print(f"{'步骤':<20}{'秒':>8}{'峰值内存 MB':>14}  结果", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "register.xlsx")

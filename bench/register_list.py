@@ -43,8 +43,13 @@ PER_PAGE = 20
 BATCH = 5_000
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 PHONE, PASSWORD = "13900000099", "bench-password"
-STATUSES = [AssetStatus.NORMAL] * 75 + [AssetStatus.IDLE] * 8 + [AssetStatus.DAMAGED] * 7 + [
-    AssetStatus.SUSPENDED] * 6 + [AssetStatus.DISPOSED] * 4
+STATUSES = (
+    [AssetStatus.NORMAL] * 75
+    + [AssetStatus.IDLE] * 8
+    + [AssetStatus.DAMAGED] * 7
+    + [AssetStatus.SUSPENDED] * 6
+    + [AssetStatus.DISPOSED] * 4
+)
 SURNAMES, GIVEN = "韦覃黄莫蒙梁陆农李陈", ["建国", "秀英", "德明", "海燕", "志强"]
 
 
@@ -58,14 +63,14 @@ def fill(engine: Engine) -> dict[str, int]:
         ensure_departments(session, district)
         subtypes = list(ensure_subtypes(session).values())
         big = add_region(session, "大镇", RegionLevel.TOWN, district)
-        towns = [(big, [add_region(session, f"大镇{n}村", RegionLevel.VILLAGE, big) for n in range(1, 21)],
-                  ASSETS)]
+        towns = [(big, [add_region(session, f"大镇{n}村", RegionLevel.VILLAGE, big) for n in range(1, 21)], ASSETS)]
         for name in ("青山镇", "河湾镇", "云岭乡", "白石镇"):
             town = add_region(session, name, RegionLevel.TOWN, district)
             villages = [add_region(session, f"{name[:2]}{n}村", RegionLevel.VILLAGE, town) for n in range(1, 4)]
             towns.append((town, villages, SMALL_TOWN_ASSETS))
-        create_user(session, phone=PHONE, name="大镇专班", password=PASSWORD, role=Role.TOWN_OFFICIAL,
-                    region=big, now=NOW)
+        create_user(
+            session, phone=PHONE, name="大镇专班", password=PASSWORD, role=Role.TOWN_OFFICIAL, region=big, now=NOW
+        )
         session.commit()
         ids = {"district": district.id, "town": big.id, "village": towns[0][1][7].id}
         plan = [(town.id, [v.id for v in villages], count) for town, villages, count in towns]
@@ -83,10 +88,12 @@ def fill(engine: Engine) -> dict[str, int]:
             if rows:
                 connection.execute(insert(Asset.__table__), rows)
         fundings = AssetFunding.__table__
-        connection.execute(insert(fundings).from_select(
-            ["asset_id", "position", "source", "amount"],
-            select(Asset.id, literal(0), literal("linkage"), null()),
-        ))
+        connection.execute(
+            insert(fundings).from_select(
+                ["asset_id", "position", "source", "amount"],
+                select(Asset.id, literal(0), literal("linkage"), null()),
+            )
+        )
         if engine.dialect.name == "sqlite":
             connection.execute(text("ANALYZE"))
     if engine.dialect.name == "postgresql":  # what autovacuum gives a database in service
@@ -95,7 +102,7 @@ def fill(engine: Engine) -> dict[str, int]:
     return ids
 
 
-def _row(n: int, district_id: int, town_id: int, village_ids: list[int], subtypes: list) -> dict:  # noqa: ANN001
+def _row(n: int, district_id: int, town_id: int, village_ids: list[int], subtypes: list) -> dict:
     subtype_id, subtype_name, asset_class = subtypes[n % len(subtypes)]
     year = 2014 + n % 12
     status = STATUSES[n * 37 % len(STATUSES)]
@@ -142,8 +149,13 @@ def variants(ids: dict[str, int]) -> list[tuple[str, dict, list, object, int]]:
         ("状态=损毁", {"status": "damaged"}, [t.status == AssetStatus.DAMAGED], t.code, 0),
         ("某一村", {"village": ids["village"]}, [t.village_id == ids["village"]], t.code, 0),
         ("按原值倒序", {"sort": "-value"}, [], t.original_value.desc(), 0),
-        ("搜索“水利”", {"q": "水利"}, [or_(*(column.like(pattern, escape="\\") for column in
-                                          (t.name, t.code, t.project_name)))], t.code, 0),
+        (
+            "搜索“水利”",
+            {"q": "水利"},
+            [or_(*(column.like(pattern, escape="\\") for column in (t.name, t.code, t.project_name)))],
+            t.code,
+            0,
+        ),
     ]
 
 
@@ -209,16 +221,23 @@ def measure(url: str, ids: dict[str, int]) -> list[tuple[str, tuple, tuple, tupl
         server = timer.times[WARMUP:]
         with engine.connect() as connection:
             floor = timed(lambda page=page: connection.execute(page).fetchall())
-            floor_count = timed(lambda page=page, count=count: (connection.execute(page).fetchall(),
-                                                                connection.execute(count).scalar()))
+            floor_count = timed(
+                lambda page=page, count=count: (connection.execute(page).fetchall(), connection.execute(count).scalar())
+            )
         results.append((label, percentiles(server), percentiles(floor), percentiles(floor_count)))
     engine.dispose()
     return results
 
 
 def machine(engine: Engine) -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             database = connection.execute(text("SHOW server_version")).scalar()
@@ -237,15 +256,21 @@ def main() -> None:
         ids = fill(engine)
         filled = time.perf_counter() - started
         print(f"Register list — {machine(engine)}")
-        print(f"filled {ASSETS:,} assets in one town (+{4 * SMALL_TOWN_ASSETS:,} elsewhere) in {filled:.0f} s; "
-              f"{REQUESTS} requests each, times in ms\n")
+        print(
+            f"filled {ASSETS:,} assets in one town (+{4 * SMALL_TOWN_ASSETS:,} elsewhere) in {filled:.0f} s; "
+            f"{REQUESTS} requests each, times in ms\n"
+        )
         engine.dispose()
-        print("| GET /assets | server p50 | p95 | p99 | floor: same-page SELECT p50 / p95 "
-              "| floor: SELECT + COUNT p50 / p95 |")
+        print(
+            "| GET /assets | server p50 | p95 | p99 | floor: same-page SELECT p50 / p95 "
+            "| floor: SELECT + COUNT p50 / p95 |"
+        )
         print("|---|---:|---:|---:|---:|---:|")
         for label, server, floor, floor_count in measure(url, ids):
-            print(f"| {label} | {server[0]:.1f} | {server[1]:.1f} | {server[2]:.1f} "
-                  f"| {floor[0]:.1f} / {floor[1]:.1f} | {floor_count[0]:.1f} / {floor_count[1]:.1f} |")
+            print(
+                f"| {label} | {server[0]:.1f} | {server[1]:.1f} | {server[2]:.1f} "
+                f"| {floor[0]:.1f} / {floor[1]:.1f} | {floor_count[0]:.1f} / {floor_count[1]:.1f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ from models.deadlines import Deadline, ensure_deadlines, ensure_kinds
 from models.people import Department, Role, User
 from models.regions import Region, RegionLevel
 
-URL = ensure_database(os.environ.get("GUANHU_BENCH_DATABASE_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/bench_reminders"))
+URL = ensure_database(
+    os.environ.get("GUANHU_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_reminders")
+)
 SENDS = int(os.environ.get("GUANHU_BENCH_SENDS", "1000"))
 DISTRICTS, TOWNS, VILLAGES = 100, 10, 10
 DEADLINES = 1_000_000
@@ -45,9 +46,9 @@ CHUNK = 20_000
 EVENT_KINDS = ["complaint_limit", "repair_limit", "inspection_overdue", "notice_end"]
 
 
-def _insert(connection, table, rows: list[dict]) -> None:  # noqa: ANN001
+def _insert(connection, table, rows: list[dict]) -> None:
     for start in range(0, len(rows), CHUNK):
-        connection.execute(insert(table), rows[start:start + CHUNK])
+        connection.execute(insert(table), rows[start : start + CHUNK])
 
 
 def build() -> None:
@@ -63,30 +64,59 @@ def build() -> None:
         department_ids: dict[int, list[int]] = {}
         for d in range(DISTRICTS):
             district = next(next_id)
-            regions.append({"id": district, "name": f"区{d}", "level": RegionLevel.DISTRICT,
-                            "parent_id": None, "district_id": None})
+            regions.append(
+                {
+                    "id": district,
+                    "name": f"区{d}",
+                    "level": RegionLevel.DISTRICT,
+                    "parent_id": None,
+                    "district_id": None,
+                }
+            )
             for t in range(TOWNS):
                 town = next(next_id)
-                regions.append({"id": town, "name": f"镇{t}", "level": RegionLevel.TOWN,
-                                "parent_id": district, "district_id": district})
+                regions.append(
+                    {
+                        "id": town,
+                        "name": f"镇{t}",
+                        "level": RegionLevel.TOWN,
+                        "parent_id": district,
+                        "district_id": district,
+                    }
+                )
                 for v in range(VILLAGES):
                     village = next(next_id)
                     villages.append((village, town, district))
-                    regions.append({"id": village, "name": f"村{v}", "level": RegionLevel.VILLAGE,
-                                    "parent_id": town, "district_id": district})
+                    regions.append(
+                        {
+                            "id": village,
+                            "name": f"村{v}",
+                            "level": RegionLevel.VILLAGE,
+                            "parent_id": town,
+                            "district_id": district,
+                        }
+                    )
             department_ids[district] = [d * 10 + k + 1 for k in range(10)]
-            departments += [{"id": i, "district_id": district, "name": f"部门{i}"}
-                            for i in department_ids[district]]
+            departments += [{"id": i, "district_id": district, "name": f"部门{i}"} for i in department_ids[district]]
         _insert(connection, Region.__table__, regions)
         _insert(connection, Department.__table__, departments)
         users: list[dict] = []
 
         def staff(role: Role, region: int, department: int | None = None) -> None:
             number = len(users) + 1
-            users.append({"phone": f"1{number:010d}", "name": f"人员{number}", "password_hash": "-",
-                          "role": role, "region_id": region, "department_id": department,
-                          "active": True, "wechat_openid": f"o_{number}" if number % 10 else None,
-                          "created_at": NOW})
+            users.append(
+                {
+                    "phone": f"1{number:010d}",
+                    "name": f"人员{number}",
+                    "password_hash": "-",
+                    "role": role,
+                    "region_id": region,
+                    "department_id": department,
+                    "active": True,
+                    "wechat_openid": f"o_{number}" if number % 10 else None,
+                    "created_at": NOW,
+                }
+            )
 
         for row in regions:
             if row["level"] is RegionLevel.DISTRICT:
@@ -109,9 +139,10 @@ def build() -> None:
 
     with Session(engine) as session:
         ensure_kinds(session)
-        calendar_tasks = sum(ensure_deadlines(session, district, TODAY.year, NOW)
-                             for district in session.scalars(
-                                 select(Region).where(Region.parent_id.is_(None))))
+        calendar_tasks = sum(
+            ensure_deadlines(session, district, TODAY.year, NOW)
+            for district in session.scalars(select(Region).where(Region.parent_id.is_(None)))
+        )
         session.commit()
     rng = random.Random(6)  # noqa: S311  (bench data, not secrets)
     with engine.begin() as connection:
@@ -119,10 +150,20 @@ def build() -> None:
         for n in range(DEADLINES - calendar_tasks):
             village, town, district = villages[rng.randrange(len(villages))]
             kind = EVENT_KINDS[n % len(EVENT_KINDS)]
-            rows.append({"key": f"{kind}:bench:{n}", "kind": kind, "title": f"事项{n}",
-                         "district_id": district, "region_id": village, "upper_region_id": town,
-                         "source": f"bench:{n}", "due_on": TODAY + dt.timedelta(rng.randint(-30, 30)),
-                         "urgent": False, "created_at": NOW})
+            rows.append(
+                {
+                    "key": f"{kind}:bench:{n}",
+                    "kind": kind,
+                    "title": f"事项{n}",
+                    "district_id": district,
+                    "region_id": village,
+                    "upper_region_id": town,
+                    "source": f"bench:{n}",
+                    "due_on": TODAY + dt.timedelta(rng.randint(-30, 30)),
+                    "urgent": False,
+                    "created_at": NOW,
+                }
+            )
             if len(rows) == CHUNK:
                 connection.execute(insert(Deadline.__table__), rows)
                 rows = []
@@ -130,8 +171,7 @@ def build() -> None:
             connection.execute(insert(Deadline.__table__), rows)
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))
-    print(f"deadlines {DEADLINES:,} ({calendar_tasks:,} calendar tasks) "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(f"deadlines {DEADLINES:,} ({calendar_tasks:,} calendar tasks) in {time.perf_counter() - started:.1f} s")
     engine.dispose()
 
 
@@ -155,8 +195,10 @@ def measure() -> None:
         elapsed = time.perf_counter() - started
         items = session.scalar(select(func.sum(Digest.item_count)))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"compute_digests: {digests:,} digests, {items:,} items in {elapsed:.1f} s; "
-          f"peak RSS {peak / 1024:.0f} MB (before {before / 1024:.0f} MB)")
+    print(
+        f"compute_digests: {digests:,} digests, {items:,} items in {elapsed:.1f} s; "
+        f"peak RSS {peak / 1024:.0f} MB (before {before / 1024:.0f} MB)"
+    )
     engine.dispose()
 
 
@@ -165,9 +207,15 @@ def send() -> None:
     from web import create_app
 
     with tempfile.TemporaryDirectory() as folder, serve_fake_wechat(Path(folder)) as fake:
-        app = create_app({**fake.client_config(WECHAT_REMINDER_TEMPLATE_ID="tpl-bench"),
-                          "DATABASE_URL": URL, "SECRET_KEY": "bench", "TESTING": True,
-                          "PUBLIC_BASE_URL": "http://guanhu.bench"})
+        app = create_app(
+            {
+                **fake.client_config(WECHAT_REMINDER_TEMPLATE_ID="tpl-bench"),
+                "DATABASE_URL": URL,
+                "SECRET_KEY": "bench",
+                "TESTING": True,
+                "PUBLIC_BASE_URL": "http://guanhu.bench",
+            }
+        )
         from jobs.reminders import push
         from models.reminders import digest_message, digests_to_send
 
@@ -176,19 +224,19 @@ def send() -> None:
             digests = digests_to_send(session, TODAY, limit=SENDS)
             started = time.perf_counter()
             for digest in digests:
-                push(session, digest.openid, digest_message(session, digest, TODAY),
-                     key=digest.key)
+                push(session, digest.openid, digest_message(session, digest, TODAY), key=digest.key)
             elapsed = time.perf_counter() - started
             session.close()
         calls = len(fake.calls("cgi-bin/message/template/send"))
-        print(f"send: {len(digests):,} digests in {elapsed:.1f} s = {len(digests) / elapsed:.0f}/s "
-              f"({calls:,} calls reached the fake)")
+        print(
+            f"send: {len(digests):,} digests in {elapsed:.1f} s = {len(digests) / elapsed:.0f}/s "
+            f"({calls:,} calls reached the fake)"
+        )
         app.extensions["db"].engine.dispose()
 
 
 def main() -> None:
-    print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{URL.split('@')[-1]}")
+    print(f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, {URL.split('@')[-1]}")
     for step in ("build", "measure", "send"):
         subprocess.run([sys.executable, "-m", "bench.reminders", step], check=True)  # noqa: S603
 

@@ -41,8 +41,9 @@ SECONDS = int(os.environ.get("GUANHU_BENCH_SECONDS", "15"))
 ROUNDS = 3
 CONNECTIONS = 32
 WORKERS = int(os.environ.get("GUANHU_BENCH_WORKERS", "4"))
-POSTGRES_URL = ensure_database(os.environ.get("GUANHU_BENCH_DATABASE_URL",
-                                              "postgresql+psycopg://postgres@127.0.0.1:5432/bench_wechat"))
+POSTGRES_URL = ensure_database(
+    os.environ.get("GUANHU_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_wechat")
+)
 REDIS_URL = os.environ.get("GUANHU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SIGNED_NONCES = 100_000  # more than the requests of one run, so no nonce is used twice
 OPENID = "oBenchVillager0000000000001"
@@ -60,8 +61,16 @@ def free_port() -> int:
 
 
 def start(spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    command = [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-               "--log-level", "warning", spec]
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "--workers",
+        str(WORKERS),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        spec,
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -116,8 +125,21 @@ end
 
 def load(port: int, script: Path, seconds: int) -> dict:
     output = subprocess.run(
-        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script),
-         f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     return json.loads(line.removeprefix("RESULT "))
 
@@ -126,10 +148,15 @@ def combine(rounds: list[dict]) -> dict:
     """All rounds of one server: requests/s over the whole time, the median round's percentiles."""
     requests, seconds = sum(r["requests"] for r in rounds), sum(r["seconds"] for r in rounds)
     middle = sorted(rounds, key=lambda r: r["p99_ms"])[len(rounds) // 2]
-    return {"requests": requests, "seconds": round(seconds, 3), "rps": requests / seconds,
-            "p50_ms": middle["p50_ms"], "p99_ms": middle["p99_ms"],
-            "errors": sum(r["errors"] for r in rounds), "rounds_rps": [round(r["requests"] / r["seconds"])
-                                                                     for r in rounds]}
+    return {
+        "requests": requests,
+        "seconds": round(seconds, 3),
+        "rps": requests / seconds,
+        "p50_ms": middle["p50_ms"],
+        "p99_ms": middle["p99_ms"],
+        "errors": sum(r["errors"] for r in rounds),
+        "rounds_rps": [round(r["requests"] / r["seconds"]) for r in rounds],
+    }
 
 
 def empty_database(url: str) -> None:
@@ -164,24 +191,38 @@ def main() -> None:
         sys.exit("bench.wechat_endpoint needs wrk (apt-get install -y wrk)")
     rounds: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="guanhu-bench-") as tmp:
-        setups = {"SQLite": (f"sqlite:///{tmp}/bench.sqlite3", None), "PostgreSQL": (POSTGRES_URL, None),
-                  "PostgreSQL + Redis": (POSTGRES_URL, REDIS_URL)}
+        setups = {
+            "SQLite": (f"sqlite:///{tmp}/bench.sqlite3", None),
+            "PostgreSQL": (POSTGRES_URL, None),
+            "PostgreSQL + Redis": (POSTGRES_URL, REDIS_URL),
+        }
         for url, _ in setups.values():
             empty_database(url)
         redis_claims(forget=True)
 
         def ours(url: str, redis_url: str | None) -> dict[str, str]:
-            return {"GUANHU_DATABASE_URL": url, "GUANHU_WECHAT_TOKEN": TOKEN, "GUANHU_WECHAT_APPID": "wxbench000000000",
-                    "GUANHU_SECRET_KEY": "bench-secret", "GUANHU_INSTANCE_PATH": tmp,
-                    **({"GUANHU_REDIS_URL": redis_url} if redis_url else {})}
+            return {
+                "GUANHU_DATABASE_URL": url,
+                "GUANHU_WECHAT_TOKEN": TOKEN,
+                "GUANHU_WECHAT_APPID": "wxbench000000000",
+                "GUANHU_SECRET_KEY": "bench-secret",
+                "GUANHU_INSTANCE_PATH": tmp,
+                **({"GUANHU_REDIS_URL": redis_url} if redis_url else {}),
+            }
 
         servers = [
             ("floor (bare Flask, fixed reply)", "bench.wechat_peers:floor", {}, "您好"),
-            ("WeRoBot echo robot (its defaults)", f"bench.wechat_peers:make_robot('{tmp}/werobot_session.sqlite3')",
-             {}, "帮助"),
+            (
+                "WeRoBot echo robot (its defaults)",
+                f"bench.wechat_peers:make_robot('{tmp}/werobot_session.sqlite3')",
+                {},
+                "帮助",
+            ),
             ("WeRoBot echo robot, sessions off", "bench.wechat_peers:make_robot()", {}, "帮助"),
-            *((f"guanhu /wechat, {name}", "web:create_app()", ours(*setup), "扫资产卡")
-              for name, setup in setups.items()),
+            *(
+                (f"guanhu /wechat, {name}", "web:create_app()", ours(*setup), "扫资产卡")
+                for name, setup in setups.items()
+            ),
         ]
         ports = {name: free_port() for name, *_ in servers}
         processes = [start(spec, ports[name], env) for name, spec, env, _ in servers]
@@ -197,23 +238,29 @@ def main() -> None:
             for process in processes:
                 process.terminate()
                 process.wait(timeout=30)
-        claims = {name: redis_claims(forget=True) if redis_url else count_claims(url)
-                  for name, (url, redis_url) in setups.items()}
+        claims = {
+            name: redis_claims(forget=True) if redis_url else count_claims(url)
+            for name, (url, redis_url) in setups.items()
+        }
 
     results = {name: combine(server_rounds) for name, server_rounds in rounds.items()}
     floor, robot, robot_bare = (results[name] for name, *_ in servers[:3])
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {WORKERS} workers per server")
     print(f"{'server':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  rounds req/s")
     for name, result in results.items():
-        print(f"{name:36} {result['rps']:8.0f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f} "
-              f"{result['errors']:7d}  {result['rounds_rps']}")
+        print(
+            f"{name:36} {result['rps']:8.0f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f} "
+            f"{result['errors']:7d}  {result['rounds_rps']}"
+        )
     met = True
     for name in setups:
         result = results[f"guanhu /wechat, {name}"]
         rps = result["rps"]
-        print(f"{name}: × floor {rps / floor['rps']:.2f} (target ≥ 0.5), × WeRoBot {rps / robot['rps']:.2f} "
-              f"(target ≥ 3; × WeRoBot without sessions {rps / robot_bare['rps']:.2f}), p99 {result['p99_ms']:.1f} ms "
-              f"(target < 100), claims {claims[name]} for {result['requests']} + 1 handled")
+        print(
+            f"{name}: × floor {rps / floor['rps']:.2f} (target ≥ 0.5), × WeRoBot {rps / robot['rps']:.2f} "
+            f"(target ≥ 3; × WeRoBot without sessions {rps / robot_bare['rps']:.2f}), p99 {result['p99_ms']:.1f} ms "
+            f"(target < 100), claims {claims[name]} for {result['requests']} + 1 handled"
+        )
         met &= result["rps"] >= 0.5 * floor["rps"] and result["rps"] >= 3 * robot["rps"] and result["p99_ms"] < 100
     print(json.dumps({"results": results, "claims": claims}, ensure_ascii=False))
     sys.exit(0 if met else 1)

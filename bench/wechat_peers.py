@@ -24,14 +24,14 @@ def fixed_reply() -> Response:
     return Response(FIXED_REPLY, mimetype="application/xml")
 
 
-def make_robot(session_file: str | None = None):  # noqa: ANN201
+def make_robot(session_file: str | None = None):
     from werobot import WeRoBot
     from werobot.session.sqlitestorage import SQLiteStorage
 
     robot = WeRoBot(token=TOKEN, SESSION_STORAGE=SQLiteStorage(session_file) if session_file else False)
 
     @robot.text
-    def echo(message):  # noqa: ANN001, ANN202
+    def echo(message):
         return message.content
 
     return robot.wsgi

@@ -132,8 +132,17 @@ class _QRCode(WeChatQRCode):
 class OAuth(WeChatOAuth):
     """wechatpy's web OAuth with our bases and a timeout (snsapi_base: the openid, silently)."""
 
-    def __init__(self, appid: str, secret: str, redirect_uri: str, *, api_base_url: str,
-                 oauth_base_url: str, timeout: float, state: str = ""):
+    def __init__(
+        self,
+        appid: str,
+        secret: str,
+        redirect_uri: str,
+        *,
+        api_base_url: str,
+        oauth_base_url: str,
+        timeout: float,
+        state: str = "",
+    ):
         super().__init__(appid, secret, redirect_uri, scope="snsapi_base", state=state)
         self.API_BASE_URL = f"{api_base_url}/"
         self.OAUTH_BASE_URL = f"{oauth_base_url}/connect/"
@@ -150,10 +159,18 @@ class WeChatAPIClient(WeChatClient):
     media = _Media()
     qrcode = _QRCode()
 
-    def __init__(self, appid: str, secret: str, *, storage: DatabaseStorage | RedisTokenStorage,
-                 api_base_url: str = OFFICIAL_API, mp_base_url: str = OFFICIAL_MP,
-                 oauth_base_url: str = OFFICIAL_OAUTH, timeout: float = 5,
-                 busy_delays: tuple[float, ...] = (1, 3)):
+    def __init__(
+        self,
+        appid: str,
+        secret: str,
+        *,
+        storage: DatabaseStorage | RedisTokenStorage,
+        api_base_url: str = OFFICIAL_API,
+        mp_base_url: str = OFFICIAL_MP,
+        oauth_base_url: str = OFFICIAL_OAUTH,
+        timeout: float = 5,
+        busy_delays: tuple[float, ...] = (1, 3),
+    ):
         super().__init__(appid, secret, session=storage, timeout=timeout, auto_retry=False)
         self.api_base_url = api_base_url.rstrip("/")
         self.mp_base_url = mp_base_url.rstrip("/")
@@ -181,10 +198,16 @@ class WeChatAPIClient(WeChatClient):
         https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/getStableAccessToken.html
         """
         url = f"{self.api_base_url}/cgi-bin/stable_token"
-        result = self._request_without_token("post", url, json={
-            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
-            "force_refresh": force_refresh,
-        })
+        result = self._request_without_token(
+            "post",
+            url,
+            json={
+                "grant_type": "client_credential",
+                "appid": self.appid,
+                "secret": self.secret,
+                "force_refresh": force_refresh,
+            },
+        )
         expires_in = int(result.get("expires_in", 7200))
         self.session.set(self.access_token_key, result["access_token"], _cache_seconds(expires_in))
         return result
@@ -231,8 +254,7 @@ class WeChatAPIClient(WeChatClient):
             response.raise_for_status()
             result = response.json()
         except requests.HTTPError as error:
-            raise WeChatError(None, f"微信接口返回 HTTP {error.response.status_code}",
-                              Outcome.UNKNOWN) from error
+            raise WeChatError(None, f"微信接口返回 HTTP {error.response.status_code}", Outcome.UNKNOWN) from error
         except requests.RequestException as error:  # includes a body that is not JSON
             raise _from_requests(error) from error
         if result.get("errcode"):
@@ -252,11 +274,9 @@ class WeChatAPIClient(WeChatClient):
 
         https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
         """
-        return self.post("message/custom/send",
-                         data={"touser": openid, "msgtype": "text", "text": {"content": text}})
+        return self.post("message/custom/send", data={"touser": openid, "msgtype": "text", "text": {"content": text}})
 
-    def send_template(self, openid: str, template_id: str, data: dict[str, Any],
-                      url: str | None = None) -> dict:
+    def send_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None) -> dict:
         """POST /cgi-bin/message/template/send — 模板消息; `data` is {field: value}.
 
         https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
@@ -266,8 +286,7 @@ class WeChatAPIClient(WeChatClient):
             body["url"] = url
         return self.post("message/template/send", data=body)
 
-    def send_subscribe(self, openid: str, template_id: str, data: dict[str, Any],
-                       url: str | None = None) -> dict:
+    def send_subscribe(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None) -> dict:
         """POST /cgi-bin/message/subscribe/bizsend — 订阅通知; fields are short (thing ≤ 20 chars).
 
         https://developers.weixin.qq.com/doc/offiaccount/Subscription_Messages/api.html
@@ -295,9 +314,13 @@ class WeChatAPIClient(WeChatClient):
         """
         if not 1 <= len(scene) <= 64:
             raise ValueError("scene_str must be 1 to 64 characters")
-        return self.post("qrcode/create", data={
-            "action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}},
-        })
+        return self.post(
+            "qrcode/create",
+            data={
+                "action_name": "QR_LIMIT_STR_SCENE",
+                "action_info": {"scene": {"scene_str": scene}},
+            },
+        )
 
     def create_menu(self, menu: dict[str, Any]) -> None:
         """POST /cgi-bin/menu/create — 创建自定义菜单.
@@ -326,18 +349,23 @@ class WeChatAPIClient(WeChatClient):
     def jsapi_config(self, url: str) -> dict[str, Any]:
         """The values for `wx.config()` on the page at `url` (signed with the jsapi ticket)."""
         nonce, timestamp = secrets.token_hex(8), int(time.time())
-        signature = self.jsapi.get_jsapi_signature(nonce, self.jsapi_ticket(), timestamp,
-                                                   url.split("#")[0])
-        return {"appId": self.appid, "timestamp": timestamp, "nonceStr": nonce,
-                "signature": signature}
+        signature = self.jsapi.get_jsapi_signature(nonce, self.jsapi_ticket(), timestamp, url.split("#")[0])
+        return {"appId": self.appid, "timestamp": timestamp, "nonceStr": nonce, "signature": signature}
 
     def oauth(self, redirect_uri: str, state: str = "") -> OAuth:
         """Web OAuth (snsapi_base) for a page at `redirect_uri`; `.authorize_url` starts it.
 
         https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/Wechat_webpage_authorization.html
         """
-        return OAuth(self.appid, self.secret, redirect_uri, api_base_url=self.api_base_url,
-                     oauth_base_url=self.oauth_base_url, timeout=self.timeout, state=state)
+        return OAuth(
+            self.appid,
+            self.secret,
+            redirect_uri,
+            api_base_url=self.api_base_url,
+            oauth_base_url=self.oauth_base_url,
+            timeout=self.timeout,
+            state=state,
+        )
 
     def openid_from_code(self, code: str) -> str:
         """GET /sns/oauth2/access_token — the visitor's openid for an OAuth `code` (single use)."""
@@ -358,8 +386,11 @@ def build_client(app: Flask) -> WeChatAPIClient:
     else:
         storage = DatabaseStorage(app.extensions["db"].sessionmaker)
     return WeChatAPIClient(
-        config.get("WECHAT_APPID") or "", config.get("WECHAT_SECRET") or "", storage=storage,
-        api_base_url=config["WECHAT_API_BASE_URL"], mp_base_url=config["WECHAT_MP_BASE_URL"],
+        config.get("WECHAT_APPID") or "",
+        config.get("WECHAT_SECRET") or "",
+        storage=storage,
+        api_base_url=config["WECHAT_API_BASE_URL"],
+        mp_base_url=config["WECHAT_MP_BASE_URL"],
         oauth_base_url=config["WECHAT_OAUTH_BASE_URL"],
         timeout=float(config["WECHAT_HTTP_TIMEOUT"]),
         busy_delays=tuple(config["WECHAT_BUSY_RETRY_DELAYS"]),
@@ -377,5 +408,8 @@ def wechat_client() -> WeChatAPIClient:
 
 def _template_body(openid: str, template_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """What template messages and subscription notifications share: who, which template, the fields."""
-    return {"touser": openid, "template_id": template_id,
-            "data": {name: {"value": value} for name, value in data.items()}}
+    return {
+        "touser": openid,
+        "template_id": template_id,
+        "data": {name: {"value": value} for name, value in data.items()},
+    }

@@ -83,9 +83,7 @@ def parse_xml(raw: bytes) -> dict:
     return root
 
 
-def open_envelope(
-    envelope: dict, keys: Keys, msg_signature: str | None, timestamp: str, nonce: str
-) -> str:
+def open_envelope(envelope: dict, keys: Keys, msg_signature: str | None, timestamp: str, nonce: str) -> str:
     """The inner message XML of a safe-mode (or compatible-mode) body."""
     encrypted = envelope.get("Encrypt")
     if not isinstance(encrypted, str) or not encrypted:

@@ -39,7 +39,8 @@ def push_damage_report(session: Session, record: MaintenanceRecord) -> list[Deli
             data = {fields["asset"]: asset.name[:THING_CHARS], fields["status"]: "损毁待修", fields["time"]: when}
             deliveries.append(send_template(session, user.wechat_openid, template_id, data, url, key=key))
         else:
-            text = PUSH_TEXT.format(asset=asset.name, village=asset.village.name, time=when,
-                                    notes=(record.notes or "")[:100], url=url)
+            text = PUSH_TEXT.format(
+                asset=asset.name, village=asset.village.name, time=when, notes=(record.notes or "")[:100], url=url
+            )
             deliveries.append(send_text(session, user.wechat_openid, text, key=key))
     return deliveries

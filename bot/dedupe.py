@@ -82,19 +82,24 @@ class RedisClaims:
         closed (restart, failover, idle timeout) is made again once; a timeout is not retried,
         since the claim may have been made. Redis answers in well under a millisecond: a second's
         wait, even twice (the claim, then caching a looked-up id), stays inside WeChat's five."""
-        return redis.Redis.from_url(self.url, single_connection_client=True, socket_timeout=1,
-                                    socket_connect_timeout=1,
-                                    retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)))
+        return redis.Redis.from_url(
+            self.url,
+            single_connection_client=True,
+            socket_timeout=1,
+            socket_connect_timeout=1,
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        )
 
     @cached_property
-    def _claim(self):  # noqa: ANN202
+    def _claim(self):
         return self.redis.register_script(CLAIM_SCRIPT)
 
     def claim(self, key: str, *, kind: str, openid: str, now: dt.datetime) -> Claim:
         staff_key = self._staff_key(openid)
         try:
-            answer = self._claim(keys=[f"{self.prefix}{{{openid}}}:claim:{key}", staff_key],
-                                 args=[int(CLAIMS_KEPT.total_seconds())])
+            answer = self._claim(
+                keys=[f"{self.prefix}{{{openid}}}:claim:{key}", staff_key], args=[int(CLAIMS_KEPT.total_seconds())]
+            )
         except redis.RedisError as error:
             raise ClaimUnavailable(f"Redis unavailable: {error}") from error
         if answer == -1:

@@ -53,9 +53,7 @@ def init_app(app: Flask) -> None:
     keys = Keys(
         token=str(config["WECHAT_TOKEN"] or ""),
         appid=str(config["WECHAT_APPID"] or ""),
-        aes_keys=tuple(
-            str(k) for k in (config["WECHAT_AES_KEY"], config["WECHAT_AES_KEY_PREVIOUS"]) if k
-        ),
+        aes_keys=tuple(str(k) for k in (config["WECHAT_AES_KEY"], config["WECHAT_AES_KEY_PREVIOUS"]) if k),
     )
     keys.validate()
     app.extensions["wechat_keys"] = keys
@@ -100,12 +98,17 @@ class Answer:
     content_type: str = "text/plain"
     headers: tuple[tuple[str, str], ...] = ()
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN204, ANN001
+    def __call__(self, environ: dict, start_response):
         body = self.body.encode()
         status = HTTPStatus(self.status)
-        start_response(f"{status.value} {status.phrase}", [
-            ("Content-Type", f"{self.content_type}; charset=utf-8"), ("Content-Length", str(len(body))),
-            *self.headers])
+        start_response(
+            f"{status.value} {status.phrase}",
+            [
+                ("Content-Type", f"{self.content_type}; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                *self.headers,
+            ],
+        )
         return [body]
 
 
@@ -113,10 +116,10 @@ class WeChatDoor:
     """WSGI middleware: answers /wechat itself (inside an app context, for config and the
     database) and hands every other path to the web app behind it."""
 
-    def __init__(self, app: Flask, web_app) -> None:  # noqa: ANN001
+    def __init__(self, app: Flask, web_app) -> None:
         self.app, self.web_app = app, web_app
 
-    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+    def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH:
             return self.web_app(environ, start_response)
         with self.app.app_context():
@@ -153,9 +156,7 @@ def receive(request: Incoming) -> Answer:
         _check_query(request, keys)
         body = _read_body(request)
         if encrypted and keys.aes_keys:
-            xml = open_envelope(
-                parse_xml(body), keys, request.args.get("msg_signature"), timestamp, nonce
-            )
+            xml = open_envelope(parse_xml(body), keys, request.args.get("msg_signature"), timestamp, nonce)
         elif keys.aes_keys:
             raise Refused(403, "plain message while safe mode is on")
         else:  # plain mode, or compatible mode without our AES key: the plain fields are there
@@ -223,8 +224,13 @@ def _handle(message: BaseMessage) -> Reply:
         return SYSTEM_BUSY
     if not claim.first:
         return None  # a retry: the first delivery is (being) handled
-    ctx = Context(open_session=db_session, now=now, public_base_url=current_app.config["PUBLIC_BASE_URL"],
-                  openid=message.source, staff_id=claim.staff_id)
+    ctx = Context(
+        open_session=db_session,
+        now=now,
+        public_base_url=current_app.config["PUBLIC_BASE_URL"],
+        openid=message.source,
+        staff_id=claim.staff_id,
+    )
     try:
         reply = _run_once_committed(route, message, ctx)
     except DomainError as error:
@@ -246,7 +252,7 @@ def _handle(message: BaseMessage) -> Reply:
 SQLITE_RETRIES = 3
 
 
-def _run_once_committed(route, message: BaseMessage, ctx: Context) -> Reply:  # noqa: ANN001
+def _run_once_committed(route, message: BaseMessage, ctx: Context) -> Reply:
     """Run the handler and commit. SQLite refuses a write at once (no waiting) when another
     writer committed after this transaction first read; the message is already claimed, so
     running the handler again from the start is safe."""
@@ -276,7 +282,7 @@ def _refuse(request: Incoming, refused: Refused) -> Answer:
     return Answer(refused.status, REFUSALS[refused.status])
 
 
-def _now():  # noqa: ANN202
+def _now():
     from web.clock import now
 
     return now()

@@ -40,9 +40,11 @@ MAX_ATTEMPTS = 3  # sends of one delivery in all, the first included
 _SEND: dict[DeliveryChannel, Callable[[WeChatAPIClient, str, dict[str, Any]], Any]] = {
     DeliveryChannel.CUSTOM: lambda client, openid, p: client.send_text(openid, p["text"]),
     DeliveryChannel.TEMPLATE: lambda client, openid, p: client.send_template(
-        openid, p["template_id"], p["data"], p["url"]),
+        openid, p["template_id"], p["data"], p["url"]
+    ),
     DeliveryChannel.SUBSCRIBE: lambda client, openid, p: client.send_subscribe(
-        openid, p["template_id"], p["data"], p["url"]),
+        openid, p["template_id"], p["data"], p["url"]
+    ),
 }
 
 
@@ -51,15 +53,17 @@ def send_text(session: Session, openid: str, text: str, *, key: str) -> Delivery
     return _deliver(session, key, openid, DeliveryChannel.CUSTOM, {"text": text})
 
 
-def send_template(session: Session, openid: str, template_id: str, data: dict[str, Any],
-                  url: str | None = None, *, key: str) -> Delivery:
+def send_template(
+    session: Session, openid: str, template_id: str, data: dict[str, Any], url: str | None = None, *, key: str
+) -> Delivery:
     """A template message to `openid`, once per `key`; `data` maps field names to values."""
     payload = {"template_id": template_id, "data": data, "url": url}
     return _deliver(session, key, openid, DeliveryChannel.TEMPLATE, payload)
 
 
-def send_subscribe(session: Session, openid: str, template_id: str, data: dict[str, Any],
-                   url: str | None = None, *, key: str) -> Delivery:
+def send_subscribe(
+    session: Session, openid: str, template_id: str, data: dict[str, Any], url: str | None = None, *, key: str
+) -> Delivery:
     """A subscription notification (订阅通知) to `openid`, once per `key`."""
     payload = {"template_id": template_id, "data": data, "url": url}
     return _deliver(session, key, openid, DeliveryChannel.SUBSCRIBE, payload)
@@ -76,10 +80,8 @@ def retry_due(session: Session, now: dt.datetime, limit: int) -> int:
     return len(claimed)
 
 
-def _deliver(session: Session, key: str, openid: str, channel: DeliveryChannel,
-             payload: dict[str, Any]) -> Delivery:
-    delivery, claimed = claim_delivery(session, key=key, openid=openid, channel=channel,
-                                       payload=payload, now=_now())
+def _deliver(session: Session, key: str, openid: str, channel: DeliveryChannel, payload: dict[str, Any]) -> Delivery:
+    delivery, claimed = claim_delivery(session, key=key, openid=openid, channel=channel, payload=payload, now=_now())
     session.commit()
     if claimed:
         _send(delivery)
@@ -97,8 +99,7 @@ def _send(delivery: Delivery) -> None:
 
 
 def _record_failure(delivery: Delivery, error: WeChatError) -> None:
-    log.warning("delivery %s to %s: %s (%s)", delivery.key, delivery.openid[:8], error.message,
-                error.outcome.value)
+    log.warning("delivery %s to %s: %s (%s)", delivery.key, delivery.openid[:8], error.message, error.outcome.value)
     if error.outcome is Outcome.UNKNOWN:
         mark_unknown(delivery, error.code, error.message)
     elif error.outcome is Outcome.RETRY and delivery.attempts < MAX_ATTEMPTS:

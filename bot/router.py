@@ -92,9 +92,7 @@ class Router:
         return self._register(self._commands, words)
 
     @staticmethod
-    def _register(
-        table: dict[str, Handler], names: tuple[str, ...]
-    ) -> Callable[[Handler], Handler]:
+    def _register(table: dict[str, Handler], names: tuple[str, ...]) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             for name in names:
                 if name in table:
@@ -132,9 +130,7 @@ def message_key(message: BaseMessage) -> str:
     users), FromUserName + CreateTime + Event + EventKey for events."""
     data = message._data
     if message.type == "event":
-        return dedupe_key(
-            "event", message.source, data.get("CreateTime"), data.get("Event"), data.get("EventKey")
-        )
+        return dedupe_key("event", message.source, data.get("CreateTime"), data.get("Event"), data.get("EventKey"))
     if data.get("MsgId"):
         return dedupe_key("message", message.source, data["MsgId"])
     return dedupe_key("message", message.source, data.get("CreateTime"), message.type)

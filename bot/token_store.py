@@ -91,8 +91,7 @@ class RedisTokenStorage(RedisStorage):
 
     @contextlib.contextmanager
     def lock(self, name: str) -> Iterator[None]:
-        lock = self.redis.lock(self.key_name(f"lock:{name}"), timeout=LOCK_SECONDS,
-                               blocking_timeout=self.wait_seconds)
+        lock = self.redis.lock(self.key_name(f"lock:{name}"), timeout=LOCK_SECONDS, blocking_timeout=self.wait_seconds)
         if not lock.acquire():
             raise LockBusy(name)
         try:

@@ -30,8 +30,7 @@ from models.wechat import record_unsubscribe
 DEFAULTS = {
     "WECHAT_REMINDER_CHANNEL": "template",  # or "subscribe" (订阅通知)
     "WECHAT_REMINDER_TEMPLATE_ID": "",
-    "WECHAT_REMINDER_FIELDS": {"task": "thing1", "due": "time2", "status": "phrase3",
-                               "count": "character_string4"},
+    "WECHAT_REMINDER_FIELDS": {"task": "thing1", "due": "time2", "status": "phrase3", "count": "character_string4"},
     "REMINDER_DIGEST_TIME": "08:30",  # local time of the morning digest
 }
 URGENT_LOOKBACK = dt.timedelta(days=3)  # urgent deadlines older than this go in digests only
@@ -43,7 +42,7 @@ class ReminderConfigMissing(RuntimeError):
     """No template id is configured, so reminders cannot be sent."""
 
 
-def setting(name: str):  # noqa: ANN201
+def setting(name: str):
     return current_app.config.get(name, DEFAULTS[name])
 
 
@@ -55,8 +54,7 @@ def ensure_calendars(session: Session, now: dt.datetime) -> str:
     """Every district's tasks of this year (and, from December, of the next) exist."""
     today = local_now(now).date()
     years = [today.year, today.year + 1] if today.month == 12 else [today.year]
-    created = sum(ensure_deadlines(session, district, year, now)
-                  for district in districts(session) for year in years)
+    created = sum(ensure_deadlines(session, district, year, now) for district in districts(session) for year in years)
     session.commit()
     return f"新建任务{created}项"
 
@@ -117,4 +115,3 @@ def push(session: Session, openid: str, message: Message, *, key: str) -> Delive
         record_unsubscribe(session, openid, delivery.sent_at or delivery.created_at)
         session.commit()
     return delivery
-

@@ -63,8 +63,7 @@ def new_holder() -> str:
 class Runner:
     """Runs one tick of a job for `app`, if this process holds the scheduler lease."""
 
-    def __init__(self, app: Flask, holder: str | None = None,
-                 scheduler: BaseScheduler | None = None):
+    def __init__(self, app: Flask, holder: str | None = None, scheduler: BaseScheduler | None = None):
         self.app = app
         self.holder = holder or new_holder()
         self.scheduler = scheduler
@@ -89,9 +88,16 @@ class Runner:
                     session.rollback()
                     log.exception("job %s failed", name)
                     error = f"{failure.__class__.__name__}: {failure}"
-                record_run(session, name, holder=self.holder, started=started,
-                           finished=clock.now(), next_run=self._next_run(name),
-                           result=result, error=error)
+                record_run(
+                    session,
+                    name,
+                    holder=self.holder,
+                    started=started,
+                    finished=clock.now(),
+                    next_run=self._next_run(name),
+                    result=result,
+                    error=error,
+                )
                 session.commit()
                 return True
             finally:
@@ -119,9 +125,18 @@ def build_scheduler(app: Flask, *, blocking: bool) -> tuple[BaseScheduler, Runne
     runner = Runner(app, scheduler=scheduler)
     start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
     for job in JOBS:
-        scheduler.add_job(runner.tick, "interval", args=[job.name], id=job.name, name=job.label,
-                          seconds=job.every_seconds, next_run_time=start, max_instances=1,
-                          coalesce=True, misfire_grace_time=MISFIRE_GRACE_SECONDS)
+        scheduler.add_job(
+            runner.tick,
+            "interval",
+            args=[job.name],
+            id=job.name,
+            name=job.label,
+            seconds=job.every_seconds,
+            next_run_time=start,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        )
     return scheduler, runner
 
 

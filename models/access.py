@@ -111,9 +111,9 @@ def require_complaint_handler(actor: User, town_or_above: bool = False) -> None:
 
 def regions_under(actor: User) -> Select[tuple[int]]:
     """Ids of the actor's own region and every region below it."""
-    return select(Region.id).where(or_(Region.id == actor.region_id,
-                                       Region.parent_id == actor.region_id,
-                                       Region.district_id == actor.region_id))
+    return select(Region.id).where(
+        or_(Region.id == actor.region_id, Region.parent_id == actor.region_id, Region.district_id == actor.region_id)
+    )
 
 
 def staff_scope(actor: User) -> ColumnElement[bool]:
@@ -143,5 +143,7 @@ def ratable_regions(session: Session, actor: User) -> list[Region]:
         raise Forbidden("只有乡镇工作专班和区乡村振兴局可以评定考核等次。")
     query = select(Region).where(Region.id.in_(regions_under(actor)), Region.level.in_(levels))
     regions = list(session.scalars(query))
-    return sorted(regions, key=lambda r: (r.parent_id if r.level is RegionLevel.VILLAGE else r.id,
-                                          r.level is RegionLevel.VILLAGE, r.id))
+    return sorted(
+        regions,
+        key=lambda r: (r.parent_id if r.level is RegionLevel.VILLAGE else r.id, r.level is RegionLevel.VILLAGE, r.id),
+    )

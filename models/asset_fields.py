@@ -157,8 +157,8 @@ def parse_bool(raw: Any) -> bool:
     raise FieldError("应填“是”或“否”")
 
 
-def _labelled(enum_class, what: str, required: bool = True):  # noqa: ANN001, ANN202
-    def parse(raw: Any):  # noqa: ANN202
+def _labelled(enum_class, what: str, required: bool = True):
+    def parse(raw: Any):
         value = text_of(raw)
         if not value:
             if required:
@@ -198,7 +198,7 @@ def parse_date(raw: Any) -> dt.date | None:
         raise FieldError("应为日期，如2024-06-30") from None
 
 
-def _coordinate(low: float, high: float, what: str):  # noqa: ANN202
+def _coordinate(low: float, high: float, what: str):
     def parse(raw: Any) -> Decimal | None:
         value = text_of(raw)
         if not value:
@@ -272,9 +272,7 @@ FIELDS: list[Field] = [
 FIELD_LABELS = {field.name: field.label for field in FIELDS}
 
 
-def parse_asset_fields(
-    raw: dict[str, Any], subtypes: dict[str, AssetSubtype]
-) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_asset_fields(raw: dict[str, Any], subtypes: dict[str, AssetSubtype]) -> tuple[dict[str, Any], dict[str, str]]:
     """Typed values and per-field Chinese reasons for a mapping of raw values by field name.
 
     Fields missing from `raw` are parsed as empty. Cross-field rules are checked once every

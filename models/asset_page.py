@@ -54,12 +54,23 @@ def asset_by_token(session: Session, token: str) -> Asset | ReplacedCardToken | 
 
 
 def asset_page(session: Session, asset: Asset, today: dt.date) -> AssetPage:
-    maintenance = list(session.scalars(
-        select(MaintenanceRecord).where(MaintenanceRecord.asset_id == asset.id, MaintenanceRecord.doubtful.is_(False))
-        .order_by(MaintenanceRecord.recorded_at.desc()).limit(MAINTENANCE_SHOWN)
-    ))
+    maintenance = list(
+        session.scalars(
+            select(MaintenanceRecord)
+            .where(MaintenanceRecord.asset_id == asset.id, MaintenanceRecord.doubtful.is_(False))
+            .order_by(MaintenanceRecord.recorded_at.desc())
+            .limit(MAINTENANCE_SHOWN)
+        )
+    )
     income = last_income(session, asset.id) if asset.asset_class is AssetClass.OPERATING else None
     complaints, answered = public_counts(session, asset.id)
-    return AssetPage(asset=asset, supervision_phone=local_supervision_phone(asset), maintenance=maintenance,
-                     income=income, notices=active_notices(session, asset, today), complaints=complaints,
-                     answered=answered, last_years_grade=evaluation_of(session, asset.village_id, today.year - 1))
+    return AssetPage(
+        asset=asset,
+        supervision_phone=local_supervision_phone(asset),
+        maintenance=maintenance,
+        income=income,
+        notices=active_notices(session, asset, today),
+        complaints=complaints,
+        answered=answered,
+        last_years_grade=evaluation_of(session, asset.village_id, today.year - 1),
+    )

@@ -52,7 +52,7 @@ class FundingSource(LabelledEnum):
     EAST_WEST = ("east_west", "东西部协作资金")
 
     @classmethod
-    def from_label(cls, label: str):  # noqa: ANN206
+    def from_label(cls, label: str):
         return super().from_label(_FUNDING_ALIASES.get(label.strip(), label))
 
 

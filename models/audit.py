@@ -43,9 +43,19 @@ _HASHED = ("prev_hash", "at", "actor_id", "actor_name", "entity_type", "entity_i
 def _hash(row: dict[str, Any]) -> str:
     """The hash over an entry's fields (given as a mapping, so bulk rows need no ORM object)."""
     body = json.dumps(
-        [row["prev_hash"], row["at"].astimezone(dt.UTC).isoformat(), row["actor_id"], row["actor_name"],
-         row["entity_type"], row["entity_id"], row["action"], row["changes"]],
-        ensure_ascii=False, sort_keys=True, default=str,
+        [
+            row["prev_hash"],
+            row["at"].astimezone(dt.UTC).isoformat(),
+            row["actor_id"],
+            row["actor_name"],
+            row["entity_type"],
+            row["entity_id"],
+            row["action"],
+            row["changes"],
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -53,8 +63,15 @@ def _hash(row: dict[str, Any]) -> str:
 SYSTEM_ACTOR = "系统"
 
 
-def _row(actor: Any, entity_type: str, entity_id: int, action: str, changes: dict[str, Any],
-         now: dt.datetime, prev_hash: str | None) -> dict[str, Any]:
+def _row(
+    actor: Any,
+    entity_type: str,
+    entity_id: int,
+    action: str,
+    changes: dict[str, Any],
+    now: dt.datetime,
+    prev_hash: str | None,
+) -> dict[str, Any]:
     row = {
         "at": now.replace(microsecond=0),
         "actor_id": getattr(actor, "id", None),
@@ -96,8 +113,13 @@ def record(
 
 
 def record_first_many(
-    session: Session, *, actor: Any, entity_type: str, action: str,
-    changes_by_entity: list[tuple[int, dict[str, Any]]], now: dt.datetime,
+    session: Session,
+    *,
+    actor: Any,
+    entity_type: str,
+    action: str,
+    changes_by_entity: list[tuple[int, dict[str, Any]]],
+    now: dt.datetime,
 ) -> None:
     """The first entry of many new entities in one INSERT (a bulk import); same rows as `record`."""
     rows = [_row(actor, entity_type, entity_id, action, changes, now, None) for entity_id, changes in changes_by_entity]

@@ -25,14 +25,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect):  # noqa: ANN001
+    def process_bind_param(self, value: dt.datetime | None, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given where an instant is expected")
         return value.astimezone(dt.UTC)
 
-    def process_result_value(self, value: dt.datetime | None, dialect):  # noqa: ANN001
+    def process_result_value(self, value: dt.datetime | None, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
@@ -43,14 +43,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 class LabelledEnum(enum.Enum):
     """An enumeration whose members carry their Chinese label: `Member = ("value", "标签")`."""
 
-    def __new__(cls, value: str, label: str):  # noqa: ANN204
+    def __new__(cls, value: str, label: str):
         member = object.__new__(cls)
         member._value_ = value
         member.label = label
         return member
 
     @classmethod
-    def from_label(cls, label: str):  # noqa: ANN206
+    def from_label(cls, label: str):
         """The member whose Chinese label (or value) is `label`, or None."""
         label = label.strip()
         for member in cls:
@@ -59,7 +59,7 @@ class LabelledEnum(enum.Enum):
         return None
 
 
-def enum_column(enum_class: type[enum.Enum]):  # noqa: ANN201
+def enum_column(enum_class: type[enum.Enum]):
     """A portable enum column storing the member value as a short string."""
     from sqlalchemy import Enum
 

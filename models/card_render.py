@@ -100,8 +100,9 @@ def render_card(asset: Asset, qr_text: str) -> Image.Image:
         value = _fit(draw, value, label_face, text_width - LABEL_WIDTH)
         draw.text((PADDING + LABEL_WIDTH, y), value, font=label_face, fill=0)
         y += 31
-    draw.text((qr_left + qr.width // 2, title_bottom + 14 + qr.height), "扫码查看", font=small_face, fill=0,
-              anchor="mt")
+    draw.text(
+        (qr_left + qr.width // 2, title_bottom + 14 + qr.height), "扫码查看", font=small_face, fill=0, anchor="mt"
+    )
     draw.line((PADDING, height - PADDING - 30, width - PADDING, height - PADDING - 30), fill=160, width=1)
     draw.text((width // 2, height - PADDING - 2), SCAN_LINE, font=small_face, fill=0, anchor="mb")
     return card
@@ -140,5 +141,13 @@ def sheets_pdf(cards: Iterable[tuple[Asset, str]], title: str = "资产卡") -> 
 
 def _write_pages(out: io.BytesIO, pages: list[Image.Image], title: str) -> None:
     if pages:
-        pages[0].save(out, "PDF", resolution=DPI, save_all=True, append_images=pages[1:], title=title,
-                      append=out.tell() > 0, quality=90)
+        pages[0].save(
+            out,
+            "PDF",
+            resolution=DPI,
+            save_all=True,
+            append_images=pages[1:],
+            title=title,
+            append=out.tell() > 0,
+            quality=90,
+        )

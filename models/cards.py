@@ -47,8 +47,15 @@ def reissue_card(session: Session, actor: User | None, asset: Asset, reason: str
     asset.version += 1
     session.flush()
     # The tokens themselves stay out of the audit log: an old token must not be readable anywhere.
-    audit.record(session, actor=actor, entity_type=ENTITY, entity_id=asset.id, action="reissue_card",
-                 changes={"card": ["旧卡作废", "新卡"], "reason": reason}, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        entity_id=asset.id,
+        action="reissue_card",
+        changes={"card": ["旧卡作废", "新卡"], "reason": reason},
+        now=now,
+    )
     return asset.public_token
 
 

@@ -170,8 +170,7 @@ class ComplaintStep(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     complaint: Mapped[Complaint] = relationship(back_populates="steps")
-    photos: Mapped[list[Photo]] = relationship(secondary=complaint_step_photos, lazy="selectin",
-                                               order_by=Photo.id)
+    photos: Mapped[list[Photo]] = relationship(secondary=complaint_step_photos, lazy="selectin", order_by=Photo.id)
 
 
 class WrongStep(DomainError):
@@ -197,8 +196,16 @@ STATUS_AFTER = {
 }
 
 
-def _text(value: str | None, field: str, label: str, *, required: bool, low: int = 1, high: int = MAX_NOTE,
-          errors: dict[str, str]) -> str | None:
+def _text(
+    value: str | None,
+    field: str,
+    label: str,
+    *,
+    required: bool,
+    low: int = 1,
+    high: int = MAX_NOTE,
+    errors: dict[str, str],
+) -> str | None:
     value = (value or "").strip()
     if not value:
         if required:
@@ -214,8 +221,10 @@ def _text(value: str | None, field: str, label: str, *, required: bool, low: int
 def _next_tracking_number(session: Session, year: int) -> str:
     """TS-YYYY-NNNNNN, counted per year; the counter row is updated atomically."""
     bumped = session.execute(
-        update(ComplaintCounter).where(ComplaintCounter.year == year)
-        .values(last=ComplaintCounter.last + 1).returning(ComplaintCounter.last)
+        update(ComplaintCounter)
+        .where(ComplaintCounter.year == year)
+        .values(last=ComplaintCounter.last + 1)
+        .returning(ComplaintCounter.last)
     ).scalar()
     if bumped is None:
         try:
@@ -227,19 +236,40 @@ def _next_tracking_number(session: Session, year: int) -> str:
     return f"TS-{year}-{bumped:06d}"
 
 
-def _step(session: Session, complaint: Complaint, kind: StepKind, actor: User | Visitor | None,
-          now: dt.datetime, note: str | None = None, photos: Sequence[Photo] = (), changes: dict | None = None,
-          first: bool = False) -> ComplaintStep:
-    step = ComplaintStep(kind=kind, at=now, actor_id=getattr(actor, "id", None),
-                         actor_name=getattr(actor, "name", None) or audit.SYSTEM_ACTOR, note=note,
-                         photos=list(photos))
+def _step(
+    session: Session,
+    complaint: Complaint,
+    kind: StepKind,
+    actor: User | Visitor | None,
+    now: dt.datetime,
+    note: str | None = None,
+    photos: Sequence[Photo] = (),
+    changes: dict | None = None,
+    first: bool = False,
+) -> ComplaintStep:
+    step = ComplaintStep(
+        kind=kind,
+        at=now,
+        actor_id=getattr(actor, "id", None),
+        actor_name=getattr(actor, "name", None) or audit.SYSTEM_ACTOR,
+        note=note,
+        photos=list(photos),
+    )
     complaint.steps.append(step)
     session.flush()
     entry = {"status": complaint.status.label, **(changes or {})}
     if note:
         entry["note"] = note
-    audit.record(session, actor=actor, entity_type=ENTITY, entity_id=complaint.id, action=kind.value,
-                 changes=entry, now=now, first=first)
+    audit.record(
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        entity_id=complaint.id,
+        action=kind.value,
+        changes=entry,
+        now=now,
+        first=first,
+    )
     return step
 
 
@@ -262,8 +292,9 @@ def file_complaint(
     chosen = ComplaintCategory.from_label(category or "")
     if chosen is None:
         errors["category"] = "请选择问题类别。"
-    text = _text(description, "description", "问题描述", required=True, low=MIN_DESCRIPTION,
-                 high=MAX_DESCRIPTION, errors=errors)
+    text = _text(
+        description, "description", "问题描述", required=True, low=MIN_DESCRIPTION, high=MAX_DESCRIPTION, errors=errors
+    )
     name = _text(contact_name, "contact_name", "称呼", required=False, high=MAX_NAME, errors=errors)
     phone = (contact_phone or "").strip().replace(" ", "") or None
     if phone and not MOBILE.match(phone):
@@ -277,21 +308,41 @@ def file_complaint(
     complaint = Complaint(
         tracking_number=_next_tracking_number(session, filed_on.year),
         public_token=secrets.token_urlsafe(16),
-        asset_id=asset.id, category=chosen, description=text, contact_name=name, contact_phone=phone,
-        openid=openid, status=ComplaintStatus.NEW, created_at=now,
+        asset_id=asset.id,
+        category=chosen,
+        description=text,
+        contact_name=name,
+        contact_phone=phone,
+        openid=openid,
+        status=ComplaintStatus.NEW,
+        created_at=now,
         accept_due_on=filed_on + dt.timedelta(days=limits.accept_days),
         answer_due_on=filed_on + dt.timedelta(days=limits.answer_days),
     )
     session.add(complaint)
     session.flush()
-    _step(session, complaint, StepKind.FILED, VILLAGER, now, photos=stored, first=True,
-          changes={"tracking_number": complaint.tracking_number, "category": chosen.label,
-                   "photos": len(stored)})
+    _step(
+        session,
+        complaint,
+        StepKind.FILED,
+        VILLAGER,
+        now,
+        photos=stored,
+        first=True,
+        changes={"tracking_number": complaint.tracking_number, "category": chosen.label, "photos": len(stored)},
+    )
     return complaint
 
 
-def _act(session: Session, actor: User, complaint: Complaint, kind: StepKind, now: dt.datetime,
-         note: str | None = None, photos: Sequence[Photo] = ()) -> ComplaintStep:
+def _act(
+    session: Session,
+    actor: User,
+    complaint: Complaint,
+    kind: StepKind,
+    now: dt.datetime,
+    note: str | None = None,
+    photos: Sequence[Photo] = (),
+) -> ComplaintStep:
     require_complaint_handler(actor, town_or_above=complaint.town_handles)
     if complaint.status not in ALLOWED_FROM[kind]:
         raise WrongStep(f"这条反映现在是“{complaint.status.label}”，不能{kind.label}。请刷新页面查看最新进展。")
@@ -322,8 +373,9 @@ def assign(session: Session, actor: User, complaint: Complaint, to: str, now: dt
     return step
 
 
-def answer(session: Session, actor: User, complaint: Complaint, text: str, photos: Sequence[Photo],
-           now: dt.datetime) -> ComplaintStep:
+def answer(
+    session: Session, actor: User, complaint: Complaint, text: str, photos: Sequence[Photo], now: dt.datetime
+) -> ComplaintStep:
     """答复: what was done, with photos; the door pushes it to the villager after the commit."""
     errors: dict[str, str] = {}
     text = _text(text, "answer", "答复内容", required=True, low=MIN_DESCRIPTION, errors=errors)
@@ -341,8 +393,9 @@ def close(session: Session, actor: User, complaint: Complaint, now: dt.datetime)
     return _act(session, actor, complaint, StepKind.CLOSED, now)
 
 
-def rate(session: Session, complaint: Complaint, rating: str, now: dt.datetime,
-         limits: ComplaintLimits) -> ComplaintStep:
+def rate(
+    session: Session, complaint: Complaint, rating: str, now: dt.datetime, limits: ComplaintLimits
+) -> ComplaintStep:
     """The villager rates the answer: 满意/基本满意 closes it, 不满意 reopens it for the town."""
     chosen = Rating.from_label(rating or "")
     if chosen is None:
@@ -371,8 +424,9 @@ def by_token(session: Session, token: str) -> Complaint | None:
 
 def of_visitor(session: Session, openid: str) -> list[Complaint]:
     """我的反映 of a visitor known by their WeChat openid, newest first."""
-    return list(session.scalars(select(Complaint).where(Complaint.openid == openid)
-                                .order_by(Complaint.id.desc()).limit(50)))
+    return list(
+        session.scalars(select(Complaint).where(Complaint.openid == openid).order_by(Complaint.id.desc()).limit(50))
+    )
 
 
 def by_number_and_phone(session: Session, number: str, last4: str) -> Complaint | None:
@@ -381,8 +435,11 @@ def by_number_and_phone(session: Session, number: str, last4: str) -> Complaint 
     if not TRACKING.match(number) or not re.fullmatch(r"\d{4}", last4):
         return None
     complaint = session.scalar(select(Complaint).where(Complaint.tracking_number == number))
-    if complaint is None or not complaint.contact_phone or not secrets.compare_digest(
-            complaint.contact_phone[-4:], last4):
+    if (
+        complaint is None
+        or not complaint.contact_phone
+        or not secrets.compare_digest(complaint.contact_phone[-4:], last4)
+    ):
         return None
     return complaint
 
@@ -423,11 +480,17 @@ def open_limits(session: Session, due_by: dt.date) -> list[DueLimit]:
 
     Overdue today: `open_limits(session, today - 1 day)`; due within three days: `today + 3 days`.
     """
-    query = select(Complaint).where(
-        Complaint.status.in_(OPEN_STATUSES),
-        or_(Complaint.answer_due_on <= due_by,
-            (Complaint.status == ComplaintStatus.NEW) & (Complaint.accept_due_on <= due_by)),
-    ).order_by(Complaint.id)
+    query = (
+        select(Complaint)
+        .where(
+            Complaint.status.in_(OPEN_STATUSES),
+            or_(
+                Complaint.answer_due_on <= due_by,
+                (Complaint.status == ComplaintStatus.NEW) & (Complaint.accept_due_on <= due_by),
+            ),
+        )
+        .order_by(Complaint.id)
+    )
     found = []
     for complaint in session.scalars(query):
         if complaint.status is ComplaintStatus.NEW and complaint.accept_due_on <= due_by:

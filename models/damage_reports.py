@@ -19,11 +19,19 @@ CUSTODIAN_BODY = (Role.CUSTODIAN, Role.VILLAGE_CLERK)
 def damage_report_recipients(session: Session, asset: Asset, reporter_id: int | None) -> list[User]:
     """Active staff to push a damage report of `asset` to, the reporter left out."""
     unfollowed = select(WeChatVisitor.openid).where(WeChatVisitor.subscribed.is_(False))
-    return list(session.scalars(
-        select(User).where(
-            User.active.is_(True), User.wechat_openid.is_not(None), User.wechat_openid.not_in(unfollowed),
-            User.id != (reporter_id or 0),
-            or_(and_(User.role.in_(CUSTODIAN_BODY), User.region_id == asset.village_id),
-                and_(User.role == Role.TOWN_OFFICIAL, User.region_id == asset.town_id)),
-        ).order_by(User.id)
-    ))
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.wechat_openid.is_not(None),
+                User.wechat_openid.not_in(unfollowed),
+                User.id != (reporter_id or 0),
+                or_(
+                    and_(User.role.in_(CUSTODIAN_BODY), User.region_id == asset.village_id),
+                    and_(User.role == Role.TOWN_OFFICIAL, User.region_id == asset.town_id),
+                ),
+            )
+            .order_by(User.id)
+        )
+    )

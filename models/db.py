@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, **kwargs) -> Engine:  # noqa: ANN003
+def make_engine(url: str, **kwargs) -> Engine:
     """An engine for `url`; on SQLite, with real transactions, foreign keys and WAL."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
@@ -33,12 +33,12 @@ def _replace_hung_up_connections(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "checkout")
-    def _check(dbapi_connection, _record, _proxy):  # noqa: ANN001
+    def _check(dbapi_connection, _record, _proxy):
         if _hung_up(dbapi_connection):
             raise DisconnectionError("the database server closed the connection")
 
 
-def _hung_up(dbapi_connection: Any) -> bool:  # noqa: ANN401
+def _hung_up(dbapi_connection: Any) -> bool:
     """Whether the server closed this connection (PostgreSQL; a SQLite file never hangs up)."""
     if not hasattr(dbapi_connection, "fileno"):
         return False
@@ -49,7 +49,7 @@ def _hung_up(dbapi_connection: Any) -> bool:  # noqa: ANN401
     return bool(poller.poll(0))
 
 
-def first_committed(engine: Engine, statement: DriverStatement, params: dict[str, Any]) -> Any:  # noqa: ANN401
+def first_committed(engine: Engine, statement: DriverStatement, params: dict[str, Any]) -> Any:
     """`statement`'s first row (or None) for `params`, committed on its own at once.
 
     For the statement run on every WeChat message (the claim): on a pooled driver connection in
@@ -89,11 +89,11 @@ class DriverStatement:
         self._statements = statements  # by dialect name
         self._compiled: dict[str, tuple[str, list[str] | None, dict[str, Any]]] = {}
 
-    def first(self, connection: Connection, params: dict[str, Any]) -> Any:  # noqa: ANN401
+    def first(self, connection: Connection, params: dict[str, Any]) -> Any:
         """The statement's first row (or None) for `params`, on `connection`'s transaction."""
         return self.first_on(connection.dialect, connection.connection.driver_connection, params)
 
-    def first_on(self, dialect: Dialect, driver_connection: Any, params: dict[str, Any]) -> Any:  # noqa: ANN401
+    def first_on(self, dialect: Dialect, driver_connection: Any, params: dict[str, Any]) -> Any:
         """The same on a driver connection of `dialect`."""
         sql, order, processors = self._compiled.get(dialect.name) or self._compile(dialect)
         values = {name: processors[name](value) if processors.get(name) else value for name, value in params.items()}
@@ -103,13 +103,18 @@ class DriverStatement:
             cursor.execute(sql, arguments)
             return cursor.fetchone()
         except dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error, dialect=dialect,
-                                      connection_invalidated=dialect.is_disconnect(error, driver_connection, cursor),
-                                      ) from error
+            raise DBAPIError.instance(
+                sql,
+                arguments,
+                error,
+                dialect.loaded_dbapi.Error,
+                dialect=dialect,
+                connection_invalidated=dialect.is_disconnect(error, driver_connection, cursor),
+            ) from error
         finally:
             cursor.close()
 
-    def _compile(self, dialect) -> tuple[str, list[str] | None, dict[str, Any]]:  # noqa: ANN001
+    def _compile(self, dialect) -> tuple[str, list[str] | None, dict[str, Any]]:
         compiled = self._statements[dialect.name].compile(dialect=dialect)
         processors = {name: bind.type.bind_processor(dialect) for name, bind in compiled.binds.items()}
         self._compiled[dialect.name] = (compiled.string, compiled.positiontup, processors)
@@ -124,7 +129,7 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     # pysqlite opens transactions late and breaks SAVEPOINT; take over BEGIN ourselves
     # (SQLAlchemy's documented recipe) and switch on what SQLite leaves off by default.
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -139,6 +144,6 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # noqa: ANN001
+    def _on_begin(connection):
         # Straight to the driver: through exec_driver_sql, BEGIN cost more than the INSERT after it.
         connection.connection.driver_connection.execute("BEGIN")

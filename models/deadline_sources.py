@@ -57,19 +57,34 @@ class SyncResult:
 def sync_deadlines(session: Session, now: dt.datetime, timezone: str) -> SyncResult:
     """Open the deadlines the features imply and close those whose source is resolved."""
     today = now.astimezone(ZoneInfo(timezone)).date()
-    wanted = {item.key: item for item in [*_complaint_limits(session), *_repair_tasks(session),
-                                          *_overdue_inspections(session, now, timezone),
-                                          *_running_notices(session, today)]}
+    wanted = {
+        item.key: item
+        for item in [
+            *_complaint_limits(session),
+            *_repair_tasks(session),
+            *_overdue_inspections(session, now, timezone),
+            *_running_notices(session, today),
+        ]
+    }
     known = _existing_keys(session, list(wanted))
     opened = 0
     for key, item in wanted.items():
         if key not in known:
-            open_deadline(session, kind=item.kind, region=item.region, due_on=item.due_on,
-                          source=item.source, title=item.title, now=now)
+            open_deadline(
+                session,
+                kind=item.kind,
+                region=item.region,
+                due_on=item.due_on,
+                source=item.source,
+                title=item.title,
+                now=now,
+            )
             opened += 1
-    stale = session.scalars(select(Deadline.key).where(Deadline.kind_code.in_(list(RESOLVED)),
-                                                       Deadline.done_at.is_(None),
-                                                       Deadline.source.is_not(None))).all()
+    stale = session.scalars(
+        select(Deadline.key).where(
+            Deadline.kind_code.in_(list(RESOLVED)), Deadline.done_at.is_(None), Deadline.source.is_not(None)
+        )
+    ).all()
     closed = 0
     for key in stale:
         if key not in wanted:
@@ -82,8 +97,7 @@ def _existing_keys(session: Session, keys: list[str]) -> set[str]:
     """Keys already opened (done or not: a deadline marked done by hand is not reopened)."""
     found: set[str] = set()
     for start in range(0, len(keys), KEY_CHUNK):
-        found.update(session.scalars(select(Deadline.key)
-                                     .where(Deadline.key.in_(keys[start:start + KEY_CHUNK]))))
+        found.update(session.scalars(select(Deadline.key).where(Deadline.key.in_(keys[start : start + KEY_CHUNK]))))
     return found
 
 
@@ -94,24 +108,49 @@ def _complaint_limits(session: Session) -> list[Wanted]:
         complaint = limit.complaint
         village = complaint.asset.village
         if limit.limit == "accept":
-            items.append(Wanted("complaint_limit", f"complaint:{complaint.id}:accept", village,
-                                limit.due_on, f"受理群众反映：{complaint.asset.name}"))
+            items.append(
+                Wanted(
+                    "complaint_limit",
+                    f"complaint:{complaint.id}:accept",
+                    village,
+                    limit.due_on,
+                    f"受理群众反映：{complaint.asset.name}",
+                )
+            )
         elif complaint.town_handles:
-            items.append(Wanted("complaint_reopened",
-                                f"complaint:{complaint.id}:answer:{complaint.reopened_count}",
-                                village.parent, limit.due_on,
-                                f"重新答复群众反映：{complaint.asset.name}"))
+            items.append(
+                Wanted(
+                    "complaint_reopened",
+                    f"complaint:{complaint.id}:answer:{complaint.reopened_count}",
+                    village.parent,
+                    limit.due_on,
+                    f"重新答复群众反映：{complaint.asset.name}",
+                )
+            )
         else:
-            items.append(Wanted("complaint_limit", f"complaint:{complaint.id}:answer:0", village,
-                                limit.due_on, f"答复群众反映：{complaint.asset.name}"))
+            items.append(
+                Wanted(
+                    "complaint_limit",
+                    f"complaint:{complaint.id}:answer:0",
+                    village,
+                    limit.due_on,
+                    f"答复群众反映：{complaint.asset.name}",
+                )
+            )
     return items
 
 
 def _repair_tasks(session: Session) -> list[Wanted]:
-    rows = session.execute(select(RepairTask, Asset).join(Asset, Asset.id == RepairTask.asset_id)
-                           .where(RepairTask.closed_at.is_(None)).order_by(RepairTask.id))
-    return [Wanted("repair_limit", f"repair:{task.id}", asset.village, task.due_on,
-                   f"维修损毁资产：{asset.name}") for task, asset in rows]
+    rows = session.execute(
+        select(RepairTask, Asset)
+        .join(Asset, Asset.id == RepairTask.asset_id)
+        .where(RepairTask.closed_at.is_(None))
+        .order_by(RepairTask.id)
+    )
+    return [
+        Wanted("repair_limit", f"repair:{task.id}", asset.village, task.due_on, f"维修损毁资产：{asset.name}")
+        for task, asset in rows
+    ]
 
 
 def _overdue_inspections(session: Session, now: dt.datetime, timezone: str) -> list[Wanted]:
@@ -121,14 +160,26 @@ def _overdue_inspections(session: Session, now: dt.datetime, timezone: str) -> l
     for asset in session.scalars(overdue_inspections(session, now).order_by(Asset.id)):
         since = asset.last_inspected_at or asset.created_at
         due_on = (since + dt.timedelta(days=asset.subtype.inspection_interval_days)).astimezone(zone).date()
-        items.append(Wanted("inspection_overdue", f"inspection:{asset.id}:{due_on.isoformat()}",
-                            asset.village, due_on, f"巡查资产：{asset.name}"))
+        items.append(
+            Wanted(
+                "inspection_overdue",
+                f"inspection:{asset.id}:{due_on.isoformat()}",
+                asset.village,
+                due_on,
+                f"巡查资产：{asset.name}",
+            )
+        )
     return items
 
 
 def _running_notices(session: Session, today: dt.date) -> list[Wanted]:
-    rows = session.execute(select(PublicNotice, Region).join(Region, Region.id == PublicNotice.village_id)
-                           .where(PublicNotice.starts_on <= today, PublicNotice.ends_on >= today)
-                           .order_by(PublicNotice.id))
-    return [Wanted("notice_end", f"notice:{notice.id}", village, notice.ends_on,
-                   f"公示期满：{notice.title}") for notice, village in rows]
+    rows = session.execute(
+        select(PublicNotice, Region)
+        .join(Region, Region.id == PublicNotice.village_id)
+        .where(PublicNotice.starts_on <= today, PublicNotice.ends_on >= today)
+        .order_by(PublicNotice.id)
+    )
+    return [
+        Wanted("notice_end", f"notice:{notice.id}", village, notice.ends_on, f"公示期满：{notice.title}")
+        for notice, village in rows
+    ]

@@ -62,36 +62,89 @@ _VILLAGE_ROLES = (Role.VILLAGE_CLERK, Role.VILLAGE_SUPERVISOR)
 
 # The yearly calendar of ../shared/DOMAIN.md, then the deadlines other features open.
 DEFAULT_KINDS = (
-    KindDefault("trade_asset_list", "确定本行业纳入评价的资产清单", ResponsibleLevel.DEPARTMENT,
-                (Role.DEPARTMENT,), "01-25", escalate_to=Role.DISTRICT_ADMIN),
+    KindDefault(
+        "trade_asset_list",
+        "确定本行业纳入评价的资产清单",
+        ResponsibleLevel.DEPARTMENT,
+        (Role.DEPARTMENT,),
+        "01-25",
+        escalate_to=Role.DISTRICT_ADMIN,
+    ),
     KindDefault("performance_targets", "设定并下达各村绩效目标", _D, (Role.DISTRICT_ADMIN,), "01-31"),
-    KindDefault("asset_inventory", "完成资产清查并上报", _T, (Role.TOWN_OFFICIAL,), "06-02",
-                escalate_to=Role.DISTRICT_ADMIN),
-    KindDefault("system_data_entry", "全国系统资产模块信息填报", _T, (Role.TOWN_OFFICIAL,), "06-25",
-                escalate_to=Role.DISTRICT_ADMIN),
-    KindDefault("midyear_self_check", "年中自查（两委签字）报镇", _V, _VILLAGE_ROLES, "06-30",
-                escalate_to=Role.TOWN_OFFICIAL),
-    KindDefault("onsite_verification", "省级/第三方现场核查", ResponsibleLevel.PROVINCE, (),
-                "08-10", starts="07-01"),
-    KindDefault("town_rectification", "核查问题整改", _T, (Role.TOWN_OFFICIAL,), "08-20",
-                starts="08-11", escalate_to=Role.DISTRICT_ADMIN),
-    KindDefault("village_rectification", "核查问题整改", _V, _VILLAGE_ROLES, "08-20",
-                starts="08-11", escalate_to=Role.TOWN_OFFICIAL),
-    KindDefault("provincial_filing", "省级备案", ResponsibleLevel.PROVINCE, (), "08-31",
-                starts="08-21"),
-    KindDefault("village_self_evaluation", "年终自评（签字并公示10天）报镇", _V, _VILLAGE_ROLES,
-                "12-10", escalate_to=Role.TOWN_OFFICIAL),
-    KindDefault("town_review", "复核各村并评分报区", _T, (Role.TOWN_OFFICIAL,), "12-20",
-                escalate_to=Role.DISTRICT_ADMIN),
+    KindDefault(
+        "asset_inventory", "完成资产清查并上报", _T, (Role.TOWN_OFFICIAL,), "06-02", escalate_to=Role.DISTRICT_ADMIN
+    ),
+    KindDefault(
+        "system_data_entry",
+        "全国系统资产模块信息填报",
+        _T,
+        (Role.TOWN_OFFICIAL,),
+        "06-25",
+        escalate_to=Role.DISTRICT_ADMIN,
+    ),
+    KindDefault(
+        "midyear_self_check", "年中自查（两委签字）报镇", _V, _VILLAGE_ROLES, "06-30", escalate_to=Role.TOWN_OFFICIAL
+    ),
+    KindDefault("onsite_verification", "省级/第三方现场核查", ResponsibleLevel.PROVINCE, (), "08-10", starts="07-01"),
+    KindDefault(
+        "town_rectification",
+        "核查问题整改",
+        _T,
+        (Role.TOWN_OFFICIAL,),
+        "08-20",
+        starts="08-11",
+        escalate_to=Role.DISTRICT_ADMIN,
+    ),
+    KindDefault(
+        "village_rectification",
+        "核查问题整改",
+        _V,
+        _VILLAGE_ROLES,
+        "08-20",
+        starts="08-11",
+        escalate_to=Role.TOWN_OFFICIAL,
+    ),
+    KindDefault("provincial_filing", "省级备案", ResponsibleLevel.PROVINCE, (), "08-31", starts="08-21"),
+    KindDefault(
+        "village_self_evaluation",
+        "年终自评（签字并公示10天）报镇",
+        _V,
+        _VILLAGE_ROLES,
+        "12-10",
+        escalate_to=Role.TOWN_OFFICIAL,
+    ),
+    KindDefault(
+        "town_review", "复核各村并评分报区", _T, (Role.TOWN_OFFICIAL,), "12-20", escalate_to=Role.DISTRICT_ADMIN
+    ),
     KindDefault("town_rating", "评定各乡镇等次", _D, (Role.DISTRICT_ADMIN,), "12-31"),
-    KindDefault("complaint_limit", "信访投诉办理时限", _V, (Role.VILLAGE_CLERK,), None,
-                escalate_to=Role.TOWN_OFFICIAL, urgent=True),
-    KindDefault("complaint_reopened", "群众不满意重新办理时限", _T, (Role.TOWN_OFFICIAL,), None,
-                escalate_to=Role.DISTRICT_ADMIN, urgent=True),
-    KindDefault("repair_limit", "损毁资产维修时限", _V, (Role.VILLAGE_CLERK, Role.CUSTODIAN), None,
-                escalate_to=Role.TOWN_OFFICIAL, urgent=True),
-    KindDefault("inspection_overdue", "资产巡查逾期", _V, (Role.CUSTODIAN,), None,
-                escalate_to=Role.VILLAGE_CLERK),
+    KindDefault(
+        "complaint_limit",
+        "信访投诉办理时限",
+        _V,
+        (Role.VILLAGE_CLERK,),
+        None,
+        escalate_to=Role.TOWN_OFFICIAL,
+        urgent=True,
+    ),
+    KindDefault(
+        "complaint_reopened",
+        "群众不满意重新办理时限",
+        _T,
+        (Role.TOWN_OFFICIAL,),
+        None,
+        escalate_to=Role.DISTRICT_ADMIN,
+        urgent=True,
+    ),
+    KindDefault(
+        "repair_limit",
+        "损毁资产维修时限",
+        _V,
+        (Role.VILLAGE_CLERK, Role.CUSTODIAN),
+        None,
+        escalate_to=Role.TOWN_OFFICIAL,
+        urgent=True,
+    ),
+    KindDefault("inspection_overdue", "资产巡查逾期", _V, (Role.CUSTODIAN,), None, escalate_to=Role.VILLAGE_CLERK),
     KindDefault("notice_end", "公示期满", _V, (Role.VILLAGE_CLERK,), None),
 )
 
@@ -162,8 +215,13 @@ class Deadline(Base):
 
     __tablename__ = "deadlines"
     __table_args__ = (
-        Index("ix_deadlines_open_due", "kind", "due_on", sqlite_where=text("done_at IS NULL"),
-              postgresql_where=text("done_at IS NULL")),
+        Index(
+            "ix_deadlines_open_due",
+            "kind",
+            "due_on",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
         Index("ix_deadlines_calendar", "district_id", "year", "kind"),
     )
 
@@ -206,16 +264,23 @@ CALENDAR_ENTITY = "calendar_entry"
 
 # -- kinds and calendars ------------------------------------------------------------------------
 
+
 def ensure_kinds(session: Session) -> dict[str, DeadlineKind]:
     """The shipped kinds, created where missing (an edited plan is left as it is)."""
     kinds = {kind.code: kind for kind in session.scalars(select(DeadlineKind))}
     for default in DEFAULT_KINDS:
         if default.code in kinds:
             continue
-        kind = DeadlineKind(code=default.code, title=default.title, level=default.level,
-                            default_due=default.due, default_starts=default.starts,
-                            days_before=list(DEFAULT_DAYS_BEFORE), days_after=DEFAULT_DAYS_AFTER,
-                            urgent=default.urgent)
+        kind = DeadlineKind(
+            code=default.code,
+            title=default.title,
+            level=default.level,
+            default_due=default.due,
+            default_starts=default.starts,
+            days_before=list(DEFAULT_DAYS_BEFORE),
+            days_after=DEFAULT_DAYS_AFTER,
+            urgent=default.urgent,
+        )
         kind.roles = [KindRole(role=role, upper=False) for role in default.roles]
         if default.escalate_to:
             kind.roles.append(KindRole(role=default.escalate_to, upper=True))
@@ -236,10 +301,13 @@ def ensure_calendar(session: Session, district: Region, year: int) -> list[Calen
     entries = {entry.kind_code: entry for entry in calendar(session, district, year)}
     for kind in kinds.values():
         if kind.on_calendar and kind.code not in entries:
-            entry = CalendarEntry(district_id=district.id, year=year, kind=kind,
-                                  due_on=_month_day(year, kind.default_due),
-                                  starts_on=_month_day(year, kind.default_starts)
-                                  if kind.default_starts else None)
+            entry = CalendarEntry(
+                district_id=district.id,
+                year=year,
+                kind=kind,
+                due_on=_month_day(year, kind.default_due),
+                starts_on=_month_day(year, kind.default_starts) if kind.default_starts else None,
+            )
             session.add(entry)
             entries[kind.code] = entry
     session.flush()
@@ -247,11 +315,13 @@ def ensure_calendar(session: Session, district: Region, year: int) -> list[Calen
 
 
 def calendar(session: Session, district: Region, year: int) -> list[CalendarEntry]:
-    return list(session.scalars(
-        select(CalendarEntry).where(CalendarEntry.district_id == district.id,
-                                    CalendarEntry.year == year)
-        .order_by(CalendarEntry.due_on, CalendarEntry.id)
-    ))
+    return list(
+        session.scalars(
+            select(CalendarEntry)
+            .where(CalendarEntry.district_id == district.id, CalendarEntry.year == year)
+            .order_by(CalendarEntry.due_on, CalendarEntry.id)
+        )
+    )
 
 
 def get_calendar_entry(session: Session, actor: User, entry_id: int) -> CalendarEntry:
@@ -261,8 +331,9 @@ def get_calendar_entry(session: Session, actor: User, entry_id: int) -> Calendar
     return entry
 
 
-def move_calendar_entry(session: Session, actor: User, entry: CalendarEntry, due_on: dt.date,
-                        starts_on: dt.date | None, now: dt.datetime) -> CalendarEntry:
+def move_calendar_entry(
+    session: Session, actor: User, entry: CalendarEntry, due_on: dt.date, starts_on: dt.date | None, now: dt.datetime
+) -> CalendarEntry:
     """Move a date of the district's calendar (a notice changed it); open tasks follow."""
     if actor.role is not Role.DISTRICT_ADMIN or entry.district_id != actor.region_id:
         raise Forbidden("只有本区乡村振兴局可以调整任务日历。")
@@ -273,22 +344,31 @@ def move_calendar_entry(session: Session, actor: User, entry: CalendarEntry, due
         errors["starts_on"] = "开始日期不能晚于截止日期。"
     if errors:
         raise Invalid(errors)
-    before = {"due_on": entry.due_on.isoformat(),
-              "starts_on": entry.starts_on.isoformat() if entry.starts_on else None}
+    before = {"due_on": entry.due_on.isoformat(), "starts_on": entry.starts_on.isoformat() if entry.starts_on else None}
     entry.due_on, entry.starts_on = due_on, starts_on
     after = {"due_on": due_on.isoformat(), "starts_on": starts_on.isoformat() if starts_on else None}
     if before == after:
         return entry
     session.execute(
         update(Deadline)
-        .where(Deadline.district_id == entry.district_id, Deadline.year == entry.year,
-               Deadline.kind_code == entry.kind_code, Deadline.done_at.is_(None))
+        .where(
+            Deadline.district_id == entry.district_id,
+            Deadline.year == entry.year,
+            Deadline.kind_code == entry.kind_code,
+            Deadline.done_at.is_(None),
+        )
         .values(due_on=due_on, starts_on=starts_on)
         .execution_options(synchronize_session="fetch")
     )
-    audit.record(session, actor=actor, entity_type=CALENDAR_ENTITY, entity_id=entry.id,
-                 action="move", changes={"kind": entry.kind_code, "from": before, "to": after},
-                 now=now)
+    audit.record(
+        session,
+        actor=actor,
+        entity_type=CALENDAR_ENTITY,
+        entity_id=entry.id,
+        action="move",
+        changes={"kind": entry.kind_code, "from": before, "to": after},
+        now=now,
+    )
     return entry
 
 
@@ -297,8 +377,9 @@ def ensure_deadlines(session: Session, district: Region, year: int, now: dt.date
 
     Returns how many were created."""
     entries = [e for e in ensure_calendar(session, district, year) if e.kind.tracked]
-    existing = set(session.scalars(select(Deadline.key).where(Deadline.district_id == district.id,
-                                                                Deadline.year == year)))
+    existing = set(
+        session.scalars(select(Deadline.key).where(Deadline.district_id == district.id, Deadline.year == year))
+    )
     owners = _owners_by_level(session, district)
     rows = []
     for entry in entries:
@@ -307,12 +388,22 @@ def ensure_deadlines(session: Session, district: Region, year: int, now: dt.date
             key = f"{entry.kind_code}:{year}:{owner}"
             if key in existing:
                 continue
-            rows.append(Deadline(key=key, kind=entry.kind, title=f"{year}年{entry.kind.title}",
-                                 district_id=district.id, region_id=region_id,
-                                 upper_region_id=upper_id,
-                                 department_id=department_id, year=year,
-                                 starts_on=entry.starts_on, due_on=entry.due_on,
-                                 urgent=entry.kind.urgent, created_at=now))
+            rows.append(
+                Deadline(
+                    key=key,
+                    kind=entry.kind,
+                    title=f"{year}年{entry.kind.title}",
+                    district_id=district.id,
+                    region_id=region_id,
+                    upper_region_id=upper_id,
+                    department_id=department_id,
+                    year=year,
+                    starts_on=entry.starts_on,
+                    due_on=entry.due_on,
+                    urgent=entry.kind.urgent,
+                    created_at=now,
+                )
+            )
     session.add_all(rows)
     session.flush()
     return len(rows)
@@ -320,10 +411,14 @@ def ensure_deadlines(session: Session, district: Region, year: int, now: dt.date
 
 def _owners_by_level(session: Session, district: Region) -> dict[ResponsibleLevel, list[tuple]]:
     """(region, upper region, department) of every owner of a task at each level."""
-    towns = session.execute(select(Region.id).where(Region.parent_id == district.id,
-                                                    Region.level == RegionLevel.TOWN)).scalars()
-    villages = session.execute(select(Region.id, Region.parent_id).where(
-        Region.district_id == district.id, Region.level == RegionLevel.VILLAGE)).all()
+    towns = session.execute(
+        select(Region.id).where(Region.parent_id == district.id, Region.level == RegionLevel.TOWN)
+    ).scalars()
+    villages = session.execute(
+        select(Region.id, Region.parent_id).where(
+            Region.district_id == district.id, Region.level == RegionLevel.VILLAGE
+        )
+    ).all()
     departments = session.scalars(select(Department.id).where(Department.district_id == district.id))
     return {
         ResponsibleLevel.DISTRICT: [(district.id, None, None)],
@@ -339,23 +434,40 @@ def _district_id(region: Region) -> int:
 
 # -- deadlines other features open --------------------------------------------------------------
 
-def open_deadline(session: Session, *, kind: str, region: Region, due_on: dt.date, source: str,
-                  title: str, now: dt.datetime) -> Deadline:
+
+def open_deadline(
+    session: Session, *, kind: str, region: Region, due_on: dt.date, source: str, title: str, now: dt.datetime
+) -> Deadline:
     """Open (once per `source`) a deadline of another feature, e.g. a complaint's time limit."""
     kinds = ensure_kinds(session)
     key = f"{kind}:{source}"
     deadline = session.scalar(select(Deadline).where(Deadline.key == key))
     if deadline is not None:
         return deadline
-    deadline = Deadline(key=key, kind=kinds[kind], title=title[:100],
-                        district_id=_district_id(region), region_id=region.id,
-                        upper_region_id=_upper_region_id(kinds[kind], region), source=source,
-                        due_on=due_on, urgent=kinds[kind].urgent, created_at=now)
+    deadline = Deadline(
+        key=key,
+        kind=kinds[kind],
+        title=title[:100],
+        district_id=_district_id(region),
+        region_id=region.id,
+        upper_region_id=_upper_region_id(kinds[kind], region),
+        source=source,
+        due_on=due_on,
+        urgent=kinds[kind].urgent,
+        created_at=now,
+    )
     session.add(deadline)
     session.flush()
-    audit.record(session, actor=None, entity_type=ENTITY, entity_id=deadline.id, action="open",
-                 changes={"kind": kind, "due_on": due_on.isoformat(), "source": source},
-                 now=now, first=True)
+    audit.record(
+        session,
+        actor=None,
+        entity_type=ENTITY,
+        entity_id=deadline.id,
+        action="open",
+        changes={"kind": kind, "due_on": due_on.isoformat(), "source": source},
+        now=now,
+        first=True,
+    )
     return deadline
 
 
@@ -379,6 +491,7 @@ def close_deadline(session: Session, key: str, record: str, now: dt.datetime) ->
 
 # -- tasks of a person --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Task:
     deadline: Deadline
@@ -396,7 +509,7 @@ class Task:
         return f"还剩{self.days_left}天"
 
 
-def owner_condition(user: User):  # noqa: ANN201
+def owner_condition(user: User):
     """Deadlines `user` owns by role and region (their department's, for a department)."""
     roles = select(KindRole.kind).where(KindRole.role == user.role, KindRole.upper.is_(False))
     condition = Deadline.kind_code.in_(roles) & (Deadline.region_id == user.region_id)
@@ -405,11 +518,10 @@ def owner_condition(user: User):  # noqa: ANN201
     return condition
 
 
-def escalated_condition(user: User, today: dt.date):  # noqa: ANN201
+def escalated_condition(user: User, today: dt.date):
     """Overdue deadlines of the regions below that `user` is told about."""
     roles = select(KindRole.kind).where(KindRole.role == user.role, KindRole.upper.is_(True))
-    return (Deadline.kind_code.in_(roles) & (Deadline.upper_region_id == user.region_id)
-            & (Deadline.due_on < today))
+    return Deadline.kind_code.in_(roles) & (Deadline.upper_region_id == user.region_id) & (Deadline.due_on < today)
 
 
 def open_tasks_for(session: Session, user: User, today: dt.date) -> list[Task]:
@@ -417,54 +529,80 @@ def open_tasks_for(session: Session, user: User, today: dt.date) -> list[Task]:
     urgent first. Used by the web's 我的任务 and the WeChat command of the same name."""
     if not user.active:
         return []
-    query = (select(Deadline)
-             .where(Deadline.done_at.is_(None),
-                    or_(owner_condition(user), escalated_condition(user, today)))
-             .order_by(Deadline.urgent.desc(), Deadline.due_on, Deadline.id))
+    query = (
+        select(Deadline)
+        .where(Deadline.done_at.is_(None), or_(owner_condition(user), escalated_condition(user, today)))
+        .order_by(Deadline.urgent.desc(), Deadline.due_on, Deadline.id)
+    )
     return [_task(user, deadline, today) for deadline in session.scalars(query)]
 
 
 def done_tasks_for(session: Session, user: User, today: dt.date, limit: int = 20) -> list[Task]:
-    query = (select(Deadline).where(Deadline.done_at.is_not(None), owner_condition(user))
-             .order_by(Deadline.done_at.desc()).limit(limit))
+    query = (
+        select(Deadline)
+        .where(Deadline.done_at.is_not(None), owner_condition(user))
+        .order_by(Deadline.done_at.desc())
+        .limit(limit)
+    )
     return [_task(user, deadline, today) for deadline in session.scalars(query)]
 
 
 def _task(user: User, deadline: Deadline, today: dt.date) -> Task:
     owns = deadline.region_id == user.region_id and any(
-        r.role is user.role and not r.upper for r in deadline.kind.roles)
+        r.role is user.role and not r.upper for r in deadline.kind.roles
+    )
     return Task(deadline, (deadline.due_on - today).days, escalated=not owns)
 
 
 def get_task(session: Session, user: User, deadline_id: int, today: dt.date) -> Task:
     """One deadline `user` may see as a task of theirs, or NotFound."""
-    deadline = session.scalar(select(Deadline).where(
-        Deadline.id == deadline_id,
-        or_(owner_condition(user), escalated_condition(user, today))))
+    deadline = session.scalar(
+        select(Deadline).where(Deadline.id == deadline_id, or_(owner_condition(user), escalated_condition(user, today)))
+    )
     if deadline is None or not user.active:
         raise NotFound()
     return _task(user, deadline, today)
 
 
-def mark_done(session: Session, actor: User, deadline_id: int, *, note: str = "",
-              file_key: str = "", record: str = "", today: dt.date, now: dt.datetime) -> Deadline:
+def mark_done(
+    session: Session,
+    actor: User,
+    deadline_id: int,
+    *,
+    note: str = "",
+    file_key: str = "",
+    record: str = "",
+    today: dt.date,
+    now: dt.datetime,
+) -> Deadline:
     """Mark one of the actor's own tasks done, with its evidence (a note, a file or a record)."""
     task = get_task(session, actor, deadline_id, today)
     if task.escalated:
         raise Forbidden("这项任务由下级负责，请督促其完成。")
     if task.deadline.is_done:
         raise Invalid({"done": "这项任务已经完成了。"})
-    evidence = {name: value.strip()[:500] for name, value in
-                (("note", note), ("file", file_key), ("record", record)) if value and value.strip()}
+    evidence = {
+        name: value.strip()[:500]
+        for name, value in (("note", note), ("file", file_key), ("record", record))
+        if value and value.strip()
+    }
     if not evidence:
         raise Invalid({"note": "请填写完成情况说明，或附上文件、记录。"})
     _finish(session, actor, task.deadline, evidence, now)
     return task.deadline
 
 
-def _finish(session: Session, actor: User | None, deadline: Deadline, evidence: dict[str, str],
-            now: dt.datetime) -> None:
+def _finish(
+    session: Session, actor: User | None, deadline: Deadline, evidence: dict[str, str], now: dt.datetime
+) -> None:
     deadline.done_at, deadline.done_by, deadline.evidence = now, actor, evidence
     session.flush()
-    audit.record(session, actor=actor, entity_type=ENTITY, entity_id=deadline.id, action="done",
-                 changes={"evidence": evidence}, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        entity_id=deadline.id,
+        action="done",
+        changes={"evidence": evidence},
+        now=now,
+    )

@@ -63,8 +63,9 @@ def claim_delivery(
     existing = session.scalar(select(Delivery).where(Delivery.key == key))
     if existing is not None:
         return existing, False
-    delivery = Delivery(key=key, openid=openid, channel=channel, payload=payload,
-                        status=DeliveryStatus.PENDING, created_at=now)
+    delivery = Delivery(
+        key=key, openid=openid, channel=channel, payload=payload, status=DeliveryStatus.PENDING, created_at=now
+    )
     try:
         with session.begin_nested():
             session.add(delivery)
@@ -79,13 +80,17 @@ def claim_retries(session: Session, now: dt.datetime, limit: int, max_attempts: 
     a crash before the answer leaves them unconfirmed rather than sent twice.
 
     Rows another sweep is claiming are skipped (FOR UPDATE SKIP LOCKED; SQLite serialises writes)."""
-    due = list(session.scalars(
-        select(Delivery)
-        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.retry_after <= now,
-               Delivery.attempts < max_attempts)
-        .order_by(Delivery.retry_after, Delivery.id).limit(limit)
-        .with_for_update(skip_locked=True)
-    ))
+    due = list(
+        session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.status == DeliveryStatus.PENDING, Delivery.retry_after <= now, Delivery.attempts < max_attempts
+            )
+            .order_by(Delivery.retry_after, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
     for delivery in due:
         delivery.attempts += 1
         delivery.retry_after = None

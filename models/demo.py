@@ -92,9 +92,7 @@ NAMES: dict[str, tuple[list[str], tuple[float, float]]] = {
     "体育": (["{v}{h}篮球场", "{v}健身路径"], (3, 30)),
     "卫生": (["{v}卫生室"], (10, 60)),
     "电力": (["{v}{h}变压器增容", "{v}{h}太阳能路灯{n}盏"], (5, 80)),
-    "农林牧渔业产业基地": (
-        ["{v}百香果种植基地", "{v}肉牛养殖场", "{v}茶叶基地", "{v}{h}砂糖橘基地"], (20, 200)
-    ),
+    "农林牧渔业产业基地": (["{v}百香果种植基地", "{v}肉牛养殖场", "{v}茶叶基地", "{v}{h}砂糖橘基地"], (20, 200)),
     "生产加工设施": (["{v}扶贫车间", "{v}农产品加工厂"], (30, 250)),
     "旅游设施": (["{v}民宿", "{v}游客服务中心"], (20, 200)),
     "经营性电商服务设施": (["{v}电商服务站"], (3, 30)),
@@ -103,8 +101,10 @@ NAMES: dict[str, tuple[list[str], tuple[float, float]]] = {
     "权益性资产": (["入股{v}种养合作社", "入股{v}农旅开发公司"], (10, 150)),
     "到户类": (
         [
-            "{v}{h}{p}户能繁母牛{n}头", "{v}{h}{p}户户用光伏",
-            "{v}{h}{p}户砂糖橘果苗", "{v}{h}{p}户蜂箱{n}0箱",
+            "{v}{h}{p}户能繁母牛{n}头",
+            "{v}{h}{p}户户用光伏",
+            "{v}{h}{p}户砂糖橘果苗",
+            "{v}{h}{p}户蜂箱{n}0箱",
         ],
         (0.3, 3),
     ),
@@ -112,7 +112,18 @@ NAMES: dict[str, tuple[list[str], tuple[float, float]]] = {
 HAMLETS = ["新屯", "老屋屯", "坡头屯", "岭脚屯", "水口屯", "一组", "二组", "三组"]
 SURNAMES = "韦覃黄莫蒙梁陆农李陈罗杨"
 GIVEN_NAMES = [
-    "建国", "秀英", "德明", "海燕", "志强", "春梅", "永福", "小军", "文华", "丽萍", "桂兰", "金凤",
+    "建国",
+    "秀英",
+    "德明",
+    "海燕",
+    "志强",
+    "春梅",
+    "永福",
+    "小军",
+    "文华",
+    "丽萍",
+    "桂兰",
+    "金凤",
 ]
 OPERATORS = [
     "委托经营：绿源农业有限公司",
@@ -121,10 +132,22 @@ OPERATORS = [
     "自主经营：{v}股份经济合作社",
     "租赁经营：青山农旅开发有限公司",
 ]
-EARLY_SOURCES = [FundingSource.FISCAL, FundingSource.INTEGRATED, FundingSource.LOCAL_BOND,
-                 FundingSource.PAIRED_ASSISTANCE, FundingSource.EAST_WEST, FundingSource.DONATION]
-LATE_SOURCES = [FundingSource.LINKAGE, FundingSource.INTEGRATED, FundingSource.LOCAL_BOND,
-                FundingSource.PAIRED_ASSISTANCE, FundingSource.EAST_WEST, FundingSource.DONATION]
+EARLY_SOURCES = [
+    FundingSource.FISCAL,
+    FundingSource.INTEGRATED,
+    FundingSource.LOCAL_BOND,
+    FundingSource.PAIRED_ASSISTANCE,
+    FundingSource.EAST_WEST,
+    FundingSource.DONATION,
+]
+LATE_SOURCES = [
+    FundingSource.LINKAGE,
+    FundingSource.INTEGRATED,
+    FundingSource.LOCAL_BOND,
+    FundingSource.PAIRED_ASSISTANCE,
+    FundingSource.EAST_WEST,
+    FundingSource.DONATION,
+]
 
 
 @dataclass
@@ -185,20 +208,29 @@ def _staff(session: Session, demo: Demo, now: dt.datetime) -> None:
         department = None
         if account.department:
             department = session.scalar(
-                select(Department).where(Department.district_id == demo.district.id,
-                                         Department.name == account.department)
+                select(Department).where(
+                    Department.district_id == demo.district.id, Department.name == account.department
+                )
             )
         demo.users[account.phone] = create_user(
-            session, phone=account.phone, name=account.name, password=PASSWORD, role=account.role,
-            region=region, department=department, now=now,
+            session,
+            phone=account.phone,
+            name=account.name,
+            password=PASSWORD,
+            role=account.role,
+            region=region,
+            department=department,
+            now=now,
         )
 
 
 def _subtype_plan(rng: random.Random, count: int) -> list[str]:
     """Sub-type names for `count` assets: every sub-type at least once, then weighted by class."""
     names = [name for name, *_ in SUBTYPES]
-    weights = [CLASS_WEIGHT[asset_class] / sum(1 for s in SUBTYPES if s[1] is asset_class)
-               for _name, asset_class, *_ in SUBTYPES]
+    weights = [
+        CLASS_WEIGHT[asset_class] / sum(1 for s in SUBTYPES if s[1] is asset_class)
+        for _name, asset_class, *_ in SUBTYPES
+    ]
     plan = names + rng.choices(names, weights=weights, k=count - len(names))
     rng.shuffle(plan)
     return plan
@@ -265,8 +297,13 @@ def _new_name(name: str, taken: set[str]) -> str:
 
 
 def _raw_asset(
-    rng: random.Random, sequence: int, village: Region, subtype: AssetSubtype, status: AssetStatus,
-    registered: dt.datetime, place: tuple[tuple[float, float], list[tuple[str, str]]],
+    rng: random.Random,
+    sequence: int,
+    village: Region,
+    subtype: AssetSubtype,
+    status: AssetStatus,
+    registered: dt.datetime,
+    place: tuple[tuple[float, float], list[tuple[str, str]]],
 ) -> dict[str, Any]:
     """Raw field values, as a clerk would type them, for one demo asset.
 
@@ -304,9 +341,13 @@ def _raw_asset(
         raw["longitude"] = f"{centre[1] + rng.uniform(-0.01, 0.01):.6f}"
     if subtype.asset_class is AssetClass.HOUSEHOLD:
         raw.update(
-            owner=f"脱贫户{person}", custodian_body=f"脱贫户{person}", custodian_name=person,
-            custodian_phone=_phone(rng), project_name=f"{year}年{v}产业到户奖补项目",
-            beneficiary_households="1", beneficiary_poor_households="1",
+            owner=f"脱贫户{person}",
+            custodian_body=f"脱贫户{person}",
+            custodian_name=person,
+            custodian_phone=_phone(rng),
+            project_name=f"{year}年{v}产业到户奖补项目",
+            beneficiary_households="1",
+            beneficiary_poor_households="1",
         )
     else:
         households = rng.randint(15, 400)
@@ -335,9 +376,7 @@ def _parse(raw: dict[str, Any], subtypes: dict[str, AssetSubtype]) -> dict[str, 
     return values
 
 
-def _changed_status(
-    rng: random.Random, raw: dict[str, Any], status: AssetStatus, on: dt.date
-) -> dict[str, Any]:
+def _changed_status(rng: random.Random, raw: dict[str, Any], status: AssetStatus, on: dt.date) -> dict[str, Any]:
     raw = {**raw, "status": status.label}
     if status is AssetStatus.DISPOSED:
         raw["disposed_on"] = on - dt.timedelta(days=rng.randint(3, 20))  # recorded some days later

@@ -24,8 +24,12 @@ PASSWORD = "guanhu-demo"  # noqa: S105  (published with the demo logins)
 PHONES_WITH_LOGIN = {"13900000023"}  # the demo custodian (石桥村) whose login is printed
 RECORDED_SHARE = 0.35  # of the assets in use, those whose custodian kept records this year
 NOTES = {
-    MaintenanceKind.INSPECTION: ["巡查正常，无损坏。", "路面干净，排水通畅。", "设施完好，已清理周边杂草。",
-                                 "运行正常。"],
+    MaintenanceKind.INSPECTION: [
+        "巡查正常，无损坏。",
+        "路面干净，排水通畅。",
+        "设施完好，已清理周边杂草。",
+        "运行正常。",
+    ],
     MaintenanceKind.UPKEEP: ["清理淤泥和杂草。", "更换损坏的护栏螺丝。", "对设备进行除尘保养。"],
     MaintenanceKind.REPAIR: ["修补路面坑洼约5平方米。", "更换漏水阀门一个。", "修复损坏的围栏。"],
 }
@@ -39,8 +43,15 @@ COMPLAINTS = [
 ]
 
 
-def load_activity(session: Session, storage: MediaStorage, villages: dict[str, Region], assets: list[Asset],
-                  users: dict[str, User], now: dt.datetime, seed: int) -> tuple[int, int]:
+def load_activity(
+    session: Session,
+    storage: MediaStorage,
+    villages: dict[str, Region],
+    assets: list[Asset],
+    users: dict[str, User],
+    now: dt.datetime,
+    seed: int,
+) -> tuple[int, int]:
     """Records for about a third of the assets over the past year, and complaints; (records, complaints)."""
     rng = random.Random(seed)  # noqa: S311  (repeatable demo data, not secrets)
     custodians = _custodians(session, villages, users, now)
@@ -57,40 +68,72 @@ def load_activity(session: Session, storage: MediaStorage, villages: dict[str, R
     return records, _complaints(session, storage, rng, assets, users, now)
 
 
-def _recycled_photo(session: Session, storage: MediaStorage, rng: random.Random, custodians: dict[int, User],
-                    in_use: list[Asset], now: dt.datetime) -> int:
+def _recycled_photo(
+    session: Session,
+    storage: MediaStorage,
+    rng: random.Random,
+    custodians: dict[int, User],
+    in_use: list[Asset],
+    now: dt.datetime,
+) -> int:
     """One false claim, as reviewers meet them: the same photo handed in for two assets."""
     custodian = next(u for u in custodians.values() if u.phone in PHONES_WITH_LOGIN)
     first, second = [a for a in in_use if a.village_id == custodian.region_id][:2]
     photo = _photo(rng, now - dt.timedelta(days=3), first)
     for asset in (first, second):
-        record_maintenance(session, storage, custodian, asset, kind=MaintenanceKind.INSPECTION, photos=[photo],
-                           now=now - dt.timedelta(days=3), timezone=TIMEZONE, notes="巡查正常。")
+        record_maintenance(
+            session,
+            storage,
+            custodian,
+            asset,
+            kind=MaintenanceKind.INSPECTION,
+            photos=[photo],
+            now=now - dt.timedelta(days=3),
+            timezone=TIMEZONE,
+            notes="巡查正常。",
+        )
     return 2
 
 
-def _custodians(session: Session, villages: dict[str, Region], users: dict[str, User],
-                now: dt.datetime) -> dict[int, User]:
+def _custodians(
+    session: Session, villages: dict[str, Region], users: dict[str, User], now: dt.datetime
+) -> dict[int, User]:
     """One custodian per village: the demo custodian in 石桥村, a made-up one elsewhere."""
     found = {u.region_id: u for u in users.values() if u.role is Role.CUSTODIAN}
     for number, village in enumerate(villages.values(), start=1):
         if village.id not in found:
             found[village.id] = create_user(
-                session, phone=f"139000001{number:02d}", name=f"{village.name}管护员", password=PASSWORD,
-                role=Role.CUSTODIAN, region=village, now=now)
+                session,
+                phone=f"139000001{number:02d}",
+                name=f"{village.name}管护员",
+                password=PASSWORD,
+                role=Role.CUSTODIAN,
+                region=village,
+                now=now,
+            )
     return found
 
 
-def _record(session: Session, storage: MediaStorage, rng: random.Random, recorder: User, asset: Asset,
-            at: dt.datetime) -> int:
+def _record(
+    session: Session, storage: MediaStorage, rng: random.Random, recorder: User, asset: Asset, at: dt.datetime
+) -> int:
     if at <= asset.created_at:
         return 0
     kind = rng.choices([MaintenanceKind.INSPECTION, MaintenanceKind.UPKEEP, MaintenanceKind.REPAIR], [8, 2, 1])[0]
     at = at.replace(hour=1 + rng.randint(0, 7), minute=rng.randint(0, 59))  # 9:00–16:59 China time
     photos = [_photo(rng, at, asset) for _ in range(rng.choice((1, 1, 2)))]
-    record_maintenance(session, storage, recorder, asset, kind=kind, photos=photos, now=at, timezone=TIMEZONE,
-                       notes=rng.choice(NOTES[kind]), cost=rng.randint(100, 3000) if kind is MaintenanceKind.REPAIR
-                       else None)
+    record_maintenance(
+        session,
+        storage,
+        recorder,
+        asset,
+        kind=kind,
+        photos=photos,
+        now=at,
+        timezone=TIMEZONE,
+        notes=rng.choice(NOTES[kind]),
+        cost=rng.randint(100, 3000) if kind is MaintenanceKind.REPAIR else None,
+    )
     return 1
 
 
@@ -109,27 +152,61 @@ def _photo(rng: random.Random, at: dt.datetime, asset: Asset) -> bytes:
     return out.getvalue()
 
 
-def _complaints(session: Session, storage: MediaStorage, rng: random.Random, assets: list[Asset],
-                users: dict[str, User], now: dt.datetime) -> int:
+def _complaints(
+    session: Session,
+    storage: MediaStorage,
+    rng: random.Random,
+    assets: list[Asset],
+    users: dict[str, User],
+    now: dt.datetime,
+) -> int:
     """Complaints about 石桥村 assets (where the demo clerk works), in every state of the workflow."""
     limits = complaints.ComplaintLimits(timezone=TIMEZONE)
     clerk = next(u for u in users.values() if u.role is Role.VILLAGE_CLERK)
     shiqiao = [a for a in assets if a.village_id == clerk.region_id and a.status is not AssetStatus.DISPOSED]
-    outcomes = ["closed", "closed", "closed", "answered", "assigned", "accepted", "new", "new", "rejected",
-                "reopened", "closed", "answered"]
+    outcomes = [
+        "closed",
+        "closed",
+        "closed",
+        "answered",
+        "assigned",
+        "accepted",
+        "new",
+        "new",
+        "rejected",
+        "reopened",
+        "closed",
+        "answered",
+    ]
     for number, outcome in enumerate(outcomes):
         asset = rng.choice(shiqiao)
         category, text = COMPLAINTS[number % len(COMPLAINTS)]
         filed = now - dt.timedelta(days=rng.randint(2, 300) if outcome == "closed" else rng.randint(1, 10))
         complaint = complaints.file_complaint(
-            session, storage, asset, category=category, description=text, contact_name=None,
-            contact_phone=None, photos=[], openid=f"o_villager_{number % 3 + 1}", now=filed, limits=limits)
+            session,
+            storage,
+            asset,
+            category=category,
+            description=text,
+            contact_name=None,
+            contact_phone=None,
+            photos=[],
+            openid=f"o_villager_{number % 3 + 1}",
+            now=filed,
+            limits=limits,
+        )
         _advance(session, complaint, outcome, clerk, filed, limits)
     return len(outcomes)
 
 
-def _advance(session: Session, complaint: complaints.Complaint, outcome: str, clerk: User, filed: dt.datetime,
-             limits: complaints.ComplaintLimits) -> None:
+def _advance(
+    session: Session,
+    complaint: complaints.Complaint,
+    outcome: str,
+    clerk: User,
+    filed: dt.datetime,
+    limits: complaints.ComplaintLimits,
+) -> None:
     step = dt.timedelta(hours=20)
     if outcome == "new":
         return

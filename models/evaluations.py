@@ -70,31 +70,47 @@ def parse_score(text: str) -> Decimal:
     return score.quantize(Decimal("0.1"))
 
 
-def rate(session: Session, actor: User, region: Region, year: int, score_text: str, *, this_year: int,
-         now: dt.datetime) -> Evaluation:
+def rate(
+    session: Session, actor: User, region: Region, year: int, score_text: str, *, this_year: int, now: dt.datetime
+) -> Evaluation:
     """Record (or correct) `region`'s score for `year`, with its grade; audited."""
     require_can_rate(actor, region)
     check_year(year, this_year)
     score = parse_score(score_text)
     evaluation = evaluation_of(session, region.id, year)
     if evaluation is None:
-        evaluation = Evaluation(region_id=region.id, year=year, score=score, grade=grade_for(score),
-                                rated_by_id=actor.id, rated_at=now)
+        evaluation = Evaluation(
+            region_id=region.id, year=year, score=score, grade=grade_for(score), rated_by_id=actor.id, rated_at=now
+        )
         try:
             with session.begin_nested():
                 session.add(evaluation)
         except IntegrityError:  # the town and the district recorded it at the same moment: correct theirs
             return rate(session, actor, region, year, score_text, this_year=this_year, now=now)
-        audit.record(session, actor=actor, entity_type=ENTITY, entity_id=evaluation.id, action="rate", now=now,
-                     changes={"单位": region.full_name, "年度": year, "分数": str(score),
-                              "等次": evaluation.grade.label}, first=True)
+        audit.record(
+            session,
+            actor=actor,
+            entity_type=ENTITY,
+            entity_id=evaluation.id,
+            action="rate",
+            now=now,
+            changes={"单位": region.full_name, "年度": year, "分数": str(score), "等次": evaluation.grade.label},
+            first=True,
+        )
         return evaluation
     if evaluation.score != score:
         before = (str(evaluation.score), evaluation.grade.label)
         evaluation.score, evaluation.grade = score, grade_for(score)
         evaluation.rated_by_id, evaluation.rated_at = actor.id, now
-        audit.record(session, actor=actor, entity_type=ENTITY, entity_id=evaluation.id, action="correct", now=now,
-                     changes={"分数": [before[0], str(score)], "等次": [before[1], evaluation.grade.label]})
+        audit.record(
+            session,
+            actor=actor,
+            entity_type=ENTITY,
+            entity_id=evaluation.id,
+            action="correct",
+            now=now,
+            changes={"分数": [before[0], str(score)], "等次": [before[1], evaluation.grade.label]},
+        )
     return evaluation
 
 

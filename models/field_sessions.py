@@ -118,8 +118,10 @@ def lock(session: Session, openid: str, now: dt.datetime) -> None:
     (SQLite refuses a transaction that read, then writes after another one committed).
     """
     session.execute(
-        update(FieldSession).where(FieldSession.openid == openid, FieldSession.expires_at > now)
-        .values(expires_at=now + LIFETIME).execution_options(synchronize_session=False)
+        update(FieldSession)
+        .where(FieldSession.openid == openid, FieldSession.expires_at > now)
+        .values(expires_at=now + LIFETIME)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -144,18 +146,36 @@ def start(session: Session, user: User, asset: Asset, openid: str, now: dt.datet
 
 def offer_assets(session: Session, user: User, openid: str, now: dt.datetime) -> FieldSession:
     """Start a session that waits for the person to pick one of their village's assets by number."""
-    assets = list(session.scalars(
-        select(Asset).where(Asset.village_id == user.region_id, Asset.status != AssetStatus.DISPOSED)
-        .order_by(Asset.code).limit(ASSETS_OFFERED)
-    ))
+    assets = list(
+        session.scalars(
+            select(Asset)
+            .where(Asset.village_id == user.region_id, Asset.status != AssetStatus.DISPOSED)
+            .order_by(Asset.code)
+            .limit(ASSETS_OFFERED)
+        )
+    )
     return _new_session(session, user, openid, now, choices=[asset.id for asset in assets])
 
 
-def _new_session(session: Session, user: User, openid: str, now: dt.datetime, *, asset: Asset | None = None,
-                 choices: list[int] | None = None) -> FieldSession:
+def _new_session(
+    session: Session,
+    user: User,
+    openid: str,
+    now: dt.datetime,
+    *,
+    asset: Asset | None = None,
+    choices: list[int] | None = None,
+) -> FieldSession:
     session.execute(delete(FieldSession).where(FieldSession.openid == openid))
-    field = FieldSession(openid=openid, user_id=user.id, asset=asset, choices=choices or [],
-                         state=SessionState.COLLECTING, started_at=now, expires_at=now + LIFETIME)
+    field = FieldSession(
+        openid=openid,
+        user_id=user.id,
+        asset=asset,
+        choices=choices or [],
+        state=SessionState.COLLECTING,
+        started_at=now,
+        expires_at=now + LIFETIME,
+    )
     session.add(field)
     session.flush()
     return field
@@ -211,15 +231,15 @@ class TooManyPhotos(DomainError):
     pass
 
 
-def add_photo(session: Session, field: FieldSession, media_id: str, now: dt.datetime,
-              rules: EvidenceRules = RULES) -> FieldPhoto | None:
+def add_photo(
+    session: Session, field: FieldSession, media_id: str, now: dt.datetime, rules: EvidenceRules = RULES
+) -> FieldPhoto | None:
     """Note a photo sent by media id (fetched later); None when this media id was noted before."""
     if any(photo.media_id == media_id for photo in field.photos):
         return None
     if len(field.live_photos()) >= rules.max_photos:
         raise TooManyPhotos(f"一条记录最多{rules.max_photos}张照片，这张没有收下。")
-    photo = FieldPhoto(media_id=media_id, number=len(field.photos) + 1, state=PhotoState.PENDING,
-                       received_at=now)
+    photo = FieldPhoto(media_id=media_id, number=len(field.photos) + 1, state=PhotoState.PENDING, received_at=now)
     field.photos.append(photo)
     session.flush()
     return photo
@@ -241,8 +261,10 @@ def photo_arrived(session: Session, photo_id: int, storage_key: str | None) -> b
     session is gone. A single UPDATE, so it is the transaction's first write."""
     state = PhotoState.READY if storage_key else PhotoState.FAILED
     result = session.execute(
-        update(FieldPhoto).where(FieldPhoto.id == photo_id, FieldPhoto.state == PhotoState.PENDING)
-        .values(state=state, storage_key=storage_key).execution_options(synchronize_session=False)
+        update(FieldPhoto)
+        .where(FieldPhoto.id == photo_id, FieldPhoto.state == PhotoState.PENDING)
+        .values(state=state, storage_key=storage_key)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
@@ -263,13 +285,15 @@ def claim_for_saving(session: Session, field_session_id: int) -> bool:
     result = session.execute(
         update(FieldSession)
         .where(FieldSession.id == field_session_id, FieldSession.state == SessionState.SUBMITTED, ~pending)
-        .values(state=SessionState.SAVING).execution_options(synchronize_session=False)
+        .values(state=SessionState.SAVING)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
 
-def save(session: Session, storage: MediaStorage, field: FieldSession, now: dt.datetime,
-         timezone: str) -> MaintenanceRecord:
+def save(
+    session: Session, storage: MediaStorage, field: FieldSession, now: dt.datetime, timezone: str
+) -> MaintenanceRecord:
     """Save the record with every photo that arrived, and end the session.
 
     Raises (with nothing kept) when the sender may no longer record this asset, a photo is
@@ -279,8 +303,17 @@ def save(session: Session, storage: MediaStorage, field: FieldSession, now: dt.d
     for photo in field.ready_photos():
         with storage.open(photo.storage_key) as handle:
             photos.append(handle.read())
-    record = record_maintenance(session, storage, field.user, field.asset, kind=field.kind, photos=photos,
-                                now=now, timezone=timezone, notes=field.notes)
+    record = record_maintenance(
+        session,
+        storage,
+        field.user,
+        field.asset,
+        kind=field.kind,
+        photos=photos,
+        now=now,
+        timezone=timezone,
+        notes=field.notes,
+    )
     session.delete(field)
     session.flush()
     return record
@@ -313,4 +346,3 @@ def reopen(session: Session, field_session_id: int, drop_numbers: list[int]) -> 
 
 def end(session: Session, field_session_id: int) -> None:
     session.execute(delete(FieldSession).where(FieldSession.id == field_session_id))
-

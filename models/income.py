@@ -34,8 +34,17 @@ class IncomeRecord(Base):
     created_at: Mapped[instant]
 
 
-def record_income(session: Session, actor: User | None, asset: Asset, *, period: str, amount: Decimal,
-                  received_on: dt.date, distribution: str, now: dt.datetime) -> IncomeRecord:
+def record_income(
+    session: Session,
+    actor: User | None,
+    asset: Asset,
+    *,
+    period: str,
+    amount: Decimal,
+    received_on: dt.date,
+    distribution: str,
+    now: dt.datetime,
+) -> IncomeRecord:
     period, distribution = period.strip(), distribution.strip()
     errors = {}
     if asset.asset_class is not AssetClass.OPERATING:
@@ -48,15 +57,33 @@ def record_income(session: Session, actor: User | None, asset: Asset, *, period:
         errors["distribution"] = f"请写明分配情况（不超过{MAX_DISTRIBUTION}字）。"
     if errors:
         raise Invalid(errors)
-    record = IncomeRecord(asset_id=asset.id, period=period, amount=amount, received_on=received_on,
-                          distribution=distribution, created_at=now)
+    record = IncomeRecord(
+        asset_id=asset.id,
+        period=period,
+        amount=amount,
+        received_on=received_on,
+        distribution=distribution,
+        created_at=now,
+    )
     session.add(record)
     session.flush()
-    audit.record(session, actor=actor, entity_type="income", entity_id=record.id, action="create",
-                 changes={"asset": asset.code, "period": period, "amount": str(amount)}, now=now, first=True)
+    audit.record(
+        session,
+        actor=actor,
+        entity_type="income",
+        entity_id=record.id,
+        action="create",
+        changes={"asset": asset.code, "period": period, "amount": str(amount)},
+        now=now,
+        first=True,
+    )
     return record
 
 
 def last_income(session: Session, asset_id: int) -> IncomeRecord | None:
-    return session.scalar(select(IncomeRecord).where(IncomeRecord.asset_id == asset_id)
-                          .order_by(IncomeRecord.received_on.desc(), IncomeRecord.id.desc()).limit(1))
+    return session.scalar(
+        select(IncomeRecord)
+        .where(IncomeRecord.asset_id == asset_id)
+        .order_by(IncomeRecord.received_on.desc(), IncomeRecord.id.desc())
+        .limit(1)
+    )

@@ -35,9 +35,17 @@ def job_state(session: Session, name: str) -> JobState:
     return state
 
 
-def record_run(session: Session, name: str, *, holder: str, started: dt.datetime,
-               finished: dt.datetime, next_run: dt.datetime | None, result: str | None = None,
-               error: str | None = None) -> JobState:
+def record_run(
+    session: Session,
+    name: str,
+    *,
+    holder: str,
+    started: dt.datetime,
+    finished: dt.datetime,
+    next_run: dt.datetime | None,
+    result: str | None = None,
+    error: str | None = None,
+) -> JobState:
     """Note one run of job `name`: a success when `error` is None."""
     state = job_state(session, name)
     state.holder = holder

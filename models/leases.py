@@ -24,8 +24,7 @@ class Lease(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-def hold_lease(session: Session, name: str, holder: str, now: dt.datetime,
-               seconds: float) -> bool:
+def hold_lease(session: Session, name: str, holder: str, now: dt.datetime, seconds: float) -> bool:
     """Take or renew the lease `name` for `holder`; False while another holder's is unexpired.
 
     One conditional UPDATE (or one INSERT): atomic on SQLite and PostgreSQL alike."""

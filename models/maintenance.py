@@ -133,29 +133,53 @@ def record_maintenance(
     _validate(kind, photos, notes, cost, rules)
     stored = [store_photo(session, storage, data, now=now, uploaded_by_id=actor.id) for data in photos]
     record = MaintenanceRecord(
-        asset_id=asset.id, kind=kind, notes=notes, cost=cost, latitude=latitude, longitude=longitude,
-        recorded_at=now, recorded_by_id=actor.id, recorded_by_name=actor.name, photos=stored,
+        asset_id=asset.id,
+        kind=kind,
+        notes=notes,
+        cost=cost,
+        latitude=latitude,
+        longitude=longitude,
+        recorded_at=now,
+        recorded_by_id=actor.id,
+        recorded_by_name=actor.name,
+        photos=stored,
     )
     session.add(record)
     session.flush()
     record.flags = evidence_flags(session, record, asset, rules)
     record.flagged = bool(record.flags)
     audit.record(
-        session, actor=actor, entity_type=MAINTENANCE_ENTITY, entity_id=record.id, action="create",
-        changes={"asset": [None, asset.code], "kind": [None, kind.label], "photos": [None, len(stored)],
-                 "flags": [None, record.flags]},
-        now=now, first=True,
+        session,
+        actor=actor,
+        entity_type=MAINTENANCE_ENTITY,
+        entity_id=record.id,
+        action="create",
+        changes={
+            "asset": [None, asset.code],
+            "kind": [None, kind.label],
+            "photos": [None, len(stored)],
+            "flags": [None, record.flags],
+        },
+        now=now,
+        first=True,
     )
     if kind is MaintenanceKind.DAMAGE_REPORT:
         _set_status(session, actor, asset, AssetStatus.DAMAGED, "damage_report", now)
         today = local_date(now, timezone)
-        session.add(RepairTask(asset_id=asset.id, opened_by_id=record.id, opened_at=now,
-                               due_on=today + dt.timedelta(days=rules.repair_days)))
+        session.add(
+            RepairTask(
+                asset_id=asset.id,
+                opened_by_id=record.id,
+                opened_at=now,
+                due_on=today + dt.timedelta(days=rules.repair_days),
+            )
+        )
     else:
         asset.last_inspected_at = now
     if kind is MaintenanceKind.REPAIR:
-        for task in session.scalars(select(RepairTask).where(RepairTask.asset_id == asset.id,
-                                                             RepairTask.closed_at.is_(None))):
+        for task in session.scalars(
+            select(RepairTask).where(RepairTask.asset_id == asset.id, RepairTask.closed_at.is_(None))
+        ):
             task.closed_by_id, task.closed_at = record.id, now
         if asset.status is AssetStatus.DAMAGED:
             _set_status(session, actor, asset, AssetStatus.NORMAL, "repair", now)
@@ -163,8 +187,9 @@ def record_maintenance(
     return record
 
 
-def _validate(kind: MaintenanceKind, photos: list[bytes], notes: str | None, cost: Decimal | None,
-              rules: EvidenceRules) -> None:
+def _validate(
+    kind: MaintenanceKind, photos: list[bytes], notes: str | None, cost: Decimal | None, rules: EvidenceRules
+) -> None:
     errors = {}
     if not photos:
         errors["photos"] = "请至少上传一张照片作为管护凭证。"
@@ -180,16 +205,24 @@ def _validate(kind: MaintenanceKind, photos: list[bytes], notes: str | None, cos
         raise Invalid(errors)
 
 
-def _set_status(session: Session, actor: User, asset: Asset, status: AssetStatus, action: str,
-                now: dt.datetime) -> None:
+def _set_status(
+    session: Session, actor: User, asset: Asset, status: AssetStatus, action: str, now: dt.datetime
+) -> None:
     if asset.status is status:
         return
     before = asset.status
     asset.status, asset.updated_at = status, now
     asset.version += 1
     session.flush()
-    audit.record(session, actor=actor, entity_type=ASSET_ENTITY, entity_id=asset.id, action=action,
-                 changes={"status": [before.label, status.label]}, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        entity_type=ASSET_ENTITY,
+        entity_id=asset.id,
+        action=action,
+        changes={"status": [before.label, status.label]},
+        now=now,
+    )
 
 
 def local_date(instant_: dt.datetime, timezone: str) -> dt.date:
@@ -238,8 +271,7 @@ def distance_m(lat1: Decimal, lon1: Decimal, lat2: Decimal, lon2: Decimal) -> fl
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
-def mark_doubtful(session: Session, actor: User, record: MaintenanceRecord, reason: str,
-                  now: dt.datetime) -> None:
+def mark_doubtful(session: Session, actor: User, record: MaintenanceRecord, reason: str, now: dt.datetime) -> None:
     """A reviewer marks a record as doubtful (or clears it with an empty reason); audited."""
     require_can_review_maintenance(actor)
     reason = reason.strip()
@@ -248,25 +280,36 @@ def mark_doubtful(session: Session, actor: User, record: MaintenanceRecord, reas
     doubtful = bool(reason)
     before = [record.doubtful, record.doubt_reason]
     record.doubtful, record.doubt_reason = doubtful, reason or None
-    audit.record(session, actor=actor, entity_type=MAINTENANCE_ENTITY, entity_id=record.id,
-                 action="mark_doubtful" if doubtful else "clear_doubt",
-                 changes={"doubtful": [before[0], doubtful], "doubt_reason": [before[1], record.doubt_reason]},
-                 now=now)
+    audit.record(
+        session,
+        actor=actor,
+        entity_type=MAINTENANCE_ENTITY,
+        entity_id=record.id,
+        action="mark_doubtful" if doubtful else "clear_doubt",
+        changes={"doubtful": [before[0], doubtful], "doubt_reason": [before[1], record.doubt_reason]},
+        now=now,
+    )
 
 
 def recent_records(session: Session, asset: Asset, limit: int = 10) -> list[MaintenanceRecord]:
-    return list(session.scalars(
-        select(MaintenanceRecord).where(MaintenanceRecord.asset_id == asset.id)
-        .order_by(MaintenanceRecord.recorded_at.desc(), MaintenanceRecord.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(MaintenanceRecord)
+            .where(MaintenanceRecord.asset_id == asset.id)
+            .order_by(MaintenanceRecord.recorded_at.desc(), MaintenanceRecord.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def inspection_overdue(session: Session, now: dt.datetime) -> ColumnElement[bool]:
     """The condition an asset (not disposed) meets when no upkeep fell within its sub-type's interval."""
     conditions = [
-        and_(Asset.subtype_id == subtype.id,
-             func.coalesce(Asset.last_inspected_at, Asset.created_at)
-             < now - dt.timedelta(days=subtype.inspection_interval_days))
+        and_(
+            Asset.subtype_id == subtype.id,
+            func.coalesce(Asset.last_inspected_at, Asset.created_at)
+            < now - dt.timedelta(days=subtype.inspection_interval_days),
+        )
         for subtype in session.scalars(select(AssetSubtype))
     ]
     return and_(Asset.status != AssetStatus.DISPOSED, or_(false(), *conditions))

@@ -36,8 +36,18 @@ class PublicNotice(Base):
     created_at: Mapped[instant]
 
 
-def publish_notice(session: Session, actor: User | None, *, village: Region, asset: Asset | None, title: str,
-                   body: str, starts_on: dt.date, ends_on: dt.date, now: dt.datetime) -> PublicNotice:
+def publish_notice(
+    session: Session,
+    actor: User | None,
+    *,
+    village: Region,
+    asset: Asset | None,
+    title: str,
+    body: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    now: dt.datetime,
+) -> PublicNotice:
     """Put a notice up for a village (or one of its assets) from `starts_on` to `ends_on`."""
     title, body = title.strip(), body.strip()
     errors = {}
@@ -51,21 +61,42 @@ def publish_notice(session: Session, actor: User | None, *, village: Region, ass
         errors["asset"] = "资产不在这个村。"
     if errors:
         raise Invalid(errors)
-    notice = PublicNotice(village_id=village.id, asset_id=asset.id if asset else None, title=title, body=body,
-                          starts_on=starts_on, ends_on=ends_on, created_at=now)
+    notice = PublicNotice(
+        village_id=village.id,
+        asset_id=asset.id if asset else None,
+        title=title,
+        body=body,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_at=now,
+    )
     session.add(notice)
     session.flush()
-    audit.record(session, actor=actor, entity_type="notice", entity_id=notice.id, action="publish",
-                 changes={"title": title, "period": f"{starts_on}至{ends_on}"}, now=now, first=True)
+    audit.record(
+        session,
+        actor=actor,
+        entity_type="notice",
+        entity_id=notice.id,
+        action="publish",
+        changes={"title": title, "period": f"{starts_on}至{ends_on}"},
+        now=now,
+        first=True,
+    )
     return notice
 
 
 def active_notices(session: Session, asset: Asset, today: dt.date, limit: int = 5) -> list[PublicNotice]:
     """Notices running today for this asset or its whole village, newest first."""
-    return list(session.scalars(
-        select(PublicNotice).where(
-            PublicNotice.village_id == asset.village_id,
-            or_(PublicNotice.asset_id.is_(None), PublicNotice.asset_id == asset.id),
-            PublicNotice.starts_on <= today, PublicNotice.ends_on >= today,
-        ).order_by(PublicNotice.starts_on.desc(), PublicNotice.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(PublicNotice)
+            .where(
+                PublicNotice.village_id == asset.village_id,
+                or_(PublicNotice.asset_id.is_(None), PublicNotice.asset_id == asset.id),
+                PublicNotice.starts_on <= today,
+                PublicNotice.ends_on >= today,
+            )
+            .order_by(PublicNotice.starts_on.desc(), PublicNotice.id.desc())
+            .limit(limit)
+        )
+    )

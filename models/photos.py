@@ -150,7 +150,7 @@ def _gps(exif: Image.Exif) -> tuple[Decimal | None, Decimal | None]:
     return latitude, longitude
 
 
-def _degrees(parts, reference: str, negative: str) -> Decimal:  # noqa: ANN001
+def _degrees(parts, reference: str, negative: str) -> Decimal:
     degrees, minutes, seconds = (Decimal(str(float(part))) for part in parts)
     value = degrees + minutes / 60 + seconds / 3600
     if str(reference).strip("\x00 ").upper() == negative:
@@ -187,7 +187,7 @@ class Photo(Base):
 
 
 def _bands(phash: str) -> list[int]:
-    return [int(phash[i * 4:(i + 1) * 4], 16) for i in range(4)]
+    return [int(phash[i * 4 : (i + 1) * 4], 16) for i in range(4)]
 
 
 def store_photo(

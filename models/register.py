@@ -32,10 +32,29 @@ from models.regions import Region
 ENTITY = "asset"
 # Fields copied as they are from parsed values onto the asset.
 PLAIN_FIELDS = (
-    "code", "name", "asset_class", "project_name", "project_year", "funding_kind", "original_value",
-    "hamlet", "latitude", "longitude", "owner", "ownership_confirmed", "custodian_body",
-    "custodian_name", "custodian_phone", "operator", "status", "beneficiary_households",
-    "beneficiary_poor_households", "card_on_wall", "disposed_on", "disposal_method", "notes",
+    "code",
+    "name",
+    "asset_class",
+    "project_name",
+    "project_year",
+    "funding_kind",
+    "original_value",
+    "hamlet",
+    "latitude",
+    "longitude",
+    "owner",
+    "ownership_confirmed",
+    "custodian_body",
+    "custodian_name",
+    "custodian_phone",
+    "operator",
+    "status",
+    "beneficiary_households",
+    "beneficiary_poor_households",
+    "card_on_wall",
+    "disposed_on",
+    "disposal_method",
+    "notes",
 )
 
 
@@ -137,9 +156,15 @@ def create_assets(
         if (district_id, code) in wanted:
             raise Invalid({"code": f"资产编号{code}已被本区另一项资产使用"})
     rows = [
-        {**{name: values[name] for name in PLAIN_FIELDS}, "subtype_id": values["subtype"].id,
-         "village_id": village.id, "town_id": village.parent_id, "district_id": village.district_id,
-         "created_at": now, "updated_at": now}
+        {
+            **{name: values[name] for name in PLAIN_FIELDS},
+            "subtype_id": values["subtype"].id,
+            "village_id": village.id,
+            "town_id": village.parent_id,
+            "district_id": village.district_id,
+            "created_at": now,
+            "updated_at": now,
+        }
         for values, village in items
     ]
     # Core INSERTs without RETURNING: one executemany per batch on SQLite and PostgreSQL alike
@@ -156,7 +181,11 @@ def create_assets(
     if fundings:
         session.execute(insert(AssetFunding.__table__), fundings)
     audit.record_first_many(
-        session, actor=actor, entity_type=ENTITY, action="create", now=now,
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        action="create",
+        now=now,
         changes_by_entity=[
             (asset_id, {k: [None, v] for k, v in planned_snapshot(values, village).items() if v not in (None, "")})
             for asset_id, (values, village) in zip(ids, items, strict=True)
@@ -192,9 +221,7 @@ def update_asset(
     asset.updated_at = now
     asset.version += 1
     session.flush()
-    audit.record(
-        session, actor=actor, entity_type=ENTITY, entity_id=asset.id, action=action, changes=changes, now=now
-    )
+    audit.record(session, actor=actor, entity_type=ENTITY, entity_id=asset.id, action=action, changes=changes, now=now)
     return changes
 
 
@@ -255,15 +282,17 @@ EQUALITY_FILTERS = {
 
 def matching_assets(actor: User, wanted: RegisterFilter) -> Select[tuple[Asset]]:
     """The assets the actor may see that match the filter (unordered, unpaged)."""
-    conditions = [column == getattr(wanted, name) for name, column in EQUALITY_FILTERS.items()
-                  if getattr(wanted, name)]
+    conditions = [column == getattr(wanted, name) for name, column in EQUALITY_FILTERS.items() if getattr(wanted, name)]
     if wanted.custodian:
         conditions.append(Asset.custodian_name == wanted.custodian.strip())
     if wanted.text:
         pattern = f"%{_escape_like(wanted.text.strip())}%"
         conditions.append(
-            or_(Asset.name.like(pattern, escape="\\"), Asset.code.like(pattern, escape="\\"),
-                Asset.project_name.like(pattern, escape="\\"))
+            or_(
+                Asset.name.like(pattern, escape="\\"),
+                Asset.code.like(pattern, escape="\\"),
+                Asset.project_name.like(pattern, escape="\\"),
+            )
         )
     return visible_assets(actor).where(*conditions)
 
@@ -280,8 +309,10 @@ def search_assets(session: Session, actor: User, wanted: RegisterFilter, now: dt
     # Page through ids alone (an index walk), then load only those rows with their eager joins:
     # joining on every skipped row made deep pages of a large town ~30 times slower.
     page_ids = (
-        query.with_only_columns(Asset.id).order_by(order, Asset.id)
-        .limit(wanted.per_page).offset((page - 1) * wanted.per_page)
+        query.with_only_columns(Asset.id)
+        .order_by(order, Asset.id)
+        .limit(wanted.per_page)
+        .offset((page - 1) * wanted.per_page)
     )
     items = list(session.scalars(select(Asset).where(Asset.id.in_(page_ids)).order_by(order, Asset.id)))
     overdue_ids = set(session.scalars(select(Asset.id).where(Asset.id.in_([a.id for a in items]), overdue)))

@@ -25,8 +25,14 @@ LOCATION_LABELS = {"town": "镇（乡）", "village": "村（社区）"}
 COLUMNS: list[str] = [FIELDS[0].name, "town", "village"] + [field.name for field in FIELDS[1:]]
 COLUMN_LABELS: dict[str, str] = {**FIELD_LABELS, **LOCATION_LABELS}
 # Written as numbers so that Excel can sum them; everything else is written as text.
-NUMERIC = {"project_year", "original_value", "latitude", "longitude", "beneficiary_households",
-           "beneficiary_poor_households"}
+NUMERIC = {
+    "project_year",
+    "original_value",
+    "latitude",
+    "longitude",
+    "beneficiary_households",
+    "beneficiary_poor_households",
+}
 BATCH = 2000
 
 
@@ -44,7 +50,7 @@ def _cell(name: str, value: Any) -> Any:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def _header(sheet) -> list[WriteOnlyCell]:  # noqa: ANN001
+def _header(sheet) -> list[WriteOnlyCell]:
     bold = Font(bold=True)
     cells = []
     for name in COLUMNS:
@@ -57,15 +63,21 @@ def _header(sheet) -> list[WriteOnlyCell]:  # noqa: ANN001
 def export_register(session: Session, query: Select, district: Region, target: str | IO[bytes]) -> int:
     """Write the assets `query` selects (see export_query) to `target`; returns how many."""
     villages = {
-        v.id: v for v in session.scalars(
-            select(Region).where(Region.district_id == district.id, Region.level == RegionLevel.VILLAGE))
+        v.id: v
+        for v in session.scalars(
+            select(Region).where(Region.district_id == district.id, Region.level == RegionLevel.VILLAGE)
+        )
     }
     subtypes = {s.id: s.name for s in session.scalars(select(AssetSubtype))}
     # One streamed query: each asset's columns, repeated once per funding line (outer join).
     rows = session.execute(
         query.with_only_columns(
-            Asset.id, Asset.subtype_id, Asset.village_id, *(getattr(Asset, name) for name in PLAIN_FIELDS),
-            AssetFunding.source, AssetFunding.amount,
+            Asset.id,
+            Asset.subtype_id,
+            Asset.village_id,
+            *(getattr(Asset, name) for name in PLAIN_FIELDS),
+            AssetFunding.source,
+            AssetFunding.amount,
         )
         .outerjoin(AssetFunding)
         .order_by(Asset.code, Asset.id, AssetFunding.position)
@@ -81,7 +93,9 @@ def export_register(session: Session, query: Select, district: Region, target: s
         village = villages[first.village_id]
         values = {name: shown_value(name, getattr(first, name)) for name in PLAIN_FIELDS}
         values.update(
-            town=village.parent.name, village=village.name, subtype=subtypes[first.subtype_id],
+            town=village.parent.name,
+            village=village.name,
+            subtype=subtypes[first.subtype_id],
             fundings=funding_text((line.source, line.amount) for line in lines if line.source is not None),
         )
         sheet.append([_cell(name, values[name]) for name in COLUMNS])

@@ -172,7 +172,7 @@ NOT_XLSX = (
 )
 
 
-def _open(source: str | os.PathLike | IO[bytes], max_bytes: int):  # noqa: ANN202
+def _open(source: str | os.PathLike | IO[bytes], max_bytes: int):
     if isinstance(source, str | os.PathLike):
         size = os.stat(source).st_size
     else:
@@ -225,8 +225,15 @@ def _is_sub_header(row: tuple, top: tuple) -> bool:
 
 
 class _Importer:
-    def __init__(self, session: Session, actor: User | None, district: Region, now: dt.datetime,
-                 valid_only: bool, create_villages: bool):
+    def __init__(
+        self,
+        session: Session,
+        actor: User | None,
+        district: Region,
+        now: dt.datetime,
+        valid_only: bool,
+        create_villages: bool,
+    ):
         self.session, self.actor, self.district, self.now = session, actor, district, now
         self.valid_only, self.create_villages = valid_only, create_villages
         self.report = ImportReport()
@@ -243,7 +250,7 @@ class _Importer:
         self.created_regions: list[str] = []
         self.absent: list[str] = []  # fields the file has no column for
 
-    def run(self, workbook) -> ImportReport:  # noqa: ANN001
+    def run(self, workbook) -> ImportReport:
         for sheet in workbook.worksheets:
             found = self._find_header(sheet)
             if found:
@@ -264,7 +271,8 @@ class _Importer:
         if self.unknown:
             report.unknown_villages = list(self.unknown)
             report.notes.append(
-                "以下村（社区）在系统中还没有：" + "、".join(self.unknown)
+                "以下村（社区）在系统中还没有："
+                + "、".join(self.unknown)
                 + "。请先在系统中添加，或勾选“自动创建不存在的村”后重新导入。"
             )
         if self.created_regions:
@@ -274,7 +282,7 @@ class _Importer:
             report.created = report.updated = report.unchanged = 0
         return report
 
-    def _find_header(self, sheet) -> tuple[list[Column], Iterator] | None:  # noqa: ANN001
+    def _find_header(self, sheet) -> tuple[list[Column], Iterator] | None:
         rows = enumerate(sheet.iter_rows(), start=1)
         for number, row in rows:
             if number > HEADER_SEARCH_ROWS:
@@ -380,8 +388,9 @@ class _Importer:
                 self.report.unchanged += 1
         self.session.flush()
 
-    def _parse_row(self, number: int, raw: dict, reasons: dict[str, str], existing: dict[str, Asset],
-                   taken: set[str]) -> tuple[dict, Asset | None, Region | None]:
+    def _parse_row(
+        self, number: int, raw: dict, reasons: dict[str, str], existing: dict[str, Asset], taken: set[str]
+    ) -> tuple[dict, Asset | None, Region | None]:
         """Parsed values, the asset the row updates (if any) and its village; problems go to `reasons`."""
         asset = None
         try:

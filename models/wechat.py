@@ -111,12 +111,16 @@ _ACTIVE_STAFF_OF_OPENID = (User.wechat_openid == bindparam("openid"), User.activ
 _STAFF_ID = select(User.id).where(*_ACTIVE_STAFF_OF_OPENID)
 
 
-def _claim_statement(insert):  # noqa: ANN001, ANN202
+def _claim_statement(insert):
     table = InboundMessage.__table__
     return (
         insert(table)
-        .values(dedupe_key=bindparam("key"), kind=bindparam("kind"), openid=bindparam("openid"),
-                received_at=bindparam("now", type_=UTCDateTime))
+        .values(
+            dedupe_key=bindparam("key"),
+            kind=bindparam("kind"),
+            openid=bindparam("openid"),
+            received_at=bindparam("now", type_=UTCDateTime),
+        )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(_STAFF_ID.scalar_subquery())
     )
@@ -183,9 +187,7 @@ def record_seen(session: Session, openid: str, now: dt.datetime) -> WeChatVisito
 
 def can_push(session: Session, openid: str) -> bool:
     """Whether messages may be pushed to this openid (it has not unfollowed the account)."""
-    subscribed = session.scalar(
-        select(WeChatVisitor.subscribed).where(WeChatVisitor.openid == openid)
-    )
+    subscribed = session.scalar(select(WeChatVisitor.subscribed).where(WeChatVisitor.openid == openid))
     return subscribed is not False
 
 
@@ -203,11 +205,7 @@ def _hash_code(code: str) -> str:
 
 def issue_bind_code(session: Session, user: User, now: dt.datetime) -> str:
     """A fresh code for `user`, valid 10 minutes; their earlier unused codes stop working."""
-    session.execute(
-        update(BindCode)
-        .where(BindCode.user_id == user.id, BindCode.used_at.is_(None))
-        .values(used_at=now)
-    )
+    session.execute(update(BindCode).where(BindCode.user_id == user.id, BindCode.used_at.is_(None)).values(used_at=now))
     while True:
         code = f"{secrets.randbelow(10**BIND_CODE_DIGITS):0{BIND_CODE_DIGITS}d}"
         if _live_code(session, code, now) is None:
@@ -241,10 +239,7 @@ def redeem_bind_code(session: Session, openid: str, code: str, now: dt.datetime)
     openid; the failure count is flushed first, so the door should commit even then.
     """
     visitor = _visitor(session, openid, now)
-    if (
-        visitor.bind_failures_since is None
-        or now - visitor.bind_failures_since > BIND_FAILURE_WINDOW
-    ):
+    if visitor.bind_failures_since is None or now - visitor.bind_failures_since > BIND_FAILURE_WINDOW:
         visitor.bind_failures, visitor.bind_failures_since = 0, now
     if visitor.bind_failures >= BIND_MAX_FAILURES:
         session.flush()
@@ -257,9 +252,7 @@ def redeem_bind_code(session: Session, openid: str, code: str, now: dt.datetime)
         raise BindRefused("绑定码不对或已过期。请在网页上重新获取绑定码，10分钟内发送。")
     bind_code.used_at = now
     visitor.bind_failures, visitor.bind_failures_since = 0, None
-    previous_owner = session.scalar(
-        select(User).where(User.wechat_openid == openid, User.id != user.id)
-    )
+    previous_owner = session.scalar(select(User).where(User.wechat_openid == openid, User.id != user.id))
     if previous_owner is not None:
         _set_openid(session, previous_owner, None, now)
     _set_openid(session, user, openid, now)

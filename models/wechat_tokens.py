@@ -33,15 +33,16 @@ def read_credential(session: Session, key: str, now: dt.datetime) -> str | None:
     return row.value
 
 
-def write_credential(session: Session, key: str, value: str,
-                     expires_at: dt.datetime | None) -> None:
+def write_credential(session: Session, key: str, value: str, expires_at: dt.datetime | None) -> None:
     """Insert or replace `key` in one statement (safe when two writers race)."""
     insert = _insert_for(session)
     statement = insert(StoredCredential).values(key=key, value=value, expires_at=expires_at)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[StoredCredential.key],
-        set_={"value": statement.excluded.value, "expires_at": statement.excluded.expires_at},
-    ))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[StoredCredential.key],
+            set_={"value": statement.excluded.value, "expires_at": statement.excluded.expires_at},
+        )
+    )
 
 
 def delete_credential(session: Session, key: str) -> None:
@@ -53,20 +54,23 @@ def take_lease(session: Session, name: str, holder: str, now: dt.datetime, secon
     insert = _insert_for(session)
     until = now + dt.timedelta(seconds=seconds)
     statement = insert(StoredCredential).values(key=f"lease:{name}", value=holder, expires_at=until)
-    taken = session.scalar(statement.on_conflict_do_update(
-        index_elements=[StoredCredential.key],
-        set_={"value": holder, "expires_at": until},
-        where=or_(StoredCredential.expires_at <= now, StoredCredential.value == holder),
-    ).returning(StoredCredential.key))  # a row comes back only if we inserted or took it over
+    taken = session.scalar(
+        statement.on_conflict_do_update(
+            index_elements=[StoredCredential.key],
+            set_={"value": holder, "expires_at": until},
+            where=or_(StoredCredential.expires_at <= now, StoredCredential.value == holder),
+        ).returning(StoredCredential.key)
+    )  # a row comes back only if we inserted or took it over
     return taken is not None
 
 
 def drop_lease(session: Session, name: str, holder: str) -> None:
     """Give the lease back, if `holder` still holds it (one statement: no read before the write,
     which SQLite would refuse when another writer committed in between)."""
-    session.execute(delete(StoredCredential).where(StoredCredential.key == f"lease:{name}",
-                                                   StoredCredential.value == holder))
+    session.execute(
+        delete(StoredCredential).where(StoredCredential.key == f"lease:{name}", StoredCredential.value == holder)
+    )
 
 
-def _insert_for(session: Session):  # noqa: ANN202
+def _insert_for(session: Session):
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

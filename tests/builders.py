@@ -52,8 +52,9 @@ class Builders:
         dept = None
         if department:
             dept = self.session.scalar(
-                select(Department).where(Department.name == department,
-                                         Department.district_id == (region.district_id or region.id))
+                select(Department).where(
+                    Department.name == department, Department.district_id == (region.district_id or region.id)
+                )
             )
         return create_user(
             self.session,

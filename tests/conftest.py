@@ -30,7 +30,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def engine(database_url: str):  # noqa: ANN201
+def engine(database_url: str):
     engine = make_engine(database_url)
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -44,7 +44,7 @@ def engine(database_url: str):  # noqa: ANN201
 
 
 @pytest.fixture
-def connection(engine):  # noqa: ANN001, ANN201
+def connection(engine):
     with engine.connect() as connection:
         transaction = connection.begin()
         yield connection
@@ -52,12 +52,12 @@ def connection(engine):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def bound_sessionmaker(connection) -> sessionmaker[Session]:  # noqa: ANN001
+def bound_sessionmaker(connection) -> sessionmaker[Session]:
     return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
 
 @pytest.fixture
-def session(bound_sessionmaker: sessionmaker[Session]):  # noqa: ANN201
+def session(bound_sessionmaker: sessionmaker[Session]):
     with bound_sessionmaker() as session:
         yield session
 
@@ -72,7 +72,7 @@ def no_real_wechat(monkeypatch: pytest.MonkeyPatch) -> None:
 
     send = requests.adapters.HTTPAdapter.send
 
-    def guarded(adapter, request, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def guarded(adapter, request, *args, **kwargs):
         if urlsplit(request.url).hostname in WECHAT_HOSTS:
             pytest.fail(f"a test called the real WeChat: {request.method} {request.url.split('?')[0]}")
         return send(adapter, request, *args, **kwargs)
@@ -91,7 +91,7 @@ def build(session: Session, clock: FixedClock) -> Builders:
 
 
 @pytest.fixture
-def county(build: Builders):  # noqa: ANN201
+def county(build: Builders):
     """The demo county's shape: 示范区 with 3 towns and 12 villages, and its departments."""
     county = build.county()
     ensure_departments(build.session, county.district)
@@ -99,14 +99,13 @@ def county(build: Builders):  # noqa: ANN201
 
 
 @pytest.fixture
-def app_factory(database_url: str, connection, bound_sessionmaker: sessionmaker[Session], clock: FixedClock,  # noqa: ANN001, ANN201
-                tmp_path):
+def app_factory(database_url: str, connection, bound_sessionmaker: sessionmaker[Session], clock: FixedClock, tmp_path):
     """Builds test apps bound to this test's transaction; keyword arguments override the config."""
     from web import create_app
 
     apps = []
 
-    def make(**overrides):  # noqa: ANN003, ANN202
+    def make(**overrides):
         config = {
             "TESTING": True,
             "DATABASE_URL": database_url,
@@ -128,24 +127,24 @@ def app_factory(database_url: str, connection, bound_sessionmaker: sessionmaker[
 
 
 @pytest.fixture
-def app(app_factory):  # noqa: ANN001, ANN201
+def app(app_factory):
     return app_factory()
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):  # noqa: ANN001, ANN201
+def runner(app):
     return app.test_cli_runner()
 
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def csrf_token(client, path: str = "/login") -> str:  # noqa: ANN001
+def csrf_token(client, path: str = "/login") -> str:
     """The CSRF token a page hands out, read from its HTML as a browser would."""
     page = client.get(path)
     match = CSRF_FIELD.search(page.get_data(as_text=True))
@@ -153,22 +152,22 @@ def csrf_token(client, path: str = "/login") -> str:  # noqa: ANN001
     return match.group(1)
 
 
-def login(client, user, password: str = "password-123") -> None:  # noqa: ANN001
+def login(client, user, password: str = "password-123") -> None:
     token = csrf_token(client)
     response = client.post("/login", data={"phone": user.phone, "password": password, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
 @pytest.fixture
-def login_as(client):  # noqa: ANN001, ANN201
-    def do(user) -> None:  # noqa: ANN001
+def login_as(client):
+    def do(user) -> None:
         login(client, user)
 
     return do
 
 
 @pytest.fixture(scope="session")
-def fake_wechat_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def fake_wechat_server(tmp_path_factory: pytest.TempPathFactory):
     """The sandbox's fake WeChat API on a real loopback port, shared by the whole run."""
     from tests.fake_wechat import serve_fake_wechat
 
@@ -177,7 +176,7 @@ def fake_wechat_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN20
 
 
 @pytest.fixture
-def fake(fake_wechat_server):  # noqa: ANN001, ANN201
+def fake(fake_wechat_server):
     """The fake WeChat API with nothing recorded and no failure planned."""
     fake_wechat_server.reset()
     return fake_wechat_server

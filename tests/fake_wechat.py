@@ -32,9 +32,16 @@ class FakeWeChat:
 
     def client_config(self, **overrides: Any) -> dict[str, Any]:
         """Config for an app whose outbound client talks to this fake."""
-        return {"WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET, "WECHAT_API_BASE_URL": self.api_base,
-                "WECHAT_MP_BASE_URL": self.api_base, "WECHAT_OAUTH_BASE_URL": self.api_base,
-                "WECHAT_HTTP_TIMEOUT": 2, "WECHAT_BUSY_RETRY_DELAYS": [0, 0], **overrides}
+        return {
+            "WECHAT_APPID": APPID,
+            "WECHAT_SECRET": SECRET,
+            "WECHAT_API_BASE_URL": self.api_base,
+            "WECHAT_MP_BASE_URL": self.api_base,
+            "WECHAT_OAUTH_BASE_URL": self.api_base,
+            "WECHAT_HTTP_TIMEOUT": 2,
+            "WECHAT_BUSY_RETRY_DELAYS": [0, 0],
+            **overrides,
+        }
 
     def calls(self, path: str | None = None) -> list[SandboxCall]:
         with self.app.extensions["db"].sessionmaker() as session:
@@ -71,18 +78,25 @@ def serve_fake_wechat(folder: Path, **config: Any) -> Iterator[FakeWeChat]:
     from web import create_app
 
     holder: dict[str, Flask] = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start),
-                         threaded=True)
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     database_url = f"sqlite:///{folder / 'fake-wechat.sqlite3'}"
     engine = make_engine(database_url)
     models.Base.metadata.create_all(engine)
     engine.dispose()
-    app = holder["app"] = create_app({
-        "DATABASE_URL": database_url, "SECRET_KEY": "fake-secret-key", "WECHAT_SANDBOX": True,
-        "PUBLIC_BASE_URL": url, "MEDIA_ROOT": str(folder / "media"), "RATELIMIT_ENABLED": False,
-        "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET, **config,
-    })
+    app = holder["app"] = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "fake-secret-key",
+            "WECHAT_SANDBOX": True,
+            "PUBLIC_BASE_URL": url,
+            "MEDIA_ROOT": str(folder / "media"),
+            "RATELIMIT_ENABLED": False,
+            "WECHAT_APPID": APPID,
+            "WECHAT_SECRET": SECRET,
+            **config,
+        }
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

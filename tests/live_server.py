@@ -23,10 +23,12 @@ from models.db import make_engine
 from tests.fake_wechat import APPID, SECRET
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-WECHAT_UA = ("Mozilla/5.0 (Linux; Android 10; M2006C3LC) AppleWebKit/537.36 (KHTML, like Gecko) "
-             "Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230202 "
-             "MMWEBID/1234 MicroMessenger/8.0.33.2320(0x28002151) WeChat/arm64 Weixin NetType/4G "
-             "Language/zh_CN ABI/arm64")
+WECHAT_UA = (
+    "Mozilla/5.0 (Linux; Android 10; M2006C3LC) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230202 "
+    "MMWEBID/1234 MicroMessenger/8.0.33.2320(0x28002151) WeChat/arm64 Weixin NetType/4G "
+    "Language/zh_CN ABI/arm64"
+)
 
 needs_browser = pytest.mark.skipif(
     not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()) and not shutil.which("chromedriver"),
@@ -35,7 +37,7 @@ needs_browser = pytest.mark.skipif(
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:  # noqa: ANN001
+def serving(app) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -78,8 +80,9 @@ def own_database(database_url: str, folder: Path) -> str:
         return f"sqlite:///{folder / 'browser.sqlite3'}"
     url = make_url(database_url)
     name = f"{url.database}_browser"
-    server = make_engine(url.set(database="postgres").render_as_string(hide_password=False),
-                         isolation_level="AUTOCOMMIT")
+    server = make_engine(
+        url.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
     with server.connect() as connection:
         if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -105,12 +108,21 @@ def live(database_url: str, tmp_path: Path) -> Iterator[SimpleNamespace]:
     holder = {}
     server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    app = holder["app"] = create_app({
-        "DATABASE_URL": own, "SECRET_KEY": "browser-test", "PUBLIC_BASE_URL": url, "WECHAT_SANDBOX": True,
-        "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET, "WECHAT_TOKEN": "browser-token",
-        "MEDIA_ROOT": str(tmp_path / "media"), "RATELIMIT_ENABLED": False, "CLOCK": SystemClock(),
-        "COMPLAINT_ANSWER_TEMPLATE_ID": "tmpl-answer",
-    })
+    app = holder["app"] = create_app(
+        {
+            "DATABASE_URL": own,
+            "SECRET_KEY": "browser-test",
+            "PUBLIC_BASE_URL": url,
+            "WECHAT_SANDBOX": True,
+            "WECHAT_APPID": APPID,
+            "WECHAT_SECRET": SECRET,
+            "WECHAT_TOKEN": "browser-token",
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "RATELIMIT_ENABLED": False,
+            "CLOCK": SystemClock(),
+            "COMPLAINT_ANSWER_TEMPLATE_ID": "tmpl-answer",
+        }
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -133,8 +145,9 @@ def browser() -> Iterator:
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
         options.add_argument(argument)
     # A 360-px phone (desktop windows cannot be made that narrow), with WeChat's user agent.
-    options.add_experimental_option("mobileEmulation", {
-        "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2}, "userAgent": WECHAT_UA})
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2}, "userAgent": WECHAT_UA}
+    )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     try:
@@ -143,7 +156,7 @@ def browser() -> Iterator:
         driver.quit()
 
 
-def click_through(browser, element) -> None:  # noqa: ANN001
+def click_through(browser, element) -> None:
     """Click something that loads a new page, and wait until the new page has loaded.
 
     The old document is marked and the wait ends when a document without the mark is complete;
@@ -155,7 +168,7 @@ def click_through(browser, element) -> None:  # noqa: ANN001
     browser.execute_script("window.__leaving = true")
     element.click()
 
-    def new_page_loaded(driver) -> bool:  # noqa: ANN001
+    def new_page_loaded(driver) -> bool:
         try:
             return driver.execute_script("return !window.__leaving && document.readyState === 'complete'")
         except WebDriverException:  # the old page is being torn down

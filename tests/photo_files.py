@@ -24,16 +24,27 @@ def scene(seed: int = 1, size: tuple[int, int] = (800, 600)) -> Image.Image:
     return image
 
 
-def jpeg(seed: int = 1, taken: str | None = "2026:06:01 09:30:00", gps: tuple[float, float] | None = (21.95, 108.62),
-         size: tuple[int, int] = (800, 600), orientation: int | None = None, quality: int = 90) -> bytes:
+def jpeg(
+    seed: int = 1,
+    taken: str | None = "2026:06:01 09:30:00",
+    gps: tuple[float, float] | None = (21.95, 108.62),
+    size: tuple[int, int] = (800, 600),
+    orientation: int | None = None,
+    quality: int = 90,
+) -> bytes:
     image = scene(seed, size)
     exif = Image.Exif()
     if taken:
         exif.get_ifd(EXIF_IFD)[0x9003] = taken
     if gps:
-        exif.get_ifd(GPS_IFD).update({
-            1: "N", 2: _dms(gps[0]), 3: "E", 4: _dms(gps[1]),
-        })
+        exif.get_ifd(GPS_IFD).update(
+            {
+                1: "N",
+                2: _dms(gps[0]),
+                3: "E",
+                4: _dms(gps[1]),
+            }
+        )
     if orientation:
         exif[0x0112] = orientation
     out = io.BytesIO()
@@ -48,7 +59,7 @@ def _dms(value: float) -> tuple[float, float, float]:
     return (float(degrees), float(minutes), seconds)
 
 
-def encoded(image: Image.Image, fmt: str, **options) -> bytes:  # noqa: ANN003
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
     out = io.BytesIO()
     image.save(out, fmt, **options)
     return out.getvalue()

@@ -31,12 +31,15 @@ def test_environment_configures_the_app(monkeypatch, tmp_path):
     assert app.config["SECRET_KEY"] == "from-the-environment"
 
 
-@pytest.mark.parametrize("setting, value, complaint", [
-    ("SECRET_KEY", None, "GUANHU_SECRET_KEY"),
-    ("WECHAT_SANDBOX", True, "SANDBOX"),
-    ("PUBLIC_BASE_URL", "http://plain.example", "https"),
-    ("DATABASE_URL", "sqlite:///x.sqlite3", "SQLite"),
-])
+@pytest.mark.parametrize(
+    "setting, value, complaint",
+    [
+        ("SECRET_KEY", None, "GUANHU_SECRET_KEY"),
+        ("WECHAT_SANDBOX", True, "SANDBOX"),
+        ("PUBLIC_BASE_URL", "http://plain.example", "https"),
+        ("DATABASE_URL", "sqlite:///x.sqlite3", "SQLite"),
+    ],
+)
 def test_production_mode_refuses_insecure_settings(monkeypatch, setting, value, complaint):
     monkeypatch.delenv("GUANHU_SECRET_KEY", raising=False)
     config = {
@@ -58,8 +61,7 @@ def test_health_check_answers_when_the_database_does(client):
 
 
 def test_health_check_is_503_when_the_database_is_down(tmp_path):
-    app = create_app({"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
-                      "SECRET_KEY": "x"})
+    app = create_app({"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere", "SECRET_KEY": "x"})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "down"

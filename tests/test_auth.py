@@ -53,8 +53,9 @@ def test_changing_password_ends_other_sessions(client, session, county, build):
 def test_open_redirect_after_login_is_ignored(client, county, build):
     user = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     token = csrf_token(client)
-    response = client.post("/login?next=//evil.example/x",
-                           data={"phone": user.phone, "password": "password-123", "csrf_token": token})
+    response = client.post(
+        "/login?next=//evil.example/x", data={"phone": user.phone, "password": "password-123", "csrf_token": token}
+    )
     assert response.headers["Location"] == "/assets"
 
 

@@ -37,18 +37,24 @@ LIMITS = ComplaintLimits()
 
 
 @pytest.fixture
-def storage(tmp_path):  # noqa: ANN001, ANN201
+def storage(tmp_path):
     return LocalStorage(tmp_path / "media")
 
 
 @pytest.fixture
-def asset(build, county):  # noqa: ANN001, ANN201
+def asset(build, county):
     return build.asset(county.villages["石桥村"])
 
 
-def filed(session, storage, asset, clock, **overrides):  # noqa: ANN001, ANN003, ANN201
-    values = {"category": "损坏需维修", "description": "路面塌了一个大坑，晚上很危险。", "contact_name": None,
-              "contact_phone": None, "photos": [], "openid": None}
+def filed(session, storage, asset, clock, **overrides):
+    values = {
+        "category": "损坏需维修",
+        "description": "路面塌了一个大坑，晚上很危险。",
+        "contact_name": None,
+        "contact_phone": None,
+        "photos": [],
+        "openid": None,
+    }
     values.update(overrides)
     return file_complaint(session, storage, asset, now=clock.now(), limits=LIMITS, **values)
 
@@ -64,16 +70,20 @@ def test_tracking_numbers_count_per_year_and_due_dates_follow_the_limits(session
     assert filed(session, storage, asset, clock).tracking_number == "TS-2027-000001"
 
 
-@pytest.mark.parametrize(("field", "overrides"), [
-    ("description", {"description": "坏了"}),
-    ("description", {"description": "很" * 1001}),
-    ("category", {"category": "乱写"}),
-    ("contact_phone", {"contact_phone": "12345"}),
-    ("contact_name", {"contact_name": "名" * 21}),
-    ("photos", {"photos": [photo_files.jpeg(i) for i in range(4)]}),
-])
-def test_bad_complaint_input_is_refused_with_a_reason_and_writes_nothing(session, storage, asset, clock, field,
-                                                                       overrides):
+@pytest.mark.parametrize(
+    ("field", "overrides"),
+    [
+        ("description", {"description": "坏了"}),
+        ("description", {"description": "很" * 1001}),
+        ("category", {"category": "乱写"}),
+        ("contact_phone", {"contact_phone": "12345"}),
+        ("contact_name", {"contact_name": "名" * 21}),
+        ("photos", {"photos": [photo_files.jpeg(i) for i in range(4)]}),
+    ],
+)
+def test_bad_complaint_input_is_refused_with_a_reason_and_writes_nothing(
+    session, storage, asset, clock, field, overrides
+):
     with pytest.raises(Invalid) as caught:
         filed(session, storage, asset, clock, **overrides)
     assert field in caught.value.fields
@@ -90,8 +100,12 @@ def test_the_workflow_records_who_and_when_and_audits_every_step(session, storag
     clock.advance(days=2)
     answer(session, clerk, complaint, "已组织修补坑洞，恢复通行。", [], clock.now())
     assert complaint.status is ComplaintStatus.ANSWERED
-    assert [s.kind for s in complaint.steps] == [StepKind.FILED, StepKind.ACCEPTED, StepKind.ASSIGNED,
-                                                 StepKind.ANSWERED]
+    assert [s.kind for s in complaint.steps] == [
+        StepKind.FILED,
+        StepKind.ACCEPTED,
+        StepKind.ASSIGNED,
+        StepKind.ANSWERED,
+    ]
     assert {s.actor_name for s in complaint.steps[1:]} == {"李文书"}
     assert public_counts(session, asset.id) == (1, 1)
     entries = audit.history(session, "complaint", complaint.id)
@@ -100,7 +114,8 @@ def test_the_workflow_records_who_and_when_and_audits_every_step(session, storag
 
 
 def test_unsatisfied_rating_reopens_for_the_town_and_village_staff_may_no_longer_act(
-        session, storage, asset, clock, build, county):
+    session, storage, asset, clock, build, county
+):
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     town = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     complaint = filed(session, storage, asset, clock)
@@ -139,8 +154,11 @@ def test_time_limits_are_data_the_reminder_jobs_can_read(session, storage, asset
     today = dt.date(2026, 6, 5)  # accept limit (4 June) passed, answer limit (16 June) not yet
     assert [(d.complaint.id, d.limit) for d in overdue_complaints(session, today)] == [(waiting.id, "accept")]
     soon = open_limits(session, dt.date(2026, 6, 16))
-    assert {(d.complaint.id, d.limit) for d in soon} == {(waiting.id, "accept"), (waiting.id, "answer"),
-                                                         (accepted.id, "answer")}
+    assert {(d.complaint.id, d.limit) for d in soon} == {
+        (waiting.id, "accept"),
+        (waiting.id, "answer"),
+        (accepted.id, "answer"),
+    }
 
 
 def test_my_complaint_is_found_by_number_and_the_phones_last_four_digits_only(session, storage, asset, clock):
@@ -154,8 +172,9 @@ def test_my_complaint_is_found_by_number_and_the_phones_last_four_digits_only(se
 # -- the back office ----------------------------------------------------------------------------
 
 
-def test_staff_of_another_region_get_404_for_a_complaint(session, storage, asset, clock, build, county, client,
-                                                         login_as):
+def test_staff_of_another_region_get_404_for_a_complaint(
+    session, storage, asset, clock, build, county, client, login_as
+):
     complaint = filed(session, storage, asset, clock)
     login_as(build.user(Role.VILLAGE_CLERK, county.villages["清水村"]))
     assert client.get(f"/complaints/{complaint.id}").status_code == 404
@@ -165,8 +184,9 @@ def test_staff_of_another_region_get_404_for_a_complaint(session, storage, asset
     assert complaint.status is ComplaintStatus.NEW
 
 
-def test_staff_move_a_complaint_along_from_the_detail_page(session, storage, asset, clock, build, county, client,
-                                                           login_as):
+def test_staff_move_a_complaint_along_from_the_detail_page(
+    session, storage, asset, clock, build, county, client, login_as
+):
     complaint = filed(session, storage, asset, clock, contact_phone="13912345678")
     login_as(build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"], name="王镇长"))
     page = client.get("/complaints").get_data(as_text=True)
@@ -176,8 +196,11 @@ def test_staff_move_a_complaint_along_from_the_detail_page(session, storage, ass
     assert client.post(f"/complaints/{complaint.id}/accept", data={"csrf_token": token}).status_code == 303
     short = client.post(f"/complaints/{complaint.id}/answer", data={"csrf_token": token, "answer": "好"})
     assert short.status_code == 422 and "答复内容至少写5个字" in short.get_data(as_text=True)
-    data = {"csrf_token": token, "answer": "已修复路面并拍照留存。",
-            "photos": (io.BytesIO(photo_files.jpeg(2)), "a.jpg")}
+    data = {
+        "csrf_token": token,
+        "answer": "已修复路面并拍照留存。",
+        "photos": (io.BytesIO(photo_files.jpeg(2)), "a.jpg"),
+    }
     assert client.post(f"/complaints/{complaint.id}/answer", data=data).status_code == 303
     session.refresh(complaint)
     assert complaint.status is ComplaintStatus.ANSWERED
@@ -185,8 +208,9 @@ def test_staff_move_a_complaint_along_from_the_detail_page(session, storage, ass
     assert client.post(f"/complaints/{complaint.id}/accept", data={"csrf_token": token}).status_code == 409
 
 
-def test_the_answer_is_pushed_as_a_template_message_once(session, storage, asset, clock, build, county, app_factory,
-                                                         tmp_path, login_as):
+def test_the_answer_is_pushed_as_a_template_message_once(
+    session, storage, asset, clock, build, county, app_factory, tmp_path, login_as
+):
     with serve_fake_wechat(tmp_path) as fake:
         app = app_factory(**fake.client_config(COMPLAINT_ANSWER_TEMPLATE_ID="tmpl-answer"))
         client = app.test_client()

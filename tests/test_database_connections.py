@@ -19,7 +19,7 @@ if not URL.startswith("postgresql"):
 
 
 @pytest.fixture
-def pool():  # noqa: ANN201
+def pool():
     engine = make_engine(URL, pool_size=1, max_overflow=0)
     try:
         with engine.connect():
@@ -30,12 +30,12 @@ def pool():  # noqa: ANN201
     engine.dispose()
 
 
-def backend_pid(engine) -> int:  # noqa: ANN001
+def backend_pid(engine) -> int:
     with engine.connect() as connection:
         return connection.scalar(text("SELECT pg_backend_pid()"))
 
 
-def test_a_connection_the_server_hung_up_on_is_replaced_at_checkout(pool):  # noqa: ANN001
+def test_a_connection_the_server_hung_up_on_is_replaced_at_checkout(pool):
     first = backend_pid(pool)
     admin = create_engine(URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -49,11 +49,11 @@ def test_a_connection_the_server_hung_up_on_is_replaced_at_checkout(pool):  # no
     assert backend_pid(pool) not in (first, None)  # without the check: OperationalError here
 
 
-def test_a_healthy_connection_is_reused(pool):  # noqa: ANN001
+def test_a_healthy_connection_is_reused(pool):
     assert backend_pid(pool) == backend_pid(pool)
 
 
-def test_a_statement_committed_alone_leaves_its_connection_as_it_found_it(pool):  # noqa: ANN001
+def test_a_statement_committed_alone_leaves_its_connection_as_it_found_it(pool):
     own_pid = DriverStatement({"postgresql": select(func.pg_backend_pid())})
     assert first_committed(pool, own_pid, {}) == (backend_pid(pool),)  # the same pooled connection
     with pool.connect() as connection:

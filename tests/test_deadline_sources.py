@@ -28,12 +28,12 @@ TEMPLATE = "cgi-bin/message/template/send"
 
 
 @pytest.fixture
-def storage(tmp_path):  # noqa: ANN001, ANN201
+def storage(tmp_path):
     return LocalStorage(tmp_path / "media")
 
 
 @pytest.fixture
-def people(build, county):  # noqa: ANN001, ANN201
+def people(build, county):
     shiqiao, zhulin = county.villages["石桥村"], county.villages["竹林村"]
     found = {
         "clerk": build.user(Role.VILLAGE_CLERK, shiqiao),
@@ -51,38 +51,51 @@ def people(build, county):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def asset(build, county):  # noqa: ANN001, ANN201
+def asset(build, county):
     return build.asset(county.villages["石桥村"], name="石桥村水渠")
 
 
-def sync(session, clock):  # noqa: ANN001, ANN201
+def sync(session, clock):
     return sync_deadlines(session, clock.now(), TZ)
 
 
-def titles(session, user, clock) -> list[str]:  # noqa: ANN001
+def titles(session, user, clock) -> list[str]:
     today = clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-    return [f"{t.deadline.title}|{t.state}" + ("|督办" if t.escalated else "")
-            for t in open_tasks_for(session, user, today)]
+    return [
+        f"{t.deadline.title}|{t.state}" + ("|督办" if t.escalated else "") for t in open_tasks_for(session, user, today)
+    ]
 
 
-def complain(session, storage, asset, clock):  # noqa: ANN001, ANN201
-    return file_complaint(session, storage, asset, category="损坏需维修",
-                          description="水渠堵了，水漫到路上。", contact_name=None, contact_phone=None,
-                          photos=[], openid=None, now=clock.now(), limits=LIMITS)
+def complain(session, storage, asset, clock):
+    return file_complaint(
+        session,
+        storage,
+        asset,
+        category="损坏需维修",
+        description="水渠堵了，水漫到路上。",
+        contact_name=None,
+        contact_phone=None,
+        photos=[],
+        openid=None,
+        now=clock.now(),
+        limits=LIMITS,
+    )
 
 
-def maintain(session, storage, actor, asset, clock, kind, notes=None):  # noqa: ANN001, ANN201
-    return record_maintenance(session, storage, actor, asset, kind=kind, photos=[jpeg()],
-                              now=clock.now(), timezone=TZ, notes=notes)
+def maintain(session, storage, actor, asset, clock, kind, notes=None):
+    return record_maintenance(
+        session, storage, actor, asset, kind=kind, photos=[jpeg()], now=clock.now(), timezone=TZ, notes=notes
+    )
 
 
-def test_a_filed_complaint_is_its_village_clerks_task_until_answered(
-        session, storage, asset, people, clock) -> None:  # noqa: ANN001
+def test_a_filed_complaint_is_its_village_clerks_task_until_answered(session, storage, asset, people, clock) -> None:
     complaint = complain(session, storage, asset, clock)
     assert sync(session, clock) == SyncResult(opened=2, closed=0)
 
     assert titles(session, people["clerk"], clock) == [
-        "受理群众反映：石桥村水渠|还剩3天", "答复群众反映：石桥村水渠|还剩15天"]
+        "受理群众反映：石桥村水渠|还剩3天",
+        "答复群众反映：石桥村水渠|还剩15天",
+    ]
     for name in ("custodian", "supervisor", "other_clerk", "town"):
         assert titles(session, people[name], clock) == [], name
 
@@ -93,12 +106,13 @@ def test_a_filed_complaint_is_its_village_clerks_task_until_answered(
     answer(session, people["clerk"], complaint, "已清淤，水渠通了。", [], clock.now())
     assert sync(session, clock) == SyncResult(opened=0, closed=1)
     assert titles(session, people["clerk"], clock) == []
-    done = session.scalars(select(Deadline).where(Deadline.source.like(f"complaint:{complaint.id}:%"))
-                           .order_by(Deadline.id)).all()
+    done = session.scalars(
+        select(Deadline).where(Deadline.source.like(f"complaint:{complaint.id}:%")).order_by(Deadline.id)
+    ).all()
     assert [d.evidence for d in done] == [{"record": "反映已受理或已答复"}] * 2
 
 
-def test_an_overdue_complaint_escalates_to_its_town_only(session, storage, asset, people, clock) -> None:  # noqa: ANN001
+def test_an_overdue_complaint_escalates_to_its_town_only(session, storage, asset, people, clock) -> None:
     complain(session, storage, asset, clock)
     sync(session, clock)
     assert titles(session, people["town"], clock) == []
@@ -112,7 +126,8 @@ def test_an_overdue_complaint_escalates_to_its_town_only(session, storage, asset
 
 
 def test_a_complaint_reopened_after_unsatisfied_is_the_towns_urgent_task(
-        session, storage, asset, people, clock) -> None:  # noqa: ANN001
+    session, storage, asset, people, clock
+) -> None:
     complaint = complain(session, storage, asset, clock)
     accept(session, people["clerk"], complaint, clock.now())
     answer(session, people["clerk"], complaint, "已清淤，水渠通了。", [], clock.now())
@@ -129,9 +144,9 @@ def test_a_complaint_reopened_after_unsatisfied_is_the_towns_urgent_task(
 
 
 def test_a_damage_reports_repair_task_is_a_deadline_closed_by_the_repair(
-        session, storage, asset, people, clock) -> None:  # noqa: ANN001
-    maintain(session, storage, people["custodian"], asset, clock, MaintenanceKind.DAMAGE_REPORT,
-             notes="渠壁塌了两米")
+    session, storage, asset, people, clock
+) -> None:
+    maintain(session, storage, people["custodian"], asset, clock, MaintenanceKind.DAMAGE_REPORT, notes="渠壁塌了两米")
     sync(session, clock)
 
     for name in ("clerk", "custodian"):
@@ -151,12 +166,19 @@ def test_a_damage_reports_repair_task_is_a_deadline_closed_by_the_repair(
     assert deadline.done_at == clock.now() and deadline.evidence == {"record": "已录入维修记录"}
 
 
-def test_a_running_notice_reminds_the_clerk_of_its_end_and_closes_after_it(
-        session, county, people, clock) -> None:  # noqa: ANN001
+def test_a_running_notice_reminds_the_clerk_of_its_end_and_closes_after_it(session, county, people, clock) -> None:
     today = dt.date(2026, 6, 1)
-    publish_notice(session, people["clerk"], village=county.villages["石桥村"], asset=None,
-                   title="2026年收益分配方案", body="公示10天。", starts_on=today,
-                   ends_on=today + dt.timedelta(days=9), now=clock.now())
+    publish_notice(
+        session,
+        people["clerk"],
+        village=county.villages["石桥村"],
+        asset=None,
+        title="2026年收益分配方案",
+        body="公示10天。",
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=9),
+        now=clock.now(),
+    )
     sync(session, clock)
     assert titles(session, people["clerk"], clock) == ["公示期满：2026年收益分配方案|还剩9天"]
     assert titles(session, people["custodian"], clock) == []
@@ -166,34 +188,40 @@ def test_a_running_notice_reminds_the_clerk_of_its_end_and_closes_after_it(
     assert titles(session, people["clerk"], clock) == []
 
 
-def test_syncing_twice_changes_nothing(session, storage, county, build, asset, people, clock) -> None:  # noqa: ANN001
+def test_syncing_twice_changes_nothing(session, storage, county, build, asset, people, clock) -> None:
     late = build.asset(county.villages["石桥村"], name="石桥村便道")
     complain(session, storage, asset, clock)
-    maintain(session, storage, people["custodian"], asset, clock, MaintenanceKind.DAMAGE_REPORT,
-             notes="渠壁塌了两米")
-    publish_notice(session, people["clerk"], village=county.villages["石桥村"], asset=None,
-                   title="收益分配公示", body="公示10天。", starts_on=dt.date(2026, 6, 1),
-                   ends_on=dt.date(2026, 7, 20), now=clock.now())
+    maintain(session, storage, people["custodian"], asset, clock, MaintenanceKind.DAMAGE_REPORT, notes="渠壁塌了两米")
+    publish_notice(
+        session,
+        people["clerk"],
+        village=county.villages["石桥村"],
+        asset=None,
+        title="收益分配公示",
+        body="公示10天。",
+        starts_on=dt.date(2026, 6, 1),
+        ends_on=dt.date(2026, 7, 20),
+        now=clock.now(),
+    )
     clock.advance(days=31)  # 便道 (and 水渠) are now past their 30-day inspection interval
     assert late.last_inspected_at is None
 
     first = sync(session, clock)
-    rows = session.execute(select(Deadline.key, Deadline.due_on, Deadline.done_at)
-                           .order_by(Deadline.key)).all()
+    rows = session.execute(select(Deadline.key, Deadline.due_on, Deadline.done_at).order_by(Deadline.key)).all()
     audits = session.scalar(select(func.count()).select_from(AuditEntry))
     again = sync(session, clock)
 
     assert first.opened == 6  # two complaint limits, a repair, a notice, two inspections
     assert again == SyncResult(opened=0, closed=0)
-    assert session.execute(select(Deadline.key, Deadline.due_on, Deadline.done_at)
-                           .order_by(Deadline.key)).all() == rows
+    assert session.execute(select(Deadline.key, Deadline.due_on, Deadline.done_at).order_by(Deadline.key)).all() == rows
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == audits
 
 
 # -- the jobs, end to end against the fake WeChat -------------------------------------------------
 
+
 @pytest.fixture
-def app(app_factory, fake):  # noqa: ANN001, ANN201
+def app(app_factory, fake):
     fake.reset()
     app = app_factory(**fake.client_config(WECHAT_REMINDER_TEMPLATE_ID="tpl"))
     yield app
@@ -201,7 +229,8 @@ def app(app_factory, fake):  # noqa: ANN001, ANN201
 
 
 def test_an_overdue_inspection_reminds_the_custodian_once_per_plan_step(
-        app, fake, session, asset, people, clock) -> None:  # noqa: ANN001
+    app, fake, session, asset, people, clock
+) -> None:
     session.commit()
     runner = Runner(app)
     days = [dt.date(2026, 6, 25) + dt.timedelta(days=n) for n in range(20)]
@@ -218,13 +247,17 @@ def test_an_overdue_inspection_reminds_the_custodian_once_per_plan_step(
     expected = [dt.date(2026, 7, 2) + dt.timedelta(days=n) for n in range(7)]
     told = [call.body["request"]["touser"] for call in fake.calls(TEMPLATE)]
     assert sorted(told) == ["o_clerk"] * 7 + ["o_custodian"] * 7
-    keys = session.scalars(select(Delivery.key).where(Delivery.status == DeliveryStatus.SENT,
-                                                      Delivery.key.like(f"digest:{people['custodian'].id}:%")))
+    keys = session.scalars(
+        select(Delivery.key).where(
+            Delivery.status == DeliveryStatus.SENT, Delivery.key.like(f"digest:{people['custodian'].id}:%")
+        )
+    )
     assert sorted(keys) == [f"digest:{people['custodian'].id}:{day.isoformat()}" for day in expected]
     assert titles(session, people["supervisor"], clock) == []
 
-    maintain(session, LocalStorage(app.config["MEDIA_ROOT"]), people["custodian"], asset, clock,
-             MaintenanceKind.INSPECTION)
+    maintain(
+        session, LocalStorage(app.config["MEDIA_ROOT"]), people["custodian"], asset, clock, MaintenanceKind.INSPECTION
+    )
     session.commit()
     runner.tick("sources")
     session.refresh(deadline)

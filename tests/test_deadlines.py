@@ -25,12 +25,11 @@ from models.people import Role
 from tests.conftest import TEST_NOW
 
 
-def _deadline(session, kind: str, region) -> Deadline:  # noqa: ANN001
-    return session.scalar(select(Deadline).where(Deadline.kind_code == kind,
-                                                 Deadline.region_id == region.id))
+def _deadline(session, kind: str, region) -> Deadline:
+    return session.scalar(select(Deadline).where(Deadline.kind_code == kind, Deadline.region_id == region.id))
 
 
-def test_calendar_defaults_follow_the_domain_table(session, county) -> None:  # noqa: ANN001
+def test_calendar_defaults_follow_the_domain_table(session, county) -> None:
     entries = {e.kind_code: e for e in ensure_calendar(session, county.district, 2026)}
 
     assert entries["trade_asset_list"].due_on == dt.date(2026, 1, 25)
@@ -38,13 +37,15 @@ def test_calendar_defaults_follow_the_domain_table(session, county) -> None:  # 
     assert entries["asset_inventory"].due_on == dt.date(2026, 6, 2)
     assert entries["midyear_self_check"].due_on == dt.date(2026, 6, 30)
     assert (entries["onsite_verification"].starts_on, entries["onsite_verification"].due_on) == (
-        dt.date(2026, 7, 1), dt.date(2026, 8, 10))
+        dt.date(2026, 7, 1),
+        dt.date(2026, 8, 10),
+    )
     assert entries["village_self_evaluation"].due_on == dt.date(2026, 12, 10)
     assert entries["town_rating"].due_on == dt.date(2026, 12, 31)
     assert "complaint_limit" not in entries  # event deadlines are not on the calendar
 
 
-def test_tasks_are_made_once_per_responsible_region(session, county) -> None:  # noqa: ANN001
+def test_tasks_are_made_once_per_responsible_region(session, county) -> None:
     created = ensure_deadlines(session, county.district, 2026, TEST_NOW)
     again = ensure_deadlines(session, county.district, 2026, TEST_NOW)
 
@@ -54,24 +55,25 @@ def test_tasks_are_made_once_per_responsible_region(session, county) -> None:  #
     assert departments > 0
     task = _deadline(session, "village_self_evaluation", county.villages["石桥村"])
     assert (task.title, task.due_on, task.place) == (
-        "2026年年终自评（签字并公示10天）报镇", dt.date(2026, 12, 10), "青山镇石桥村")
+        "2026年年终自评（签字并公示10天）报镇",
+        dt.date(2026, 12, 10),
+        "青山镇石桥村",
+    )
     assert task.upper_region_id == county.towns["青山镇"].id
     assert session.scalar(select(Deadline).where(Deadline.kind_code == "onsite_verification")) is None
 
 
-def test_a_moved_date_moves_open_tasks_only_and_is_audited(session, county, build) -> None:  # noqa: ANN001
+def test_a_moved_date_moves_open_tasks_only_and_is_audited(session, county, build) -> None:
     admin = build.user(Role.DISTRICT_ADMIN, county.district)
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["竹林村"])
     ensure_deadlines(session, county.district, 2026, TEST_NOW)
     finished = _deadline(session, "village_self_evaluation", county.villages["竹林村"])
     mark_done(session, clerk, finished.id, note="已公示", today=dt.date(2026, 6, 1), now=TEST_NOW)
-    entry = next(e for e in ensure_calendar(session, county.district, 2026)
-                 if e.kind_code == "village_self_evaluation")
+    entry = next(e for e in ensure_calendar(session, county.district, 2026) if e.kind_code == "village_self_evaluation")
 
     move_calendar_entry(session, admin, entry, dt.date(2026, 12, 15), None, TEST_NOW)
 
-    assert _deadline(session, "village_self_evaluation", county.villages["石桥村"]).due_on == \
-        dt.date(2026, 12, 15)
+    assert _deadline(session, "village_self_evaluation", county.villages["石桥村"]).due_on == dt.date(2026, 12, 15)
     assert finished.due_on == dt.date(2026, 12, 10)
     [entry_log] = audit.history(session, CALENDAR_ENTITY, entry.id)
     assert entry_log.actor_id == admin.id
@@ -79,7 +81,7 @@ def test_a_moved_date_moves_open_tasks_only_and_is_audited(session, county, buil
     assert entry_log.changes["to"]["due_on"] == "2026-12-15"
 
 
-def test_only_the_district_office_moves_dates_and_within_the_year(session, county, build) -> None:  # noqa: ANN001
+def test_only_the_district_office_moves_dates_and_within_the_year(session, county, build) -> None:
     admin = build.user(Role.DISTRICT_ADMIN, county.district)
     town = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     entry = ensure_calendar(session, county.district, 2026)[0]
@@ -91,7 +93,7 @@ def test_only_the_district_office_moves_dates_and_within_the_year(session, count
     assert refused.value.fields["due_on"] == "截止日期应在2026年内。"
 
 
-def test_done_needs_evidence_and_is_audited(session, county, build) -> None:  # noqa: ANN001
+def test_done_needs_evidence_and_is_audited(session, county, build) -> None:
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     ensure_deadlines(session, county.district, 2026, TEST_NOW)
     task = _deadline(session, "midyear_self_check", county.villages["石桥村"])
@@ -101,8 +103,9 @@ def test_done_needs_evidence_and_is_audited(session, county, build) -> None:  # 
     assert refused.value.fields["note"] == "请填写完成情况说明，或附上文件、记录。"
     assert task.done_at is None
 
-    mark_done(session, clerk, task.id, note="两委已签字", record="自查表2026-03",
-              today=dt.date(2026, 6, 1), now=TEST_NOW)
+    mark_done(
+        session, clerk, task.id, note="两委已签字", record="自查表2026-03", today=dt.date(2026, 6, 1), now=TEST_NOW
+    )
 
     assert task.done_at == TEST_NOW and task.done_by_id == clerk.id
     assert task.evidence == {"note": "两委已签字", "record": "自查表2026-03"}
@@ -110,7 +113,7 @@ def test_done_needs_evidence_and_is_audited(session, county, build) -> None:  # 
     assert entry.action == "done" and entry.actor_id == clerk.id
 
 
-def test_a_task_of_another_village_is_not_found(session, county, build) -> None:  # noqa: ANN001
+def test_a_task_of_another_village_is_not_found(session, county, build) -> None:
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     ensure_deadlines(session, county.district, 2026, TEST_NOW)
     other = _deadline(session, "midyear_self_check", county.villages["竹林村"])
@@ -119,7 +122,7 @@ def test_a_task_of_another_village_is_not_found(session, county, build) -> None:
         mark_done(session, clerk, other.id, note="x", today=dt.date(2026, 6, 1), now=TEST_NOW)
 
 
-def test_my_tasks_show_own_tasks_and_overdue_ones_of_the_level_below(session, county, build) -> None:  # noqa: ANN001
+def test_my_tasks_show_own_tasks_and_overdue_ones_of_the_level_below(session, county, build) -> None:
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     town = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     ensure_deadlines(session, county.district, 2026, TEST_NOW)
@@ -135,16 +138,29 @@ def test_my_tasks_show_own_tasks_and_overdue_ones_of_the_level_below(session, co
     assert len(escalated) == 4  # the four villages of 青山镇
     assert escalated[0].state == "逾期1天"
     with pytest.raises(Forbidden):
-        mark_done(session, town, escalated[0].deadline.id, note="x", today=dt.date(2026, 7, 1),
-                  now=TEST_NOW)
+        mark_done(session, town, escalated[0].deadline.id, note="x", today=dt.date(2026, 7, 1), now=TEST_NOW)
 
 
-def test_other_features_open_and_close_their_deadlines_once(session, county) -> None:  # noqa: ANN001
+def test_other_features_open_and_close_their_deadlines_once(session, county) -> None:
     village = county.villages["清水村"]
-    first = open_deadline(session, kind="complaint_limit", region=village, source="complaint:7",
-                          due_on=dt.date(2026, 6, 16), title="群众反映：路灯不亮", now=TEST_NOW)
-    again = open_deadline(session, kind="complaint_limit", region=village, source="complaint:7",
-                          due_on=dt.date(2026, 6, 20), title="群众反映：路灯不亮", now=TEST_NOW)
+    first = open_deadline(
+        session,
+        kind="complaint_limit",
+        region=village,
+        source="complaint:7",
+        due_on=dt.date(2026, 6, 16),
+        title="群众反映：路灯不亮",
+        now=TEST_NOW,
+    )
+    again = open_deadline(
+        session,
+        kind="complaint_limit",
+        region=village,
+        source="complaint:7",
+        due_on=dt.date(2026, 6, 20),
+        title="群众反映：路灯不亮",
+        now=TEST_NOW,
+    )
 
     assert again.id == first.id and first.due_on == dt.date(2026, 6, 16) and first.urgent
     close_deadline(session, first.key, "complaint:7:answered", TEST_NOW)

@@ -16,13 +16,11 @@ from tests.conftest import csrf_token
 JUNE_28 = dt.datetime(2026, 6, 28, 1, 0, tzinfo=dt.UTC)
 
 
-def _task(session, kind: str, region) -> Deadline:  # noqa: ANN001
-    return session.scalar(select(Deadline).where(Deadline.kind_code == kind,
-                                                 Deadline.region_id == region.id))
+def _task(session, kind: str, region) -> Deadline:
+    return session.scalar(select(Deadline).where(Deadline.kind_code == kind, Deadline.region_id == region.id))
 
 
-def test_my_tasks_lists_what_is_due_most_urgent_first(client, login_as, session, county, build,
-                                                      clock) -> None:  # noqa: ANN001
+def test_my_tasks_lists_what_is_due_most_urgent_first(client, login_as, session, county, build, clock) -> None:
     clock.at = JUNE_28
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     ensure_deadlines(session, county.district, 2026, clock.now())
@@ -35,8 +33,7 @@ def test_my_tasks_lists_what_is_due_most_urgent_first(client, login_as, session,
     assert "竹林村" not in page
 
 
-def test_marking_a_task_done_needs_evidence(client, login_as, session, county, build,
-                                            clock) -> None:  # noqa: ANN001
+def test_marking_a_task_done_needs_evidence(client, login_as, session, county, build, clock) -> None:
     clock.at = JUNE_28
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     ensure_deadlines(session, county.district, 2026, clock.now())
@@ -57,36 +54,30 @@ def test_marking_a_task_done_needs_evidence(client, login_as, session, county, b
     assert task.done_by_id == clerk.id and task.evidence == {"note": "已签字报镇"}
 
 
-def test_another_villages_task_cannot_be_marked_done(client, login_as, session, county, build,
-                                                     clock) -> None:  # noqa: ANN001
+def test_another_villages_task_cannot_be_marked_done(client, login_as, session, county, build, clock) -> None:
     clock.at = JUNE_28
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     ensure_deadlines(session, county.district, 2026, clock.now())
     other = _task(session, "midyear_self_check", county.villages["竹林村"])
     login_as(clerk)
 
-    response = client.post(f"/tasks/{other.id}/done",
-                           data={"csrf_token": csrf_token(client, "/tasks"), "note": "x"})
+    response = client.post(f"/tasks/{other.id}/done", data={"csrf_token": csrf_token(client, "/tasks"), "note": "x"})
 
     assert response.status_code == 404
 
 
-def test_the_district_office_moves_a_calendar_date(client, login_as, session, county, build,
-                                                   clock) -> None:  # noqa: ANN001
+def test_the_district_office_moves_a_calendar_date(client, login_as, session, county, build, clock) -> None:
     clock.at = JUNE_28
     admin = build.user(Role.DISTRICT_ADMIN, county.district)
     login_as(admin)
     page = client.get("/deadlines/calendar?year=2026").get_data(as_text=True)
     assert "示范区 2026年任务日历" in page and "年终自评" in page
-    entry = session.scalar(select(CalendarEntry).where(
-        CalendarEntry.kind_code == "village_self_evaluation"))
+    entry = session.scalar(select(CalendarEntry).where(CalendarEntry.kind_code == "village_self_evaluation"))
     token = csrf_token(client, "/deadlines/calendar?year=2026")
 
-    bad = client.post(f"/deadlines/calendar/{entry.id}", data={"csrf_token": token,
-                                                               "due_on": "12/15"})
+    bad = client.post(f"/deadlines/calendar/{entry.id}", data={"csrf_token": token, "due_on": "12/15"})
     assert bad.status_code == 422 and "日期格式应为 2026-12-10。" in bad.get_data(as_text=True)
-    moved = client.post(f"/deadlines/calendar/{entry.id}", data={"csrf_token": token,
-                                                                 "due_on": "2026-12-15"})
+    moved = client.post(f"/deadlines/calendar/{entry.id}", data={"csrf_token": token, "due_on": "2026-12-15"})
 
     assert moved.status_code == 302
     session.expire_all()
@@ -94,8 +85,7 @@ def test_the_district_office_moves_a_calendar_date(client, login_as, session, co
     assert [e.action for e in audit.history(session, CALENDAR_ENTITY, entry.id)] == ["move"]
 
 
-def test_a_town_official_reads_the_calendar_but_cannot_move_it(client, login_as, session, county,
-                                                               build, clock) -> None:  # noqa: ANN001
+def test_a_town_official_reads_the_calendar_but_cannot_move_it(client, login_as, session, county, build, clock) -> None:
     clock.at = JUNE_28
     town = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     login_as(town)
@@ -103,8 +93,9 @@ def test_a_town_official_reads_the_calendar_but_cannot_move_it(client, login_as,
     assert "年终自评" in page and 'type="date"' not in page
     entry = session.scalar(select(CalendarEntry).where(CalendarEntry.kind_code == "town_review"))
 
-    response = client.post(f"/deadlines/calendar/{entry.id}", data={
-        "csrf_token": csrf_token(client, "/tasks"), "due_on": "2026-12-25"})
+    response = client.post(
+        f"/deadlines/calendar/{entry.id}", data={"csrf_token": csrf_token(client, "/tasks"), "due_on": "2026-12-25"}
+    )
 
     assert response.status_code == 403
     assert "只有本区乡村振兴局可以调整任务日历。" in response.get_data(as_text=True)
@@ -112,16 +103,22 @@ def test_a_town_official_reads_the_calendar_but_cannot_move_it(client, login_as,
 
 
 def test_pushes_page_shows_what_went_to_whom_and_who_is_unreachable(
-        client, login_as, session, county, build, clock) -> None:  # noqa: ANN001
+    client, login_as, session, county, build, clock
+) -> None:
     town = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"], name="李镇长")
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="王村官")
     clerk.wechat_openid = "o_wang"
     far = build.user(Role.VILLAGE_CLERK, county.villages["清水村"], name="赵远方")
     far.wechat_openid = "o_far"
     for openid, key in (("o_wang", "digest:a"), ("o_far", "digest:b")):
-        delivery, _ = claim_delivery(session, key=key, openid=openid,
-                                     channel=DeliveryChannel.TEMPLATE,
-                                     payload={"data": {"thing1": "年中自查"}}, now=clock.now())
+        delivery, _ = claim_delivery(
+            session,
+            key=key,
+            openid=openid,
+            channel=DeliveryChannel.TEMPLATE,
+            payload={"data": {"thing1": "年中自查"}},
+            now=clock.now(),
+        )
     mark_failed(delivery, 43004, "对方未关注公众号（43004: x）")
     login_as(town)
 
@@ -132,11 +129,17 @@ def test_pushes_page_shows_what_went_to_whom_and_who_is_unreachable(
     assert "李镇长" in page and "未绑定微信" in page  # the town official has no WeChat bound
 
 
-def test_job_state_is_shown_to_the_district_office(client, login_as, session, county, build,
-                                                   clock) -> None:  # noqa: ANN001
+def test_job_state_is_shown_to_the_district_office(client, login_as, session, county, build, clock) -> None:
     admin = build.user(Role.DISTRICT_ADMIN, county.district)
-    record_run(session, "digests", holder="host-a:1", started=clock.now(), finished=clock.now(),
-               next_run=None, error="ReminderConfigMissing: 未配置提醒模板")
+    record_run(
+        session,
+        "digests",
+        holder="host-a:1",
+        started=clock.now(),
+        finished=clock.now(),
+        next_run=None,
+        error="ReminderConfigMissing: 未配置提醒模板",
+    )
     login_as(admin)
 
     page = client.get("/deadlines/jobs").get_data(as_text=True)
@@ -145,8 +148,9 @@ def test_job_state_is_shown_to_the_district_office(client, login_as, session, co
     assert "定时任务没有在运行" in page
 
 
-def test_the_overview_shows_what_is_due_in_my_area_and_for_whom(client, login_as, session, county,
-                                                                build, clock) -> None:  # noqa: ANN001
+def test_the_overview_shows_what_is_due_in_my_area_and_for_whom(
+    client, login_as, session, county, build, clock
+) -> None:
     clock.at = JUNE_28
     town = build.user(Role.TOWN_OFFICIAL, county.towns["河湾镇"])
     ensure_deadlines(session, county.district, 2026, clock.now())

@@ -15,11 +15,11 @@ from tests.conftest import TEST_NOW, csrf_token
 from web.cli import cli
 
 
-def load(runner, *args: str):  # noqa: ANN001, ANN201
+def load(runner, *args: str):
     return runner.invoke(cli, ["demo", "load", *args])
 
 
-def count(session, model, *conditions) -> int:  # noqa: ANN001
+def count(session, model, *conditions) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*conditions))
 
 
@@ -31,8 +31,9 @@ def test_demo_load_creates_a_county_of_every_class_status_subtype_and_role(runne
         assert account.phone in result.output
     assert demo.PASSWORD in result.output
 
-    regions = {level: sorted(session.scalars(select(Region.name).where(Region.level == level)))
-               for level in RegionLevel}
+    regions = {
+        level: sorted(session.scalars(select(Region.name).where(Region.level == level))) for level in RegionLevel
+    }
     assert regions[RegionLevel.DISTRICT] == ["示范区"]
     assert regions[RegionLevel.TOWN] == sorted(demo.TOWNS)
     assert regions[RegionLevel.VILLAGE] == sorted(v for vs in demo.TOWNS.values() for v in vs)
@@ -106,9 +107,14 @@ def test_every_demo_login_signs_in_and_sees_its_own_scope(runner, session, clien
         RegionLevel.VILLAGE: 25,
     }
     for account in demo.ACCOUNTS:
-        response = client.post("/login", data={
-            "phone": account.phone, "password": demo.PASSWORD, "csrf_token": csrf_token(client),
-        })
+        response = client.post(
+            "/login",
+            data={
+                "phone": account.phone,
+                "password": demo.PASSWORD,
+                "csrf_token": csrf_token(client),
+            },
+        )
         assert response.status_code == 302, (account, response.get_data(as_text=True))
         page = client.get("/assets").get_data(as_text=True)
         assert account.name in page

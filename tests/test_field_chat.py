@@ -25,21 +25,29 @@ TOWN = "oTown00000000000000000000001"
 
 
 @pytest.fixture
-def fake(tmp_path: Path):  # noqa: ANN201
+def fake(tmp_path: Path):
     (tmp_path / "fake").mkdir()
     with serve_fake_wechat(tmp_path / "fake") as served:
         yield served
 
 
 @pytest.fixture
-def chat(live_database_url, fake, clock, tmp_path):  # noqa: ANN001, ANN201
+def chat(live_database_url, fake, clock, tmp_path):
     from web import create_app
 
-    app = create_app({
-        "TESTING": True, "DATABASE_URL": live_database_url, "SECRET_KEY": "test-secret", "CLOCK": clock,
-        "MEDIA_ROOT": str(tmp_path / "media"), "PUBLIC_BASE_URL": "http://guanhu.test", "RATELIMIT_ENABLED": False,
-        "WECHAT_TOKEN": TOKEN, **fake.client_config(WECHAT_MEDIA_RETRY_DELAYS=[0, 0]),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": live_database_url,
+            "SECRET_KEY": "test-secret",
+            "CLOCK": clock,
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "PUBLIC_BASE_URL": "http://guanhu.test",
+            "RATELIMIT_ENABLED": False,
+            "WECHAT_TOKEN": TOKEN,
+            **fake.client_config(WECHAT_MEDIA_RETRY_DELAYS=[0, 0]),
+        }
+    )
     sessions = app.extensions["db"].sessionmaker
     with sessions() as session:
         build = Builders(session, clock)
@@ -47,9 +55,11 @@ def chat(live_database_url, fake, clock, tmp_path):  # noqa: ANN001, ANN201
         village = county.villages["石桥村"]
         asset = build.asset(village, name="石桥村便民桥")
         build.asset(village, name="石桥村饮水池")
-        for role, region, openid in ((Role.CUSTODIAN, village, STAFF),
-                                     (Role.VILLAGE_CLERK, county.villages["竹林村"], OTHER_STAFF),
-                                     (Role.TOWN_OFFICIAL, county.towns["青山镇"], TOWN)):
+        for role, region, openid in (
+            (Role.CUSTODIAN, village, STAFF),
+            (Role.VILLAGE_CLERK, county.villages["竹林村"], OTHER_STAFF),
+            (Role.TOWN_OFFICIAL, county.towns["青山镇"], TOWN),
+        ):
             build.user(role, region, name=openid[-4:]).wechat_openid = openid
         session.commit()
         token = asset.public_token
@@ -71,17 +81,20 @@ def chat(live_database_url, fake, clock, tmp_path):  # noqa: ANN001, ANN201
     app.extensions["db"].engine.dispose()
 
 
-def pushed(fake, openid: str) -> list[str]:  # noqa: ANN001
-    return [call.body["request"]["text"]["content"] for call in fake.calls("cgi-bin/message/custom/send")
-            if call.openid == openid]
+def pushed(fake, openid: str) -> list[str]:
+    return [
+        call.body["request"]["text"]["content"]
+        for call in fake.calls("cgi-bin/message/custom/send")
+        if call.openid == openid
+    ]
 
 
-def records(chat) -> list[MaintenanceRecord]:  # noqa: ANN001
+def records(chat) -> list[MaintenanceRecord]:
     with chat.sessions() as session:
         return list(session.scalars(select(MaintenanceRecord).order_by(MaintenanceRecord.id)))
 
 
-def test_scan_photos_kind_and_note_make_a_record_confirmed_with_its_link(chat, fake):  # noqa: ANN001
+def test_scan_photos_kind_and_note_make_a_record_confirmed_with_its_link(chat, fake):
     m = chat.messages
     started = chat.send(m.event("SCAN", key=f"asset:{chat.token}", openid=STAFF))
     assert "开始给「石桥村便民桥」记管护" in started and "weixin://bizmsgmenu?msgmenucontent=日常巡查" in started
@@ -96,12 +109,14 @@ def test_scan_photos_kind_and_note_make_a_record_confirmed_with_its_link(chat, f
     assert record.kind is MaintenanceKind.INSPECTION and record.notes == "桥面完好，排水沟已清理"
     assert len(record.photos) == 2 and record.photos[0].taken_at is not None and record.photos[0].latitude
     assert record.flags == []
-    assert pushed(fake, STAFF) == [f"已保存：「石桥村便民桥」日常巡查记录，2张照片。查看：http://guanhu.test/maintenance/{record.id}"]
+    assert pushed(fake, STAFF) == [
+        f"已保存：「石桥村便民桥」日常巡查记录，2张照片。查看：http://guanhu.test/maintenance/{record.id}"
+    ]
     with chat.sessions() as session:
         assert session.scalar(select(func.count()).select_from(FieldSession)) == 0
 
 
-def test_my_assets_lists_the_village_and_a_number_picks_one(chat, fake):  # noqa: ANN001
+def test_my_assets_lists_the_village_and_a_number_picks_one(chat, fake):
     m = chat.messages
     listing = chat.send(m.text("我的资产", openid=STAFF))
     assert "1 石桥村便民桥" in listing and "2 石桥村饮水池" in listing
@@ -116,7 +131,7 @@ def test_my_assets_lists_the_village_and_a_number_picks_one(chat, fake):  # noqa
     assert any(text.startswith("【损毁报告】石桥村饮水池") for text in pushed(fake, TOWN))  # the town, at once
 
 
-def test_a_photo_that_fails_is_tried_again_and_one_that_cannot_be_fetched_is_told(chat, fake):  # noqa: ANN001
+def test_a_photo_that_fails_is_tried_again_and_one_that_cannot_be_fetched_is_told(chat, fake):
     m = chat.messages
     chat.send(m.event("SCAN", key=f"asset:{chat.token}", openid=STAFF))
     chat.send(m.text("保养", openid=STAFF))
@@ -133,7 +148,7 @@ def test_a_photo_that_fails_is_tried_again_and_one_that_cannot_be_fetched_is_tol
     assert len(record.photos) == 1 and record.kind is MaintenanceKind.UPKEEP
 
 
-def test_strangers_get_a_polite_answer_and_nothing_is_stored(chat, fake):  # noqa: ANN001
+def test_strangers_get_a_polite_answer_and_nothing_is_stored(chat, fake):
     m = chat.messages
     assert chat.send(m.event("SCAN", key=f"asset:{chat.token}", openid=VILLAGER)) == "石桥村便民桥"  # the card
     assert chat.send(m.image(fake.add_media(photo_files.jpeg(5)), openid=VILLAGER)) == field.VILLAGER_PHOTO

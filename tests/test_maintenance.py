@@ -43,8 +43,9 @@ def custodian(county, build):
 
 
 def record(session, storage, actor, asset, clock, kind=MaintenanceKind.INSPECTION, photos=None, **fields):
-    return record_maintenance(session, storage, actor, asset, kind=kind, photos=photos or [jpeg()],
-                              now=clock.now(), timezone=TZ, **fields)
+    return record_maintenance(
+        session, storage, actor, asset, kind=kind, photos=photos or [jpeg()], now=clock.now(), timezone=TZ, **fields
+    )
 
 
 def test_custodian_records_an_inspection(session, storage, clock, shiqiao, custodian):
@@ -55,14 +56,23 @@ def test_custodian_records_an_inspection(session, storage, clock, shiqiao, custo
     assert audit.history(session, "maintenance_record", entry.id)[0].changes["kind"] == [None, "日常巡查"]
 
 
-@pytest.mark.parametrize("role, village", [
-    (Role.CUSTODIAN, "竹林村"), (Role.VILLAGE_CLERK, "清水村"), (Role.TOWN_OFFICIAL, None),
-    (Role.DISTRICT_ADMIN, None),
-])
-def test_only_staff_of_the_assets_village_may_add_records(session, storage, clock, county, build, shiqiao,
-                                                           role, village):
-    region = county.villages[village] if village else (county.towns["青山镇"] if role is Role.TOWN_OFFICIAL
-                                                        else county.district)
+@pytest.mark.parametrize(
+    "role, village",
+    [
+        (Role.CUSTODIAN, "竹林村"),
+        (Role.VILLAGE_CLERK, "清水村"),
+        (Role.TOWN_OFFICIAL, None),
+        (Role.DISTRICT_ADMIN, None),
+    ],
+)
+def test_only_staff_of_the_assets_village_may_add_records(
+    session, storage, clock, county, build, shiqiao, role, village
+):
+    region = (
+        county.villages[village]
+        if village
+        else (county.towns["青山镇"] if role is Role.TOWN_OFFICIAL else county.district)
+    )
     stranger = build.user(role, region)
     with pytest.raises(Forbidden, match="只有本村"):
         record(session, storage, stranger, shiqiao, clock)
@@ -79,8 +89,16 @@ def test_a_bad_photo_keeps_the_whole_record_out(session, storage, clock, shiqiao
 
 def test_a_record_needs_a_photo_and_a_damage_report_needs_words(session, storage, clock, shiqiao, custodian):
     with pytest.raises(Invalid) as no_photo:
-        record_maintenance(session, storage, custodian, shiqiao, kind=MaintenanceKind.INSPECTION, photos=[],
-                           now=clock.now(), timezone=TZ)
+        record_maintenance(
+            session,
+            storage,
+            custodian,
+            shiqiao,
+            kind=MaintenanceKind.INSPECTION,
+            photos=[],
+            now=clock.now(),
+            timezone=TZ,
+        )
     assert "至少上传一张照片" in no_photo.value.fields["photos"]
     with pytest.raises(Invalid) as no_words:
         record(session, storage, custodian, shiqiao, clock, kind=MaintenanceKind.DAMAGE_REPORT)
@@ -88,19 +106,31 @@ def test_a_record_needs_a_photo_and_a_damage_report_needs_words(session, storage
 
 
 def test_damage_report_then_repair(session, storage, clock, shiqiao, custodian):
-    report = record(session, storage, custodian, shiqiao, clock, kind=MaintenanceKind.DAMAGE_REPORT,
-                    notes="暴雨冲毁路基10米", photos=[jpeg(seed=11)])
+    report = record(
+        session,
+        storage,
+        custodian,
+        shiqiao,
+        clock,
+        kind=MaintenanceKind.DAMAGE_REPORT,
+        notes="暴雨冲毁路基10米",
+        photos=[jpeg(seed=11)],
+    )
     assert shiqiao.status is AssetStatus.DAMAGED
     task = session.scalar(select(RepairTask).where(RepairTask.opened_by_id == report.id))
     assert task.due_on == dt.date(2026, 6, 16) and task.closed_at is None
     assert shiqiao.last_inspected_at is None  # a damage report is not upkeep
     assert session.scalars(overdue_repairs(dt.date(2026, 6, 17))).all() == [task]
     clock.advance(days=5)
-    repair = record(session, storage, custodian, shiqiao, clock, kind=MaintenanceKind.REPAIR, cost=3200,
-                    photos=[jpeg(seed=12)])
+    repair = record(
+        session, storage, custodian, shiqiao, clock, kind=MaintenanceKind.REPAIR, cost=3200, photos=[jpeg(seed=12)]
+    )
     assert task.closed_by_id == repair.id and shiqiao.status is AssetStatus.NORMAL
-    statuses = [e.changes["status"] for e in audit.history(session, "asset", shiqiao.id) if "status" in e.changes
-                and e.action != "create"]
+    statuses = [
+        e.changes["status"]
+        for e in audit.history(session, "asset", shiqiao.id)
+        if "status" in e.changes and e.action != "create"
+    ]
     assert statuses == [["正常", "损毁"], ["损毁", "正常"]]
     assert session.scalars(overdue_repairs(dt.date(2026, 6, 17))).all() == []
 
@@ -110,12 +140,16 @@ def test_the_same_photo_on_another_asset_is_flagged(session, storage, clock, cou
     other = build.asset(county.villages["石桥村"], code="SQ2", name="石桥村饮水工程", subtype="供水饮水")
     clock.advance(days=1)
     again = record(session, storage, custodian, other, clock, photos=[jpeg(seed=21)])
-    assert again.flags == ["第1张照片与资产SQ1（测试道路" + shiqiao.name.removeprefix("测试道路")
-                           + "）2026-06-01的管护记录的照片相同或高度相似"]
+    assert again.flags == [
+        "第1张照片与资产SQ1（测试道路"
+        + shiqiao.name.removeprefix("测试道路")
+        + "）2026-06-01的管护记录的照片相同或高度相似"
+    ]
 
 
-def test_a_recompressed_resized_copy_of_an_old_photo_is_flagged(session, storage, clock, county, build, shiqiao,
-                                                                custodian):
+def test_a_recompressed_resized_copy_of_an_old_photo_is_flagged(
+    session, storage, clock, county, build, shiqiao, custodian
+):
     record(session, storage, custodian, shiqiao, clock, photos=[jpeg(seed=31, size=(1600, 1200))])
     other = build.asset(county.villages["石桥村"], code="SQ3")
     smaller = Image.open(io.BytesIO(jpeg(seed=31, size=(1600, 1200)))).resize((800, 600))
@@ -131,8 +165,7 @@ def test_photos_taken_long_ago_or_far_away_are_flagged(session, storage, clock, 
     assert entry.flags[1].startswith("第2张照片的拍摄地点距资产约") and "公里" in entry.flags[1]
 
 
-def test_reviewer_marks_a_record_doubtful_and_it_is_audited(session, storage, clock, county, build, shiqiao,
-                                                            custodian):
+def test_reviewer_marks_a_record_doubtful_and_it_is_audited(session, storage, clock, county, build, shiqiao, custodian):
     entry = record(session, storage, custodian, shiqiao, clock)
     with pytest.raises(Forbidden):
         mark_doubtful(session, custodian, entry, "自己审自己", clock.now())

@@ -17,7 +17,7 @@ pytestmark = live_server.needs_browser
 browser, live = live_server.browser, live_server.live  # fixtures shared with other browser tests
 
 
-def test_a_bound_custodian_records_an_inspection_from_the_asset_page(live, browser, tmp_path):  # noqa: ANN001
+def test_a_bound_custodian_records_an_inspection_from_the_asset_page(live, browser, tmp_path):
     with live.sessions() as session:
         build = Builders(session, SystemClock())
         county = build.county()
@@ -27,8 +27,9 @@ def test_a_bound_custodian_records_an_inspection_from_the_asset_page(live, brows
         token, person = asset.public_token, f"user:{custodian.id}"
 
     browser.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"], "origin": live.url})
-    browser.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 21.95, "longitude": 108.62,
-                                                                   "accuracy": 10})
+    browser.execute_cdp_cmd(
+        "Emulation.setGeolocationOverride", {"latitude": 21.95, "longitude": 108.62, "accuracy": 10}
+    )
     browser.get(f"{live.url}/sandbox/phone")  # be 黄管护 in the sandbox's WeChat (binds the openid)
     Select(browser.find_element(By.NAME, "person")).select_by_value(person)
     live_server.click_through(browser, browser.find_element(By.CSS_SELECTOR, "form.person button"))

@@ -16,20 +16,44 @@ def records(app, session, clock, county, build):
     custodian = build.user(Role.CUSTODIAN, county.villages["石桥村"])
     asset = build.asset(county.villages["石桥村"], code="SQ1")
     other = build.asset(county.villages["石桥村"], code="SQ2")
-    clean = record_maintenance(session, storage, custodian, asset, kind=MaintenanceKind.INSPECTION,
-                               photos=[jpeg(seed=1)], now=clock.now(), timezone="Asia/Shanghai")
-    recycled = record_maintenance(session, storage, custodian, other, kind=MaintenanceKind.INSPECTION,
-                                  photos=[jpeg(seed=1)], now=clock.now(), timezone="Asia/Shanghai")
+    clean = record_maintenance(
+        session,
+        storage,
+        custodian,
+        asset,
+        kind=MaintenanceKind.INSPECTION,
+        photos=[jpeg(seed=1)],
+        now=clock.now(),
+        timezone="Asia/Shanghai",
+    )
+    recycled = record_maintenance(
+        session,
+        storage,
+        custodian,
+        other,
+        kind=MaintenanceKind.INSPECTION,
+        photos=[jpeg(seed=1)],
+        now=clock.now(),
+        timezone="Asia/Shanghai",
+    )
     far_custodian = build.user(Role.CUSTODIAN, county.villages["清水村"])
     far_asset = build.asset(county.villages["清水村"], code="QS1")
-    elsewhere = record_maintenance(session, storage, far_custodian, far_asset, kind=MaintenanceKind.INSPECTION,
-                                   photos=[jpeg(seed=2)], now=clock.now(),
-                                   timezone="Asia/Shanghai")
+    elsewhere = record_maintenance(
+        session,
+        storage,
+        far_custodian,
+        far_asset,
+        kind=MaintenanceKind.INSPECTION,
+        photos=[jpeg(seed=2)],
+        now=clock.now(),
+        timezone="Asia/Shanghai",
+    )
     return clean, recycled, elsewhere
 
 
-def test_town_official_reviews_flagged_records_and_marks_one_doubtful(client, session, county, build, login_as,
-                                                                      records):
+def test_town_official_reviews_flagged_records_and_marks_one_doubtful(
+    client, session, county, build, login_as, records
+):
     clean, recycled, elsewhere = records
     official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     login_as(official)
@@ -61,8 +85,9 @@ def test_custodian_sees_records_but_cannot_review(client, county, build, login_a
     login_as(build.user(Role.CUSTODIAN, county.villages["石桥村"]))
     page = client.get(f"/maintenance/{clean.id}").get_data(as_text=True)
     assert "标记存疑" not in page
-    response = client.post(f"/maintenance/{clean.id}/doubt",
-                           data={"reason": "x", "csrf_token": csrf_token(client, "/maintenance")})
+    response = client.post(
+        f"/maintenance/{clean.id}/doubt", data={"reason": "x", "csrf_token": csrf_token(client, "/maintenance")}
+    )
     assert response.status_code == 403 and "只有乡镇和区级工作人员" in response.get_data(as_text=True)
 
 

@@ -34,9 +34,13 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(empty_database_url
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, models.Base.metadata)
         postgresql = connection.dialect.name == "postgresql"
-        claims_table = connection.scalar(text(
-            "SELECT relpersistence FROM pg_class WHERE relname = 'wechat_inbound_messages'" if postgresql else
-            "SELECT sql FROM sqlite_master WHERE name = 'wechat_inbound_messages'"))
+        claims_table = connection.scalar(
+            text(
+                "SELECT relpersistence FROM pg_class WHERE relname = 'wechat_inbound_messages'"
+                if postgresql
+                else "SELECT sql FROM sqlite_master WHERE name = 'wechat_inbound_messages'"
+            )
+        )
     engine.dispose()
     assert differences == []
     # What autogenerate does not compare: on PostgreSQL the claims skip the write-ahead log,
@@ -47,4 +51,3 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(empty_database_url
 def test_upgrade_is_repeatable(empty_database_url):
     upgrade(empty_database_url)
     upgrade(empty_database_url)
-

@@ -16,7 +16,7 @@ SEND = "cgi-bin/message/custom/send"
 
 
 @pytest.fixture
-def app(app_factory, fake):  # noqa: ANN001, ANN201
+def app(app_factory, fake):
     fake.reset()
     app = app_factory(**fake.client_config(WECHAT_BUSY_RETRY_DELAYS=[]))  # no retry inside a call
     with app.app_context():
@@ -24,7 +24,7 @@ def app(app_factory, fake):  # noqa: ANN001, ANN201
     app.extensions["wechat_client"]._http.close()
 
 
-def test_busy_then_success_is_re_sent_once_when_due_and_marked_sent(app, fake, session, clock) -> None:  # noqa: ANN001
+def test_busy_then_success_is_re_sent_once_when_due_and_marked_sent(app, fake, session, clock) -> None:
     fake.fault(SEND, -1)
     delivery = send_text(session, "o_clerk", "您有一项任务逾期", key="k-busy")
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
@@ -40,7 +40,7 @@ def test_busy_then_success_is_re_sent_once_when_due_and_marked_sent(app, fake, s
     assert [call.body["request"]["text"]["content"] for call in fake.calls(SEND)] == ["您有一项任务逾期"] * 2
 
 
-def test_a_final_error_is_never_re_sent(app, fake, session, clock) -> None:  # noqa: ANN001
+def test_a_final_error_is_never_re_sent(app, fake, session, clock) -> None:
     fake.fault(SEND, 43004)
     delivery = send_text(session, "o_gone", "你好", key="k-final")
     clock.advance(hours=1)
@@ -49,7 +49,7 @@ def test_a_final_error_is_never_re_sent(app, fake, session, clock) -> None:  # n
     assert delivery.status is DeliveryStatus.FAILED and len(fake.calls(SEND)) == 1
 
 
-def test_a_push_wechat_keeps_refusing_fails_after_the_last_attempt(app, fake, session, clock) -> None:  # noqa: ANN001
+def test_a_push_wechat_keeps_refusing_fails_after_the_last_attempt(app, fake, session, clock) -> None:
     fake.fault(SEND, 45011, times=10)
     delivery = send_text(session, "o_clerk", "你好", key="k-quota")
     for _ in range(5):
@@ -60,7 +60,7 @@ def test_a_push_wechat_keeps_refusing_fails_after_the_last_attempt(app, fake, se
     assert len(fake.calls(SEND)) == MAX_ATTEMPTS
 
 
-def test_a_sweep_leaves_alone_what_another_sweep_claimed(app, fake, session, clock) -> None:  # noqa: ANN001
+def test_a_sweep_leaves_alone_what_another_sweep_claimed(app, fake, session, clock) -> None:
     fake.fault(SEND, -1)
     delivery = send_text(session, "o_clerk", "你好", key="k-twice")
     clock.advance(minutes=5)
@@ -71,7 +71,7 @@ def test_a_sweep_leaves_alone_what_another_sweep_claimed(app, fake, session, clo
     assert claimed is delivery and delivery.retry_after is None and len(fake.calls(SEND)) == 1
 
 
-def test_two_sweeps_on_their_own_connections_claim_each_row_once(engine) -> None:  # noqa: ANN001
+def test_two_sweeps_on_their_own_connections_claim_each_row_once(engine) -> None:
     """Real transactions: on PostgreSQL the second skips the rows the first holds (SKIP LOCKED);
     SQLite lets one writer in at a time, so there the second comes after the first's commit."""
     at = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
@@ -79,8 +79,9 @@ def test_two_sweeps_on_their_own_connections_claim_each_row_once(engine) -> None
     try:
         with Session(engine) as setup:
             for key in keys:
-                delivery, _ = claim_delivery(setup, key=key, openid="o_clerk", channel=DeliveryChannel.CUSTOM,
-                                             payload={"text": "你好"}, now=at)
+                delivery, _ = claim_delivery(
+                    setup, key=key, openid="o_clerk", channel=DeliveryChannel.CUSTOM, payload={"text": "你好"}, now=at
+                )
                 delivery.retry_after = at
             setup.commit()
         with Session(engine) as first, Session(engine) as second:

@@ -48,14 +48,17 @@ def test_other_phone_formats_are_accepted(fmt):
     assert inspect_photo(encoded(scene(2), fmt)).format == fmt
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"%PDF-1.4 not a photo at all", "不是可以识别的照片"),
-    (b"", "照片是空的"),
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "不是可以识别的照片"),  # a JPEG header and nothing else
-    (bomb_png(), "像素太大"),
-    (b"\xff\xd8" + b"x" * (50 * 1024 * 1024), "照片太大"),
-    (encoded(scene(3), "GIF"), "不是可以识别的照片"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"%PDF-1.4 not a photo at all", "不是可以识别的照片"),
+        (b"", "照片是空的"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "不是可以识别的照片"),  # a JPEG header and nothing else
+        (bomb_png(), "像素太大"),
+        (b"\xff\xd8" + b"x" * (50 * 1024 * 1024), "照片太大"),
+        (encoded(scene(3), "GIF"), "不是可以识别的照片"),
+    ],
+)
 def test_bad_uploads_are_refused_with_a_reason(data, reason):
     with pytest.raises(PhotoRejected, match=reason):
         inspect_photo(data)

@@ -12,15 +12,15 @@ IGNORED = {"X-Request-Id"}  # one per request
 
 
 @pytest.fixture
-def counted(app_factory):  # noqa: ANN001, ANN201
+def counted(app_factory):
     """An app with the page cache and rate limits on, counting how often the page's view runs."""
 
-    def make(limit: str = "100 per minute"):  # noqa: ANN202
+    def make(limit: str = "100 per minute"):
         app = app_factory(PUBLIC_PAGE_CACHE_SECONDS=30, RATELIMIT_ENABLED=True, PUBLIC_PAGE_RATE_LIMIT=limit)
         view = app.view_functions["public.asset"]
         app.view_calls = 0
 
-        def counting(**kwargs):  # noqa: ANN003, ANN202
+        def counting(**kwargs):
             app.view_calls += 1
             return view(**kwargs)
 
@@ -31,11 +31,11 @@ def counted(app_factory):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def asset(build, county):  # noqa: ANN001, ANN201
+def asset(build, county):
     return build.asset(county.villages["石桥村"], name="石桥村道路")
 
 
-def test_a_cached_page_is_answered_with_the_apps_bytes_and_headers_without_the_app(counted, asset):  # noqa: ANN001
+def test_a_cached_page_is_answered_with_the_apps_bytes_and_headers_without_the_app(counted, asset):
     app = counted()
     client = app.test_client()
     path = f"/a/{asset.public_token}"
@@ -43,13 +43,14 @@ def test_a_cached_page_is_answered_with_the_apps_bytes_and_headers_without_the_a
     assert app.view_calls == 1  # the second answer came from the door
     assert first.status_code == again.status_code == 200 and "石桥村道路" in again.get_data(as_text=True)
     assert again.data == first.data
-    assert {k: v for k, v in first.headers.items() if k not in IGNORED} == \
-           {k: v for k, v in again.headers.items() if k not in IGNORED}
+    assert {k: v for k, v in first.headers.items() if k not in IGNORED} == {
+        k: v for k, v in again.headers.items() if k not in IGNORED
+    }
     assert not any(name.startswith("X-RateLimit") for name in again.headers.keys())
     assert len(again.headers["X-Request-Id"]) == 16 and again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
 
 
-def test_cached_answers_are_not_counted_but_everything_reaching_the_app_is(counted, asset):  # noqa: ANN001
+def test_cached_answers_are_not_counted_but_everything_reaching_the_app_is(counted, asset):
     app = counted("3 per minute")
     client = app.test_client()
     scans = [client.get(f"/a/{asset.public_token}").status_code for _ in range(6)]
@@ -62,7 +63,7 @@ def test_cached_answers_are_not_counted_but_everything_reaching_the_app_is(count
     assert other.status_code == 404  # the limit is per visitor
 
 
-def test_signed_in_or_known_visitors_and_queries_go_to_the_app(counted, asset):  # noqa: ANN001
+def test_signed_in_or_known_visitors_and_queries_go_to_the_app(counted, asset):
     app = counted()
     client = app.test_client()
     path = f"/a/{asset.public_token}"
@@ -75,7 +76,7 @@ def test_signed_in_or_known_visitors_and_queries_go_to_the_app(counted, asset): 
     assert app.view_calls == 4
 
 
-def test_over_https_the_door_sends_hsts_and_a_sane_request_id_from_the_proxy(counted, asset):  # noqa: ANN001
+def test_over_https_the_door_sends_hsts_and_a_sane_request_id_from_the_proxy(counted, asset):
     app = counted()
     client = app.test_client()
     path = f"/a/{asset.public_token}"
@@ -88,7 +89,7 @@ def test_over_https_the_door_sends_hsts_and_a_sane_request_id_from_the_proxy(cou
     assert hit.headers["X-Request-Id"] == "proxy123" and odd.headers["X-Request-Id"].isascii()
 
 
-def test_an_unknown_token_is_never_cached_and_gets_the_friendly_404(counted):  # noqa: ANN001
+def test_an_unknown_token_is_never_cached_and_gets_the_friendly_404(counted):
     app = counted()
     client = app.test_client()
     answers = [client.get("/a/NoSuchToken0000000000") for _ in range(2)]
@@ -99,7 +100,7 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 @pytest.fixture
-def shared_cache():  # noqa: ANN201
+def shared_cache():
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()
@@ -110,7 +111,7 @@ def shared_cache():  # noqa: ANN201
         client.delete(key)
 
 
-def test_with_redis_a_page_rendered_by_one_worker_is_served_by_another(app_factory, asset, shared_cache):  # noqa: ANN001
+def test_with_redis_a_page_rendered_by_one_worker_is_served_by_another(app_factory, asset, shared_cache):
     one, two = (app_factory(PUBLIC_PAGE_CACHE_SECONDS=30, REDIS_URL=REDIS_URL) for _ in range(2))
     path = f"/a/{asset.public_token}"
     rendered = one.test_client().get(path)
@@ -120,7 +121,7 @@ def test_with_redis_a_page_rendered_by_one_worker_is_served_by_another(app_facto
     assert served.status_code == 200 and served.data == rendered.data
 
 
-def test_an_unreachable_redis_is_a_miss_not_an_error(app_factory, asset, caplog):  # noqa: ANN001
+def test_an_unreachable_redis_is_a_miss_not_an_error(app_factory, asset, caplog):
     app = app_factory(PUBLIC_PAGE_CACHE_SECONDS=30, REDIS_URL="redis://127.0.0.1:1/0")
     answers = [app.test_client().get(f"/a/{asset.public_token}") for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 200] and "石桥村道路" in answers[1].get_data(as_text=True)

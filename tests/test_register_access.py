@@ -45,13 +45,15 @@ def test_deactivated_account_sees_nothing(session, county, build, two_villages):
     assert _names(session, district) == set()
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/assets/{id}"),
-    ("GET", "/assets/{id}/edit"),
-    ("POST", "/assets/{id}/edit"),
-])
-def test_another_regions_asset_is_not_found_on_every_route(client, county, build, login_as, two_villages,
-                                                           method, path):
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/assets/{id}"),
+        ("GET", "/assets/{id}/edit"),
+        ("POST", "/assets/{id}/edit"),
+    ],
+)
+def test_another_regions_asset_is_not_found_on_every_route(client, county, build, login_as, two_villages, method, path):
     _own, _neighbour, elsewhere, _water = two_villages
     login_as(build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"]))
     url = path.format(id=elsewhere.id)
@@ -65,8 +67,9 @@ def test_another_regions_asset_is_not_found_on_every_route(client, county, build
     assert "页面不存在" in body or "没有找到" in body
 
 
-def test_list_does_not_show_another_regions_assets_even_when_filtered_for_them(client, county, build, login_as,
-                                                                               two_villages):
+def test_list_does_not_show_another_regions_assets_even_when_filtered_for_them(
+    client, county, build, login_as, two_villages
+):
     login_as(build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
     body = client.get(f"/assets?village={county.villages['清水村'].id}&q=道路").get_data(as_text=True)
     assert "清水村道路" not in body

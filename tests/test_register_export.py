@@ -30,14 +30,39 @@ def export_district(session, county) -> bytes:
 
 def varied_assets(build, county) -> None:
     """Assets that use every kind of field: amounts, GPS, operators, disposal, notes."""
-    build.asset(county.villages["石桥村"], code="SQ-001", original_value="18.3", hamlet="新屯",
-                fundings="财政专项扶贫资金 10、对口帮扶 8.3", latitude="23.123456", longitude="108.654321",
-                beneficiary_poor_households="35", notes="村口至新屯，长1.2公里")
-    build.asset(county.villages["新塘村"], code="XT-002", name="新塘村光伏电站", asset_class="经营性",
-                subtype="光伏电站", operator="委托经营：某某农业有限公司", original_value="0.05",
-                project_year="2019", fundings="地方政府债券", ownership_confirmed="是", card_on_wall="否")
-    build.asset(county.villages["平安社区"], code="PA-003", status="已处置", disposed_on="2024-06-30",
-                disposal_method="报废", original_value="123456.78", custodian_phone="0771-5551234")
+    build.asset(
+        county.villages["石桥村"],
+        code="SQ-001",
+        original_value="18.3",
+        hamlet="新屯",
+        fundings="财政专项扶贫资金 10、对口帮扶 8.3",
+        latitude="23.123456",
+        longitude="108.654321",
+        beneficiary_poor_households="35",
+        notes="村口至新屯，长1.2公里",
+    )
+    build.asset(
+        county.villages["新塘村"],
+        code="XT-002",
+        name="新塘村光伏电站",
+        asset_class="经营性",
+        subtype="光伏电站",
+        operator="委托经营：某某农业有限公司",
+        original_value="0.05",
+        project_year="2019",
+        fundings="地方政府债券",
+        ownership_confirmed="是",
+        card_on_wall="否",
+    )
+    build.asset(
+        county.villages["平安社区"],
+        code="PA-003",
+        status="已处置",
+        disposed_on="2024-06-30",
+        disposal_method="报废",
+        original_value="123456.78",
+        custodian_phone="0771-5551234",
+    )
 
 
 def test_export_has_chinese_headers_and_values_as_people_type_them(session, county, build):
@@ -49,7 +74,11 @@ def test_export_has_chinese_headers_and_values_as_people_type_them(session, coun
     assert list(shown) == ["PA-003", "SQ-001", "XT-002"]
     road = shown["SQ-001"]
     assert (road["town"], road["village"], road["original_value"], road["project_year"]) == (
-        "青山镇", "石桥村", 18.3, 2022)
+        "青山镇",
+        "石桥村",
+        18.3,
+        2022,
+    )
     assert road["fundings"] == "财政专项扶贫资金 10、对口帮扶 8.3"
     assert (road["asset_class"], road["card_on_wall"], road["funding_kind"]) == ("公益性", "是", "衔接资产")
     assert shown["PA-003"]["disposed_on"] == "2024-06-30" and shown["PA-003"]["disposal_method"] == "报废"
@@ -89,8 +118,11 @@ def test_upload_imports_the_register_and_shows_the_counts(client, session, count
     login_district_admin(build, county, login_as)
     token = csrf_token(client, "/register/import")
     with SAMPLE.open("rb") as handle:
-        response = client.post("/register/import", data={"csrf_token": token, "file": (handle, "台账.xlsx")},
-                               content_type="multipart/form-data")
+        response = client.post(
+            "/register/import",
+            data={"csrf_token": token, "file": (handle, "台账.xlsx")},
+            content_type="multipart/form-data",
+        )
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
     assert "新增120项" in page and "未变0项" in page
@@ -101,8 +133,9 @@ def test_refused_upload_lists_row_column_and_reason_with_422(client, session, co
     login_district_admin(build, county, login_as)
     token = csrf_token(client, "/register/import")
     upload = workbook_bytes([register_row(build), register_row(build, original_value=-1)])
-    response = client.post("/register/import", data={"csrf_token": token, "file": (upload, "r.xlsx")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/register/import", data={"csrf_token": token, "file": (upload, "r.xlsx")}, content_type="multipart/form-data"
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "<td>第3行</td><td>资产原值（万元）</td><td>不能为负数</td>" in page
@@ -112,9 +145,11 @@ def test_refused_upload_lists_row_column_and_reason_with_422(client, session, co
 def test_upload_that_is_not_xlsx_is_refused_with_422(client, session, county, build, login_as):
     login_district_admin(build, county, login_as)
     token = csrf_token(client, "/register/import")
-    response = client.post("/register/import",
-                           data={"csrf_token": token, "file": (io.BytesIO(b"a,b\n1,2\n"), "r.xlsx")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/register/import",
+        data={"csrf_token": token, "file": (io.BytesIO(b"a,b\n1,2\n"), "r.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert "不是有效的 .xlsx 文件" in response.get_data(as_text=True)
 
@@ -122,8 +157,9 @@ def test_upload_that_is_not_xlsx_is_refused_with_422(client, session, county, bu
 def test_upload_without_csrf_token_is_refused(client, session, county, build, login_as):
     login_district_admin(build, county, login_as)
     with SAMPLE.open("rb") as handle:
-        response = client.post("/register/import", data={"file": (handle, "台账.xlsx")},
-                               content_type="multipart/form-data")
+        response = client.post(
+            "/register/import", data={"file": (handle, "台账.xlsx")}, content_type="multipart/form-data"
+        )
     assert response.status_code == 400
     assert session.scalar(select(func.count()).select_from(Asset)) == 0
 

@@ -100,9 +100,7 @@ def test_reimporting_the_same_file_changes_nothing_and_writes_no_audit(session, 
     assert counts(session) == before
 
 
-def test_reimport_with_a_changed_cell_updates_that_asset_and_audits_it_as_import(
-    session, county, clock, build
-):
+def test_reimport_with_a_changed_cell_updates_that_asset_and_audits_it_as_import(session, county, clock, build):
     first = register_row(build, code="A-1", name="石桥村新屯道路", original_value="18.3")
     run(session, county, clock, workbook_bytes([first]))
     second = register_row(build, code="A-1", name="石桥村新屯道路", original_value="20")
@@ -120,8 +118,11 @@ def test_columns_the_file_lacks_keep_what_the_register_holds(session, county, cl
     first = register_row(build, code="A-1", name="路", latitude="23.1", longitude="108.3")
     run(session, county, clock, workbook_bytes([first]))
     header = [COLUMN_LABELS[name] for name in COLUMNS if name not in ("latitude", "longitude")]
-    row = [value for name, value in zip(COLUMNS, register_row(build, code="A-1", name="路"), strict=True)
-           if name not in ("latitude", "longitude")]
+    row = [
+        value
+        for name, value in zip(COLUMNS, register_row(build, code="A-1", name="路"), strict=True)
+        if name not in ("latitude", "longitude")
+    ]
     report = run(session, county, clock, workbook_bytes([row], header=header))
     assert report.unchanged == 1
     assert by_code(session, "A-1").latitude == Decimal("23.100000")
@@ -162,13 +163,18 @@ def test_duplicate_code_in_the_file_is_an_error_on_each_later_row(session, count
     report = run(session, county, clock, workbook_bytes(rows))
     assert report.refused
     assert [(e.row, e.column, e.reason) for e in report.errors] == [
-        (3, "资产编号", "与第2行的资产编号重复"), (4, "资产编号", "与第2行的资产编号重复")]
+        (3, "资产编号", "与第2行的资产编号重复"),
+        (4, "资产编号", "与第2行的资产编号重复"),
+    ]
     assert counts(session) == (0, 0)
 
 
 def test_valid_only_imports_the_valid_rows_and_reports_the_rest(session, county, clock, build):
-    rows = [register_row(build, code="V-1"), register_row(build, code="V-2", original_value="abc"),
-            register_row(build, code="V-3")]
+    rows = [
+        register_row(build, code="V-1"),
+        register_row(build, code="V-2", original_value="abc"),
+        register_row(build, code="V-3"),
+    ]
     report = run(session, county, clock, workbook_bytes(rows), valid_only=True)
     assert not report.refused
     assert (report.created, len(report.errors)) == (2, 1)
@@ -177,8 +183,11 @@ def test_valid_only_imports_the_valid_rows_and_reports_the_rest(session, county,
 
 
 def test_unknown_villages_are_listed_once_and_refused(session, county, clock, build):
-    rows = [register_row(build, town="新镇", village="甲村"), register_row(build, town="新镇", village="甲村"),
-            register_row(build, town="青山镇", village="乙村")]
+    rows = [
+        register_row(build, town="新镇", village="甲村"),
+        register_row(build, town="新镇", village="甲村"),
+        register_row(build, town="青山镇", village="乙村"),
+    ]
     report = run(session, county, clock, workbook_bytes(rows))
     assert report.refused and report.unknown_villages == ["新镇甲村", "青山镇乙村"]
     assert any("新镇甲村、青山镇乙村" in note and "自动创建不存在的村" in note for note in report.notes)
@@ -211,12 +220,16 @@ def _zip_without_workbook() -> io.BytesIO:
     return buffer
 
 
-@pytest.mark.parametrize("content", [
-    io.BytesIO("资产编号,资产名称\nA-1,道路\n".encode()),  # a CSV
-    io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096),  # an old .xls (OLE2)
-    io.BytesIO(b""),
-    _zip_without_workbook(),
-], ids=["csv", "xls", "empty", "zip-without-workbook"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        io.BytesIO("资产编号,资产名称\nA-1,道路\n".encode()),  # a CSV
+        io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096),  # an old .xls (OLE2)
+        io.BytesIO(b""),
+        _zip_without_workbook(),
+    ],
+    ids=["csv", "xls", "empty", "zip-without-workbook"],
+)
 def test_a_file_that_is_not_xlsx_is_refused_plainly(session, county, clock, content):
     with pytest.raises(UnreadableRegister, match="不是有效的 .xlsx 文件"):
         run(session, county, clock, content)
@@ -251,8 +264,11 @@ def test_too_many_rows_are_refused(session, county, clock, build, monkeypatch):
 def test_rows_outside_the_actors_town_are_errors(session, county, clock, build):
     official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     elsewhere = build.asset(county.villages["清水村"], code="HW-1")
-    rows = [register_row(build, code="Q-1"), register_row(build, town="河湾镇", village="清水村"),
-            register_row(build, code="HW-1")]
+    rows = [
+        register_row(build, code="Q-1"),
+        register_row(build, town="河湾镇", village="清水村"),
+        register_row(build, code="HW-1"),
+    ]
     report = run(session, county, clock, workbook_bytes(rows), actor=official)
     assert report.refused
     assert [(e.row, e.column) for e in report.errors] == [(3, "村（社区）"), (4, "资产编号")]
@@ -273,8 +289,9 @@ def test_only_the_district_office_may_create_villages_on_import(session, county,
 def test_import_into_another_district_does_not_touch_this_one(session, county, clock, build):
     other = build.county("样板县")
     run(session, county, clock, workbook_bytes([register_row(build, code="X-1")]))
-    report = import_register(session, None, workbook_bytes([register_row(build, code="X-1")]),
-                             other.district, clock.now())
+    report = import_register(
+        session, None, workbook_bytes([register_row(build, code="X-1")]), other.district, clock.now()
+    )
     assert report.created == 1
     districts = set(session.scalars(select(Asset.district_id).where(Asset.code == "X-1")))
     assert districts == {county.district.id, other.district.id}

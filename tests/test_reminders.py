@@ -35,7 +35,7 @@ def test_fields_are_cut_to_wechat_limits_by_type() -> None:
     assert len(fit_field("character_string4", "x" * 40)) == 32
 
 
-def test_one_digest_per_person_per_day_even_when_computed_twice(session, county, build) -> None:  # noqa: ANN001
+def test_one_digest_per_person_per_day_even_when_computed_twice(session, county, build) -> None:
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
     ensure_deadlines(session, county.district, 2026, NOW)
@@ -48,7 +48,7 @@ def test_one_digest_per_person_per_day_even_when_computed_twice(session, county,
     assert digest.key == f"digest:{clerk.id}:2026-06-23" and digest.status is DigestStatus.TO_SEND
 
 
-def test_an_unsent_digest_is_folded_into_the_next_one(session, county, build) -> None:  # noqa: ANN001
+def test_an_unsent_digest_is_folded_into_the_next_one(session, county, build) -> None:
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
     ensure_deadlines(session, county.district, 2026, NOW)
@@ -56,13 +56,12 @@ def test_an_unsent_digest_is_folded_into_the_next_one(session, county, build) ->
 
     compute_digests(session, dt.date(2026, 6, 24), NOW + dt.timedelta(days=1))
 
-    old, new = session.scalars(select(Digest).where(Digest.user_id == clerk.id)
-                               .order_by(Digest.local_date)).all()
+    old, new = session.scalars(select(Digest).where(Digest.user_id == clerk.id).order_by(Digest.local_date)).all()
     assert old.status is DigestStatus.SUPERSEDED
     assert new.status is DigestStatus.TO_SEND and new.deadline_ids == old.deadline_ids
 
 
-def test_staff_without_wechat_are_listed_as_unreachable(session, county, build) -> None:  # noqa: ANN001
+def test_staff_without_wechat_are_listed_as_unreachable(session, county, build) -> None:
     town = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     bound = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     bound.wechat_openid = "o_bound"
@@ -71,18 +70,17 @@ def test_staff_without_wechat_are_listed_as_unreachable(session, county, build) 
 
     listed = unreachable_staff(session, staff_scope(town))
 
-    assert [(user.id, reason) for user, reason in listed] == [
-        (town.id, "未绑定微信"), (unbound.id, "未绑定微信")]
+    assert [(user.id, reason) for user, reason in listed] == [(town.id, "未绑定微信"), (unbound.id, "未绑定微信")]
     assert elsewhere.id not in {user.id for user, _ in listed}
 
 
 @pytest.fixture
-def app_with(app_factory, fake):  # noqa: ANN001, ANN201
+def app_with(app_factory, fake):
     """Apps talking to the fake WeChat, with the given reminder settings."""
     fake.reset()
     apps = []
 
-    def make(**config):  # noqa: ANN003, ANN202
+    def make(**config):
         apps.append(app_factory(**fake.client_config(**config)))
         return apps[-1]
 
@@ -91,18 +89,22 @@ def app_with(app_factory, fake):  # noqa: ANN001, ANN201
         close_client(app)
 
 
-def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, session, county,
-                                                            build, clock) -> None:  # noqa: ANN001
+def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, session, county, build, clock) -> None:
     app = app_with(WECHAT_REMINDER_TEMPLATE_ID="tpl")
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
     clock.at = dt.datetime(2026, 6, 10, 7, 0, tzinfo=dt.UTC)  # 15:00, long after the digest
-    open_deadline(session, kind="repair_limit", region=county.villages["石桥村"],
-                  source="damage:3", due_on=dt.date(2026, 6, 13), title="水渠损毁待修",
-                  now=clock.now())
+    open_deadline(
+        session,
+        kind="repair_limit",
+        region=county.villages["石桥村"],
+        source="damage:3",
+        due_on=dt.date(2026, 6, 13),
+        title="水渠损毁待修",
+        now=clock.now(),
+    )
     session.commit()
-    assert [p.user_id for p in urgent_to_send(session, clock.now() - dt.timedelta(days=1))] == [
-        clerk.id]
+    assert [p.user_id for p in urgent_to_send(session, clock.now() - dt.timedelta(days=1))] == [clerk.id]
 
     Runner(app).tick("urgent")
     Runner(app).tick("urgent")
@@ -115,9 +117,13 @@ def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, sess
 
 
 def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
-        app_with, fake, session, county, build, clock) -> None:  # noqa: ANN001
-    app = app_with(WECHAT_REMINDER_CHANNEL="subscribe", WECHAT_REMINDER_TEMPLATE_ID="sub-tpl",
-                   WECHAT_REMINDER_FIELDS={"task": "thing7", "due": "date2", "count": "thing9"})
+    app_with, fake, session, county, build, clock
+) -> None:
+    app = app_with(
+        WECHAT_REMINDER_CHANNEL="subscribe",
+        WECHAT_REMINDER_TEMPLATE_ID="sub-tpl",
+        WECHAT_REMINDER_FIELDS={"task": "thing7", "due": "date2", "count": "thing9"},
+    )
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
     ensure_deadlines(session, county.district, 2026, NOW)
@@ -131,7 +137,9 @@ def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
     [call] = fake.calls("cgi-bin/message/subscribe/bizsend")
     request = call.body["request"]
     assert request["template_id"] == "sub-tpl" and request["page"] == "http://guanhu.test/tasks"
-    assert request["data"] == {"thing7": {"value": "2026年年中自查（两委签字）报镇（青…"},
-                               "date2": {"value": "2026年06月30日"},
-                               "thing9": {"value": "共1项待办"}}
+    assert request["data"] == {
+        "thing7": {"value": "2026年年中自查（两委签字）报镇（青…"},
+        "date2": {"value": "2026年06月30日"},
+        "thing9": {"value": "共1项待办"},
+    }
     assert fake.calls(TEMPLATE) == []

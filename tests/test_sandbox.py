@@ -25,22 +25,22 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def sandbox(app_factory):  # noqa: ANN001, ANN201
+def sandbox(app_factory):
     return app_factory(WECHAT_SANDBOX=True)
 
 
-def test_sandbox_routes_do_not_exist_when_the_sandbox_is_off(client) -> None:  # noqa: ANN001
+def test_sandbox_routes_do_not_exist_when_the_sandbox_is_off(client) -> None:
     assert client.get("/sandbox/phone").status_code == 404
     assert client.post("/sandbox/wechat-api/cgi-bin/stable_token", json={}).status_code == 404
     assert client.get("/sandbox/wechat-api/connect/oauth2/authorize").status_code == 404
 
 
-def test_sandbox_points_the_client_at_its_own_fake(sandbox) -> None:  # noqa: ANN001
+def test_sandbox_points_the_client_at_its_own_fake(sandbox) -> None:
     assert sandbox.config["WECHAT_API_BASE_URL"] == "http://guanhu.test/sandbox/wechat-api"
     assert sandbox.config["WECHAT_OAUTH_BASE_URL"] == "http://guanhu.test/sandbox/wechat-api"
 
 
-def test_phone_page_lists_people_and_assets_without_inline_script(sandbox, county, build) -> None:  # noqa: ANN001
+def test_phone_page_lists_people_and_assets_without_inline_script(sandbox, county, build) -> None:
     village = county.villages["石桥村"]
     custodian = build.user(Role.CUSTODIAN, village, name="黄管护")
     asset = build.asset(village, name="石桥村饮水工程")
@@ -59,7 +59,7 @@ def test_phone_page_lists_people_and_assets_without_inline_script(sandbox, count
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
 
 
-def test_choosing_a_staff_member_binds_them_to_a_sandbox_openid(sandbox, county, build, session) -> None:  # noqa: ANN001
+def test_choosing_a_staff_member_binds_them_to_a_sandbox_openid(sandbox, county, build, session) -> None:
     official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"], name="罗镇干")
     browser = sandbox.test_client()
     token = csrf_token(browser, "/sandbox/phone")
@@ -74,17 +74,22 @@ def test_choosing_a_staff_member_binds_them_to_a_sandbox_openid(sandbox, county,
     assert "罗镇干（乡镇工作专班）" in browser.get("/sandbox/phone").get_data(as_text=True)
 
 
-def test_phone_forms_need_the_csrf_token(sandbox) -> None:  # noqa: ANN001
+def test_phone_forms_need_the_csrf_token(sandbox) -> None:
     answer = sandbox.test_client().post("/sandbox/phone/person", data={"person": "o_villager_1"})
 
     assert answer.status_code == 400
 
 
-def test_authorize_without_a_chosen_person_asks_to_choose_one(sandbox) -> None:  # noqa: ANN001
+def test_authorize_without_a_chosen_person_asks_to_choose_one(sandbox) -> None:
     answer = sandbox.test_client().get(
         "/sandbox/wechat-api/connect/oauth2/authorize",
-        query_string={"appid": sandbox.config["WECHAT_APPID"], "redirect_uri": "http://guanhu.test/x",
-                      "response_type": "code", "scope": "snsapi_base"})
+        query_string={
+            "appid": sandbox.config["WECHAT_APPID"],
+            "redirect_uri": "http://guanhu.test/x",
+            "response_type": "code",
+            "scope": "snsapi_base",
+        },
+    )
 
     assert answer.status_code == 200 and "请先在" in answer.get_data(as_text=True)
 
@@ -118,29 +123,30 @@ def test_safe_mode_message_is_encrypted_and_signed_as_wechat_does() -> None:
 
 # -- through HTTP on loopback, as a browser uses it -------------------------------------------------
 
+
 @pytest.fixture(scope="module", params=[None, AES_KEY], ids=["plain", "safe-mode"])
-def server(request, tmp_path_factory):  # noqa: ANN001, ANN201
+def server(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("sandbox-server")
     with serve_fake_wechat(folder, WECHAT_AES_KEY=request.param, WECHAT_BUSY_RETRY_DELAYS=[0, 0]) as fake:
         yield fake
 
 
-def phone(server, person: str) -> tuple[requests.Session, str]:  # noqa: ANN001
+def phone(server, person: str) -> tuple[requests.Session, str]:
     """A browser on the phone page, as `person`; also its CSRF token."""
     browser = requests.Session()
     page = browser.get(f"{server.url}/sandbox/phone", timeout=5)
     token = CSRF_FIELD.search(page.text).group(1)
-    chosen = browser.post(f"{server.url}/sandbox/phone/person", data={"person": person, "csrf_token": token},
-                          timeout=5)
+    chosen = browser.post(f"{server.url}/sandbox/phone/person", data={"person": person, "csrf_token": token}, timeout=5)
     assert chosen.status_code == 200, chosen.text  # followed the 303 back to the page
     return browser, token
 
 
-def test_simulated_text_reaches_the_real_endpoint_and_the_reply_shows(server) -> None:  # noqa: ANN001
+def test_simulated_text_reaches_the_real_endpoint_and_the_reply_shows(server) -> None:
     browser, token = phone(server, "o_villager_1")
 
-    page = browser.post(f"{server.url}/sandbox/phone/send",
-                        data={"kind": "text", "content": "帮助", "csrf_token": token}, timeout=10)
+    page = browser.post(
+        f"{server.url}/sandbox/phone/send", data={"kind": "text", "content": "帮助", "csrf_token": token}, timeout=10
+    )
 
     assert page.status_code == 200
     assert "帮助" in page.text and "扫资产卡上的二维码" in page.text  # the endpoint's help reply
@@ -148,7 +154,7 @@ def test_simulated_text_reaches_the_real_endpoint_and_the_reply_shows(server) ->
     assert replies[-1].openid == "o_villager_1" and replies[-1].body["reply"]["MsgType"] == "text"
 
 
-def test_a_simulated_scan_of_a_card_answers_with_the_asset(server) -> None:  # noqa: ANN001
+def test_a_simulated_scan_of_a_card_answers_with_the_asset(server) -> None:
     with server.app.extensions["db"].sessionmaker.begin() as session:
         build = Builders(session, SystemClock())
         asset = build.asset(build.county().villages["石桥村"], name="石桥村便民桥")
@@ -156,30 +162,38 @@ def test_a_simulated_scan_of_a_card_answers_with_the_asset(server) -> None:  # n
     browser, csrf = phone(server, "o_villager_1")  # o_villager_3 must stay silent for a later test
 
     for first_time in ("1", ""):  # not yet following (subscribe + qrscene_), then following (SCAN)
-        page = browser.post(f"{server.url}/sandbox/phone/send", timeout=10, data={
-            "kind": "scan", "asset_id": asset_id, "first_time": first_time, "csrf_token": csrf})
+        page = browser.post(
+            f"{server.url}/sandbox/phone/send",
+            timeout=10,
+            data={"kind": "scan", "asset_id": asset_id, "first_time": first_time, "csrf_token": csrf},
+        )
         reply = server.calls("phone/reply")[-1].body["reply"]
         assert page.status_code == 200 and "没有找到这个资产" not in page.text
         assert reply["MsgType"] == "news" and "石桥村便民桥" in str(reply) and f"/a/{token}" in str(reply)
 
 
-def test_a_simulated_villagers_photo_is_answered_and_not_fetched(server) -> None:  # noqa: ANN001
+def test_a_simulated_villagers_photo_is_answered_and_not_fetched(server) -> None:
     browser, token = phone(server, "o_villager_2")
     photo = io.BytesIO()
     Image.new("RGB", (40, 30), (10, 120, 60)).save(photo, "JPEG")
 
-    page = browser.post(f"{server.url}/sandbox/phone/send", data={"kind": "image", "csrf_token": token},
-                        files={"photo": ("p.jpg", photo.getvalue(), "image/jpeg")}, timeout=10)
+    page = browser.post(
+        f"{server.url}/sandbox/phone/send",
+        data={"kind": "image", "csrf_token": token},
+        files={"photo": ("p.jpg", photo.getvalue(), "image/jpeg")},
+        timeout=10,
+    )
 
     assert page.status_code == 200 and "我要反映问题" in page.text  # photos of problems go on the form
     assert server.calls("cgi-bin/media/get") == []
 
 
-def test_sending_nothing_is_refused_with_a_chinese_notice(server) -> None:  # noqa: ANN001
+def test_sending_nothing_is_refused_with_a_chinese_notice(server) -> None:
     browser, token = phone(server, "o_villager_3")
 
-    page = browser.post(f"{server.url}/sandbox/phone/send", data={"kind": "text", "content": " ", "csrf_token": token},
-                        timeout=5)
+    page = browser.post(
+        f"{server.url}/sandbox/phone/send", data={"kind": "text", "content": " ", "csrf_token": token}, timeout=5
+    )
 
     assert "请输入要发送的文字" in page.text
     assert server.calls("phone/sent") == [] or all(c.openid != "o_villager_3" for c in server.calls("phone/sent"))

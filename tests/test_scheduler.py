@@ -25,25 +25,25 @@ AFTER = [1, 2, 3, 4, 5, 6, 7]
 
 
 @pytest.fixture
-def app(app_factory, fake):  # noqa: ANN001, ANN201
+def app(app_factory, fake):
     app = app_factory(**fake.client_config(WECHAT_REMINDER_TEMPLATE_ID=TEMPLATE_ID))
     yield app
     close_client(app)
 
 
-def close_client(app) -> None:  # noqa: ANN001
+def close_client(app) -> None:
     """Close the outbound client's HTTP connections (an open socket is a warning, so an error)."""
     client = app.extensions.get("wechat_client")
     if client is not None:
         client._http.close()
 
 
-def morning(clock, day: dt.date, hour: int = 0, minute: int = 30) -> None:  # noqa: ANN001
+def morning(clock, day: dt.date, hour: int = 0, minute: int = 30) -> None:
     """Set the clock to `day` at 08:30 Beijing time (00:30 UTC) unless told otherwise."""
     clock.at = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
 
 
-def staff(build, county, openids: bool = True):  # noqa: ANN001, ANN201
+def staff(build, county, openids: bool = True):
     people = {
         "admin": build.user(Role.DISTRICT_ADMIN, county.district),
         "roads": build.user(Role.DEPARTMENT, county.district, department="交通运输局"),
@@ -60,21 +60,22 @@ def staff(build, county, openids: bool = True):  # noqa: ANN001, ANN201
     return people
 
 
-def sent_days(session, user) -> list[dt.date]:  # noqa: ANN001
+def sent_days(session, user) -> list[dt.date]:
     """The mornings a person was sent a digest, from the delivery rows."""
-    keys = session.scalars(select(Delivery.key).where(
-        Delivery.key.like(f"digest:{user.id}:%"), Delivery.status == DeliveryStatus.SENT))
+    keys = session.scalars(
+        select(Delivery.key).where(Delivery.key.like(f"digest:{user.id}:%"), Delivery.status == DeliveryStatus.SENT)
+    )
     return sorted(dt.date.fromisoformat(key.rsplit(":", 1)[1]) for key in keys)
 
 
 def plan_days(dues: list[str], offsets: list[int] = STEPS, until: str = "2026-12-31") -> set[dt.date]:  # noqa: B006
     last = dt.date.fromisoformat(until)
-    return {day for due in dues for o in offsets
-            if (day := dt.date.fromisoformat(due) + dt.timedelta(days=o)) <= last}
+    return {day for due in dues for o in offsets if (day := dt.date.fromisoformat(due) + dt.timedelta(days=o)) <= last}
 
 
 def test_a_whole_year_day_by_day_reaches_each_person_on_the_planned_mornings(
-        app, fake, session, county, build, clock) -> None:  # noqa: ANN001
+    app, fake, session, county, build, clock
+) -> None:
     people = staff(build, county)
     runner = Runner(app)
     day = dt.date(2026, 1, 1)
@@ -86,52 +87,57 @@ def test_a_whole_year_day_by_day_reaches_each_person_on_the_planned_mornings(
         morning(clock, day, hour=6)  # 14:00: a later tick sends nothing twice
         runner.tick("digests")
         if day == dt.date(2026, 6, 26):  # 竹林村 files its mid-year self-check
-            task = session.scalar(select(Deadline).where(
-                Deadline.kind_code == "midyear_self_check",
-                Deadline.region_id == county.villages["竹林村"].id))
-            mark_done(session, people["zhulin"], task.id, note="两委已签字", today=day,
-                      now=clock.now())
+            task = session.scalar(
+                select(Deadline).where(
+                    Deadline.kind_code == "midyear_self_check", Deadline.region_id == county.villages["竹林村"].id
+                )
+            )
+            mark_done(session, people["zhulin"], task.id, note="两委已签字", today=day, now=clock.now())
             session.commit()
         day += dt.timedelta(days=1)
 
     village = ["2026-06-30", "2026-08-20", "2026-12-10"]
     assert set(sent_days(session, people["shiqiao"])) == plan_days(village)
-    assert set(sent_days(session, people["zhulin"])) == (
-        plan_days(village) - plan_days(["2026-06-30"])) | {dt.date(2026, 6, 23)}
+    assert set(sent_days(session, people["zhulin"])) == (plan_days(village) - plan_days(["2026-06-30"])) | {
+        dt.date(2026, 6, 23)
+    }
     town_own = ["2026-06-02", "2026-06-25", "2026-08-20", "2026-12-20"]
     assert set(sent_days(session, people["qingshan"])) == plan_days(town_own) | plan_days(
-        village, AFTER)  # and past due, what the villages below let pass
+        village, AFTER
+    )  # and past due, what the villages below let pass
     assert set(sent_days(session, people["roads"])) == plan_days(["2026-01-25"])
-    assert set(sent_days(session, people["admin"])) == plan_days(
-        ["2026-01-31", "2026-12-31"]) | plan_days(["2026-01-25", *town_own], AFTER)
+    assert set(sent_days(session, people["admin"])) == plan_days(["2026-01-31", "2026-12-31"]) | plan_days(
+        ["2026-01-25", *town_own], AFTER
+    )
     # exactly once: one WeChat call per delivery row, all of them template messages
     deliveries = session.scalars(select(Delivery)).all()
     calls = fake.calls(TEMPLATE)
     assert len(calls) == len(deliveries) > 150
     assert {d.channel for d in deliveries} == {DeliveryChannel.TEMPLATE}
     # the unbound supervisor is listed, never sent to
-    unreachable = session.scalars(select(Digest).where(
-        Digest.user_id == people["supervisor"].id)).all()
+    unreachable = session.scalars(select(Digest).where(Digest.user_id == people["supervisor"].id)).all()
     assert unreachable and {d.status for d in unreachable} == {DigestStatus.UNREACHABLE}
     # what the clerk read on the day the self-evaluation was due
-    body = next(c.body["request"] for c in calls if c.body["request"]["touser"] == "o_shiqiao"
-                and c.body["request"]["data"]["time2"]["value"] == "2026年12月10日"
-                and c.body["request"]["data"]["phrase3"]["value"] == "今天截止")
+    body = next(
+        c.body["request"]
+        for c in calls
+        if c.body["request"]["touser"] == "o_shiqiao"
+        and c.body["request"]["data"]["time2"]["value"] == "2026年12月10日"
+        and c.body["request"]["data"]["phrase3"]["value"] == "今天截止"
+    )
     assert body["template_id"] == TEMPLATE_ID and body["url"] == "http://guanhu.test/tasks"
     assert body["data"]["thing1"]["value"] == "2026年年终自评（签字并公示10天）…"
     assert len(body["data"]["thing1"]["value"]) == 20
 
 
-def test_a_kill_between_recorded_and_confirmed_is_never_resent(
-        app, fake, session, county, build, clock) -> None:  # noqa: ANN001
+def test_a_kill_between_recorded_and_confirmed_is_never_resent(app, fake, session, county, build, clock) -> None:
     people = staff(build, county)
     runner = Runner(app)
     morning(clock, dt.date(2026, 6, 23))
     runner.tick("calendars")
     # the process died right after recording the push, before WeChat was called
     key = f"digest:{people['shiqiao'].id}:2026-06-23"
-    claim_delivery(session, key=key, openid="o_shiqiao", channel=DeliveryChannel.TEMPLATE,
-                   payload={}, now=clock.now())
+    claim_delivery(session, key=key, openid="o_shiqiao", channel=DeliveryChannel.TEMPLATE, payload={}, now=clock.now())
     session.commit()
 
     runner.tick("digests")  # the restarted scheduler
@@ -144,7 +150,7 @@ def test_a_kill_between_recorded_and_confirmed_is_never_resent(
     assert "o_shiqiao" not in touched and "o_zhulin" in touched
 
 
-def test_two_schedulers_at_once_only_one_sends(app, fake, session, county, build, clock) -> None:  # noqa: ANN001
+def test_two_schedulers_at_once_only_one_sends(app, fake, session, county, build, clock) -> None:
     staff(build, county)
     first, second = Runner(app, holder="host-a:1"), Runner(app, holder="host-b:2")
     morning(clock, dt.date(2026, 6, 23))
@@ -162,8 +168,7 @@ def test_two_schedulers_at_once_only_one_sends(app, fake, session, county, build
     assert len(fake.calls(TEMPLATE)) == sent
 
 
-def test_a_missed_week_gives_one_catch_up_digest_not_seven(
-        app, fake, session, county, build, clock) -> None:  # noqa: ANN001
+def test_a_missed_week_gives_one_catch_up_digest_not_seven(app, fake, session, county, build, clock) -> None:
     people = staff(build, county)
     runner = Runner(app)
     morning(clock, dt.date(2026, 6, 20))
@@ -181,13 +186,12 @@ def test_a_missed_week_gives_one_catch_up_digest_not_seven(
     assert len(fake.calls(TEMPLATE)) == 4  # the two clerks, the town, and the district (overdue)
 
 
-def test_a_moved_deadline_moves_its_reminders(app, fake, session, county, build, clock) -> None:  # noqa: ANN001
+def test_a_moved_deadline_moves_its_reminders(app, fake, session, county, build, clock) -> None:
     people = staff(build, county)
     runner = Runner(app)
     morning(clock, dt.date(2026, 12, 1))
     runner.tick("calendars")
-    entry = next(e for e in ensure_calendar(session, county.district, 2026)
-                 if e.kind_code == "village_self_evaluation")
+    entry = next(e for e in ensure_calendar(session, county.district, 2026) if e.kind_code == "village_self_evaluation")
     move_calendar_entry(session, people["admin"], entry, dt.date(2026, 12, 15), None, clock.now())
     session.commit()
 
@@ -198,14 +202,16 @@ def test_a_moved_deadline_moves_its_reminders(app, fake, session, county, build,
         day += dt.timedelta(days=1)
 
     assert sent_days(session, people["shiqiao"]) == [
-        dt.date(2026, 12, 8), dt.date(2026, 12, 12), dt.date(2026, 12, 14),
-        dt.date(2026, 12, 15), dt.date(2026, 12, 16)]
+        dt.date(2026, 12, 8),
+        dt.date(2026, 12, 12),
+        dt.date(2026, 12, 14),
+        dt.date(2026, 12, 15),
+        dt.date(2026, 12, 16),
+    ]
 
 
-def test_an_unsubscribed_official_is_recorded_shown_and_not_retried(
-        app, fake, session, county, build, clock) -> None:  # noqa: ANN001
-    people = {"shiqiao": build.user(Role.VILLAGE_CLERK, county.villages["石桥村"],
-                                    name="王村官")}
+def test_an_unsubscribed_official_is_recorded_shown_and_not_retried(app, fake, session, county, build, clock) -> None:
+    people = {"shiqiao": build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="王村官")}
     people["shiqiao"].wechat_openid = "o_gone"
     session.flush()
     fake.fault(TEMPLATE, 43004, times=5)
@@ -226,7 +232,7 @@ def test_an_unsubscribed_official_is_recorded_shown_and_not_retried(
     assert digest.status is DigestStatus.UNREACHABLE
 
 
-def test_job_state_records_runs_and_failures(app_factory, fake, session, county, build, clock) -> None:  # noqa: ANN001
+def test_job_state_records_runs_and_failures(app_factory, fake, session, county, build, clock) -> None:
     staff(build, county)
     unconfigured = app_factory(**fake.client_config())  # no template id
     runner = Runner(unconfigured)
@@ -241,7 +247,7 @@ def test_job_state_records_runs_and_failures(app_factory, fake, session, county,
     assert fake.calls(TEMPLATE) == []
 
 
-def test_the_scheduler_has_tick_jobs_that_coalesce_and_tolerate_misfires(app) -> None:  # noqa: ANN001
+def test_the_scheduler_has_tick_jobs_that_coalesce_and_tolerate_misfires(app) -> None:
     scheduler, _runner = build_scheduler(app, blocking=False)
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
@@ -252,7 +258,7 @@ def test_the_scheduler_has_tick_jobs_that_coalesce_and_tolerate_misfires(app) ->
     assert not scheduler.running
 
 
-def test_the_scheduler_command_once_runs_every_job(app, fake, session, county, build, clock) -> None:  # noqa: ANN001
+def test_the_scheduler_command_once_runs_every_job(app, fake, session, county, build, clock) -> None:
     from web.cli import cli
 
     staff(build, county)
@@ -262,12 +268,18 @@ def test_the_scheduler_command_once_runs_every_job(app, fake, session, county, b
     result = app.test_cli_runner().invoke(cli, ["scheduler", "--once"])
 
     assert result.exit_code == 0, result.output
-    assert {state.name for state in job_states(session)} == {"calendars", "sources", "urgent", "digests",
-                                                            "retries", "claims"}
+    assert {state.name for state in job_states(session)} == {
+        "calendars",
+        "sources",
+        "urgent",
+        "digests",
+        "retries",
+        "claims",
+    }
     assert len(fake.calls(TEMPLATE)) == 2
 
 
-def test_the_lease_is_exclusive_across_real_connections(engine) -> None:  # noqa: ANN001
+def test_the_lease_is_exclusive_across_real_connections(engine) -> None:
     """Two processes' own connections and transactions: the second does not get the lease."""
     from sqlalchemy.orm import Session
 

@@ -11,7 +11,7 @@ from tests.conftest import csrf_token
 PAGE = "/account/wechat"
 
 
-def test_staff_get_a_six_digit_code_that_binds_their_wechat(client, login_as, county, build, session, clock):  # noqa: ANN001
+def test_staff_get_a_six_digit_code_that_binds_their_wechat(client, login_as, county, build, session, clock):
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     login_as(clerk)
     page = client.get(PAGE).get_data(as_text=True)
@@ -24,7 +24,7 @@ def test_staff_get_a_six_digit_code_that_binds_their_wechat(client, login_as, co
     assert "已绑定" in client.get(PAGE).get_data(as_text=True)
 
 
-def test_unbinding_needs_csrf_and_then_unlinks(client, login_as, county, build, session):  # noqa: ANN001
+def test_unbinding_needs_csrf_and_then_unlinks(client, login_as, county, build, session):
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "oClerkPhone"
     session.flush()
@@ -38,11 +38,11 @@ def test_unbinding_needs_csrf_and_then_unlinks(client, login_as, county, build, 
     assert clerk.wechat_openid is None
 
 
-def test_the_page_needs_sign_in(client):  # noqa: ANN001
+def test_the_page_needs_sign_in(client):
     assert client.get(PAGE).status_code == 302
 
 
-def test_the_account_address_leads_to_the_wechat_page(client, login_as, county, build):  # noqa: ANN001
+def test_the_account_address_leads_to_the_wechat_page(client, login_as, county, build):
     assert "/login" in client.get("/account").headers["Location"]
     login_as(build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
     assert client.get("/account").headers["Location"].endswith(PAGE)

@@ -21,7 +21,7 @@ TOKEN = "cgi-bin/stable_token"
 
 
 @pytest.fixture
-def app(app_factory, fake):  # noqa: ANN001, ANN201
+def app(app_factory, fake):
     app = app_factory(**fake.client_config())
     with app.app_context():
         yield app
@@ -33,7 +33,7 @@ def jpeg_bytes() -> bytes:
     return out.getvalue()
 
 
-def test_token_is_fetched_once_and_shared_by_two_clients(app, fake) -> None:  # noqa: ANN001
+def test_token_is_fetched_once_and_shared_by_two_clients(app, fake) -> None:
     build_client(app).send_text("o_villager_1", "一")
     build_client(app).send_text("o_villager_2", "二")
 
@@ -41,7 +41,7 @@ def test_token_is_fetched_once_and_shared_by_two_clients(app, fake) -> None:  # 
     assert [call.openid for call in fake.calls(SEND)] == ["o_villager_1", "o_villager_2"]
 
 
-def test_refused_token_is_refreshed_once_and_the_call_retried_once(app, fake) -> None:  # noqa: ANN001
+def test_refused_token_is_refreshed_once_and_the_call_retried_once(app, fake) -> None:
     client = wechat_client()
     client.send_text("o_villager_1", "先拿到令牌")
     fake.fault(SEND, 40001)
@@ -53,7 +53,7 @@ def test_refused_token_is_refreshed_once_and_the_call_retried_once(app, fake) ->
     assert [call.body["errcode"] for call in fake.calls(SEND)] == [0, 40001, 0]
 
 
-def test_token_refused_forever_refreshes_once_then_gives_up(app, fake) -> None:  # noqa: ANN001
+def test_token_refused_forever_refreshes_once_then_gives_up(app, fake) -> None:
     fake.fault(SEND, 40001, times=50)
 
     with pytest.raises(WeChatError) as raised:
@@ -65,7 +65,7 @@ def test_token_refused_forever_refreshes_once_then_gives_up(app, fake) -> None: 
 
 
 @pytest.mark.parametrize("code", [43004, 45015, 40003, 47003])
-def test_final_errors_are_raised_at_once_without_retry(app, fake, code) -> None:  # noqa: ANN001
+def test_final_errors_are_raised_at_once_without_retry(app, fake, code) -> None:
     fake.fault(SEND, code, times=5)
 
     with pytest.raises(WeChatError) as raised:
@@ -75,7 +75,7 @@ def test_final_errors_are_raised_at_once_without_retry(app, fake, code) -> None:
     assert len(fake.calls(SEND)) == 1
 
 
-def test_busy_wechat_is_retried_a_bounded_number_of_times(app, fake) -> None:  # noqa: ANN001
+def test_busy_wechat_is_retried_a_bounded_number_of_times(app, fake) -> None:
     fake.fault(SEND, -1, times=50)
 
     with pytest.raises(WeChatError) as raised:
@@ -85,7 +85,7 @@ def test_busy_wechat_is_retried_a_bounded_number_of_times(app, fake) -> None:  #
     assert len(fake.calls(SEND)) == 3  # the call and the two configured retries
 
 
-def test_busy_wechat_that_recovers_gets_the_message(app, fake) -> None:  # noqa: ANN001
+def test_busy_wechat_that_recovers_gets_the_message(app, fake) -> None:
     fake.fault(SEND, -1, times=1)
 
     wechat_client().send_text("o_villager_1", "你好")
@@ -93,7 +93,7 @@ def test_busy_wechat_that_recovers_gets_the_message(app, fake) -> None:  # noqa:
     assert [call.body["errcode"] for call in fake.calls(SEND)] == [-1, 0]
 
 
-def test_no_answer_in_time_is_an_unknown_outcome(app_factory, fake) -> None:  # noqa: ANN001
+def test_no_answer_in_time_is_an_unknown_outcome(app_factory, fake) -> None:
     app = app_factory(**fake.client_config(WECHAT_HTTP_TIMEOUT=0.3))
     with app.app_context():
         client = wechat_client()
@@ -107,7 +107,7 @@ def test_no_answer_in_time_is_an_unknown_outcome(app_factory, fake) -> None:  # 
     assert len(fake.wait_for_calls(SEND, 1)) == 1  # it did arrive after we stopped waiting
 
 
-def test_oauth_code_from_the_fake_authorize_page_gives_the_visitors_openid(app, fake) -> None:  # noqa: ANN001
+def test_oauth_code_from_the_fake_authorize_page_gives_the_visitors_openid(app, fake) -> None:
     client = wechat_client()
     authorize = client.oauth("http://guanhu.test/my/tasks", state="s1").authorize_url
     assert authorize.startswith(f"{fake.api_base}/connect/oauth2/authorize?")
@@ -127,7 +127,7 @@ def test_oauth_code_from_the_fake_authorize_page_gives_the_visitors_openid(app, 
     assert reused.value.code == 40029 and reused.value.outcome is Outcome.FINAL
 
 
-def test_jsapi_config_is_signed_with_the_shared_ticket(app, fake) -> None:  # noqa: ANN001
+def test_jsapi_config_is_signed_with_the_shared_ticket(app, fake) -> None:
     client = wechat_client()
     url = "http://guanhu.test/assets/abc?x=1"
 
@@ -141,7 +141,7 @@ def test_jsapi_config_is_signed_with_the_shared_ticket(app, fake) -> None:  # no
     assert len(fake.calls("cgi-bin/ticket/getticket")) == 1
 
 
-def test_permanent_qrcode_is_created_and_its_image_served(app, fake) -> None:  # noqa: ANN001
+def test_permanent_qrcode_is_created_and_its_image_served(app, fake) -> None:
     client = wechat_client()
 
     created = client.create_permanent_qrcode("asset-token-123")
@@ -155,7 +155,7 @@ def test_permanent_qrcode_is_created_and_its_image_served(app, fake) -> None:  #
         client.create_permanent_qrcode("x" * 65)
 
 
-def test_photo_is_downloaded_from_media_get(app, fake) -> None:  # noqa: ANN001
+def test_photo_is_downloaded_from_media_get(app, fake) -> None:
     client = wechat_client()
     photo = jpeg_bytes()
     media_id = client.media.upload("image", io.BytesIO(photo))["media_id"]
@@ -170,7 +170,7 @@ def test_photo_is_downloaded_from_media_get(app, fake) -> None:  # noqa: ANN001
     assert missing.value.code == 40007
 
 
-def test_hard_coded_wechat_urls_are_moved_to_the_configured_base(app, fake) -> None:  # noqa: ANN001
+def test_hard_coded_wechat_urls_are_moved_to_the_configured_base(app, fake) -> None:
     # wechatpy builds the customer-service account URLs itself; the fake has no handler for them,
     # so reaching it shows as HTTP 404 (reaching the real WeChat would fail this test).
     with pytest.raises(WeChatError) as raised:
@@ -179,13 +179,13 @@ def test_hard_coded_wechat_urls_are_moved_to_the_configured_base(app, fake) -> N
     assert "HTTP 404" in raised.value.message and raised.value.outcome is Outcome.UNKNOWN
 
 
-def test_unknown_fake_path_fails_loudly(fake) -> None:  # noqa: ANN001
+def test_unknown_fake_path_fails_loudly(fake) -> None:
     answer = requests.get(f"{fake.api_base}/cgi-bin/no/such/api", timeout=5)
 
     assert answer.status_code == 404 and "no fake" in answer.json()["errmsg"]
 
 
-def test_menu_push_sends_the_menu_as_data(app, fake) -> None:  # noqa: ANN001
+def test_menu_push_sends_the_menu_as_data(app, fake) -> None:
     result = app.test_cli_runner().invoke(cli, ["wechat", "menu", "push"])
 
     assert result.exit_code == 0, result.output
@@ -193,7 +193,7 @@ def test_menu_push_sends_the_menu_as_data(app, fake) -> None:  # noqa: ANN001
     assert fake.calls("cgi-bin/menu/create")[0].body["request"] == MENU
 
 
-def test_menu_push_failure_is_reported_in_chinese(app, fake) -> None:  # noqa: ANN001
+def test_menu_push_failure_is_reported_in_chinese(app, fake) -> None:
     fake.fault("cgi-bin/menu/create", 40016)
 
     result = app.test_cli_runner().invoke(cli, ["wechat", "menu", "push"])
@@ -201,7 +201,7 @@ def test_menu_push_failure_is_reported_in_chinese(app, fake) -> None:  # noqa: A
     assert result.exit_code != 0 and "菜单没有推送成功" in result.output
 
 
-def test_wrong_secret_is_a_final_error(app_factory, fake) -> None:  # noqa: ANN001
+def test_wrong_secret_is_a_final_error(app_factory, fake) -> None:
     app = app_factory(**fake.client_config(WECHAT_SECRET="wrong"))
     with app.app_context(), pytest.raises(WeChatError) as raised:
         wechat_client().send_text("o_villager_1", "你好")
@@ -209,7 +209,7 @@ def test_wrong_secret_is_a_final_error(app_factory, fake) -> None:  # noqa: ANN0
     assert raised.value.code == 40125 and raised.value.outcome is Outcome.FINAL
 
 
-def test_database_lock_admits_one_holder_at_a_time(app) -> None:  # noqa: ANN001
+def test_database_lock_admits_one_holder_at_a_time(app) -> None:
     storage = DatabaseStorage(app.extensions["db"].sessionmaker)
     impatient = DatabaseStorage(app.extensions["db"].sessionmaker, wait_seconds=0.1)
 
@@ -219,7 +219,7 @@ def test_database_lock_admits_one_holder_at_a_time(app) -> None:  # noqa: ANN001
         pass
 
 
-def test_refresh_waiting_on_the_lock_is_a_retryable_error(app, fake) -> None:  # noqa: ANN001
+def test_refresh_waiting_on_the_lock_is_a_retryable_error(app, fake) -> None:
     client = build_client(app)
     client.session.wait_seconds = 0.1
     with client.session.lock(f"{client.appid}:access_token"), pytest.raises(WeChatError) as raised:
@@ -239,7 +239,7 @@ def redis_url() -> str:
     return url
 
 
-def test_redis_store_shares_the_token_and_the_lock(app_factory, fake, redis_url) -> None:  # noqa: ANN001
+def test_redis_store_shares_the_token_and_the_lock(app_factory, fake, redis_url) -> None:
     app = app_factory(**fake.client_config(REDIS_URL=redis_url))
     with app.app_context():
         first, second = build_client(app), build_client(app)

@@ -30,45 +30,46 @@ WECHAT_CONFIG = {"WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID}
 
 
 @pytest.fixture
-def messages(clock) -> WeChatMessages:  # noqa: ANN001
+def messages(clock) -> WeChatMessages:
     return WeChatMessages(clock)
 
 
 @pytest.fixture
-def client(app_factory):  # noqa: ANN001, ANN201
+def client(app_factory):
     return app_factory(**WECHAT_CONFIG).test_client()
 
 
 @pytest.fixture
-def safe_client(app_factory):  # noqa: ANN001, ANN201
+def safe_client(app_factory):
     return app_factory(**WECHAT_CONFIG, WECHAT_AES_KEY=AES_KEY, WECHAT_AES_KEY_PREVIOUS=OLD_AES_KEY).test_client()
 
 
-def post(client, messages: WeChatMessages, xml: str, **spoil):  # noqa: ANN001, ANN003, ANN201
+def post(client, messages: WeChatMessages, xml: str, **spoil):
     query, body = messages.request(xml, **spoil)
     response = client.post("/wechat", query_string=query, data=body, content_type="text/xml")
     return response, query
 
 
-def reply(client, messages: WeChatMessages, xml: str) -> dict | None:  # noqa: ANN001
+def reply(client, messages: WeChatMessages, xml: str) -> dict | None:
     response, query = post(client, messages, xml)
     assert response.status_code == 200, response.get_data(as_text=True)
     return messages.read_reply(response.get_data(), query)
 
 
-def claims(session) -> int:  # noqa: ANN001
+def claims(session) -> int:
     return session.scalar(select(func.count()).select_from(InboundMessage))
 
 
 # The handshake
 
-def test_handshake_echoes_echostr_when_signed(client, messages):  # noqa: ANN001
+
+def test_handshake_echoes_echostr_when_signed(client, messages):
     response = client.get("/wechat", query_string=messages.handshake("echo-42"))
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "echo-42"
 
 
-def test_handshake_with_wrong_signature_is_refused(client, messages):  # noqa: ANN001
+def test_handshake_with_wrong_signature_is_refused(client, messages):
     response = client.get("/wechat", query_string=messages.handshake("echo-42", signature="0" * 40))
     assert response.status_code == 403
     assert "echo-42" not in response.get_data(as_text=True)
@@ -76,14 +77,15 @@ def test_handshake_with_wrong_signature_is_refused(client, messages):  # noqa: A
 
 # Every message type, plain mode
 
-def test_help_tells_a_villager_what_they_can_do(client, messages):  # noqa: ANN001
+
+def test_help_tells_a_villager_what_they_can_do(client, messages):
     answer = reply(client, messages, messages.text("帮助"))
     assert answer["MsgType"] == "text"
     assert answer["Content"] == VILLAGER_HELP
     assert answer["ToUserName"] == VILLAGER and answer["FromUserName"] == ACCOUNT
 
 
-def test_help_tells_staff_their_role(client, messages, county, build):  # noqa: ANN001
+def test_help_tells_staff_their_role(client, messages, county, build):
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="韦小兰")
     clerk.wechat_openid = STAFF
     build.session.flush()
@@ -100,11 +102,11 @@ def test_help_tells_staff_their_role(client, messages, county, build):  # noqa: 
     assert reply(client, messages, messages.text("帮助", openid=STAFF, msg_id=2))["Content"] == VILLAGER_HELP
 
 
-def test_unknown_text_gets_a_helpful_answer(client, messages):  # noqa: ANN001
+def test_unknown_text_gets_a_helpful_answer(client, messages):
     assert reply(client, messages, messages.text("你好，路灯坏了"))["Content"] == NOT_UNDERSTOOD
 
 
-def test_bind_code_from_the_web_links_the_wechat_to_the_account(client, messages, county, build, session, clock):  # noqa: ANN001
+def test_bind_code_from_the_web_links_the_wechat_to_the_account(client, messages, county, build, session, clock):
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="韦小兰")
     code = issue_bind_code(session, clerk, clock.now())
     answer = reply(client, messages, messages.text(f"绑定 {code}", openid=STAFF))
@@ -113,7 +115,7 @@ def test_bind_code_from_the_web_links_the_wechat_to_the_account(client, messages
     assert clerk.wechat_openid == STAFF
 
 
-def test_my_tasks_for_staff_lists_damaged_assets_and_cards_not_on_wall(client, messages, county, build):  # noqa: ANN001
+def test_my_tasks_for_staff_lists_damaged_assets_and_cards_not_on_wall(client, messages, county, build):
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = STAFF
     build.session.flush()
@@ -126,21 +128,22 @@ def test_my_tasks_for_staff_lists_damaged_assets_and_cards_not_on_wall(client, m
     assert "竹林村" not in content
 
 
-def test_my_tasks_for_a_villager_explains_it_is_for_staff(client, messages):  # noqa: ANN001
+def test_my_tasks_for_a_villager_explains_it_is_for_staff(client, messages):
     assert "工作人员" in reply(client, messages, messages.text("我的任务"))["Content"]
 
 
-def test_subscribe_without_scene_welcomes_and_records_the_follower(client, messages, session):  # noqa: ANN001
+def test_subscribe_without_scene_welcomes_and_records_the_follower(client, messages, session):
     answer = reply(client, messages, messages.event("subscribe", ""))
     assert answer["Content"].startswith("欢迎关注")
     visitor = session.scalar(select(WeChatVisitor).where(WeChatVisitor.openid == VILLAGER))
     assert visitor.subscribed and visitor.subscribed_at is not None
 
 
-def test_subscribe_by_scanning_an_asset_card_shows_the_asset(client, messages, county, build):  # noqa: ANN001
+def test_subscribe_by_scanning_an_asset_card_shows_the_asset(client, messages, county, build):
     asset = build.asset(county.villages["石桥村"], name="石桥村饮水工程", status=AssetStatus.NORMAL.label)
-    answer = reply(client, messages, messages.event("subscribe", f"qrscene_{asset_scene(asset.public_token)}",
-                                                    Ticket="t1"))
+    answer = reply(
+        client, messages, messages.event("subscribe", f"qrscene_{asset_scene(asset.public_token)}", Ticket="t1")
+    )
     assert answer["MsgType"] == "news" and answer["ArticleCount"] == "1"
     card = answer["Articles"]["item"]
     assert card["Title"] == "石桥村饮水工程"
@@ -148,46 +151,46 @@ def test_subscribe_by_scanning_an_asset_card_shows_the_asset(client, messages, c
     assert "石桥村" in card["Description"] and "正常" in card["Description"]
 
 
-def test_scan_by_a_follower_shows_the_asset_card(client, messages, county, build):  # noqa: ANN001
+def test_scan_by_a_follower_shows_the_asset_card(client, messages, county, build):
     asset = build.asset(county.villages["清水村"], name="清水村光伏电站")
     answer = reply(client, messages, messages.event("SCAN", asset_scene(asset.public_token), Ticket="t1"))
     assert answer["Articles"]["item"]["Url"].endswith(f"/a/{asset.public_token}")
 
 
-def test_scan_of_an_unknown_asset_says_the_code_is_void(client, messages):  # noqa: ANN001
+def test_scan_of_an_unknown_asset_says_the_code_is_void(client, messages):
     assert reply(client, messages, messages.event("SCAN", asset_scene("nosuchtoken")))["Content"] == UNKNOWN_ASSET
 
 
-def test_unsubscribe_marks_the_visitor_so_nothing_more_is_pushed(client, messages, session):  # noqa: ANN001
+def test_unsubscribe_marks_the_visitor_so_nothing_more_is_pushed(client, messages, session):
     reply(client, messages, messages.event("subscribe", ""))
     assert can_push(session, VILLAGER)
     assert reply(client, messages, messages.event("unsubscribe", "")) is None
     assert not can_push(session, VILLAGER)
 
 
-def test_menu_clicks_route_by_key(client, messages):  # noqa: ANN001
+def test_menu_clicks_route_by_key(client, messages):
     assert reply(client, messages, messages.event("CLICK", "HELP"))["Content"] == VILLAGER_HELP
     assert "工作人员" in reply(client, messages, messages.event("CLICK", "MY_TASKS"))["Content"]
     assert reply(client, messages, messages.event("CLICK", "NOT_WIRED"))["Content"] == MENU_EMPTY
 
 
-def test_view_and_unhandled_events_are_answered_success_without_a_claim(client, messages, session):  # noqa: ANN001
+def test_view_and_unhandled_events_are_answered_success_without_a_claim(client, messages, session):
     assert reply(client, messages, messages.event("VIEW", "http://guanhu.test/x")) is None
     assert reply(client, messages, messages.event("TEMPLATESENDJOBFINISH", None, Status="success")) is None
     assert reply(client, messages, messages.event("LOCATION", None, Latitude=23.1, Longitude=108.3)) is None
     assert claims(session) == 0
 
 
-def test_voice_and_video_say_they_are_not_supported(client, messages):  # noqa: ANN001
+def test_voice_and_video_say_they_are_not_supported(client, messages):
     assert reply(client, messages, messages.voice())["Content"] == UNSUPPORTED_VOICE
     assert reply(client, messages, messages.video())["Content"] == UNSUPPORTED_VIDEO
 
 
-def test_link_message_gets_the_fallback(client, messages):  # noqa: ANN001
+def test_link_message_gets_the_fallback(client, messages):
     assert reply(client, messages, messages.link())["Content"] == NOT_UNDERSTOOD
 
 
-def test_location_label_with_cdata_end_cannot_break_the_reply(client, messages):  # noqa: ANN001
+def test_location_label_with_cdata_end_cannot_break_the_reply(client, messages):
     answer = reply(client, messages, messages.location("村口]]><Content>伪造</Content>"))
     assert answer["MsgType"] == "text"
     assert "村口]] ><Content>伪造</Content>" in answer["Content"]
@@ -195,13 +198,14 @@ def test_location_label_with_cdata_end_cannot_break_the_reply(client, messages):
 
 # Refusals
 
-def test_wrong_signature_is_refused_without_parsing(client, messages, session):  # noqa: ANN001
+
+def test_wrong_signature_is_refused_without_parsing(client, messages, session):
     response, _ = post(client, messages, "<xml>not even parsed", signature="f" * 40)
     assert response.status_code == 403
     assert claims(session) == 0
 
 
-def test_stale_timestamp_is_refused_as_a_replay(client, messages):  # noqa: ANN001
+def test_stale_timestamp_is_refused_as_a_replay(client, messages):
     response, _ = post(client, messages, messages.text("帮助"), timestamp=messages.now() - 301)
     assert response.status_code == 403
     response, _ = post(client, messages, messages.text("帮助"), timestamp=messages.now() + 301)
@@ -210,50 +214,56 @@ def test_stale_timestamp_is_refused_as_a_replay(client, messages):  # noqa: ANN0
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    "<xml><MsgType>text</MsgType>",
-    "<xml></xml>",
-    "<xml><ToUserName>a</ToUserName></xml>",
-    "<xml><MsgType><a>1</a></MsgType><FromUserName>x</FromUserName></xml>",
-    "<other><MsgType>text</MsgType></other>",
-    "<xml><Content>\x01</Content></xml>",
-    "not xml at all",
-])
-def test_malformed_body_gets_400_and_a_log_line(client, messages, caplog, body):  # noqa: ANN001
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<xml><MsgType>text</MsgType>",
+        "<xml></xml>",
+        "<xml><ToUserName>a</ToUserName></xml>",
+        "<xml><MsgType><a>1</a></MsgType><FromUserName>x</FromUserName></xml>",
+        "<other><MsgType>text</MsgType></other>",
+        "<xml><Content>\x01</Content></xml>",
+        "not xml at all",
+    ],
+)
+def test_malformed_body_gets_400_and_a_log_line(client, messages, caplog, body):
     with caplog.at_level(logging.WARNING, logger="guanhu.bot"):
         response, _ = post(client, messages, body)
     assert response.status_code == 400
     assert "WeChat callback refused (400)" in caplog.text
 
 
-def test_xml_bomb_is_refused(client, messages):  # noqa: ANN001
-    entities = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
-    ]
-    bomb = (f'<?xml version="1.0"?><!DOCTYPE xml [{"".join(entities)}]>'
-            f"<xml><FromUserName>{VILLAGER}</FromUserName><CreateTime>1</CreateTime>"
-            "<MsgType>text</MsgType><Content>&lol9;</Content><MsgId>1</MsgId></xml>")
+def test_xml_bomb_is_refused(client, messages):
+    entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE xml [{"".join(entities)}]>'
+        f"<xml><FromUserName>{VILLAGER}</FromUserName><CreateTime>1</CreateTime>"
+        "<MsgType>text</MsgType><Content>&lol9;</Content><MsgId>1</MsgId></xml>"
+    )
     response, _ = post(client, messages, bomb)
     assert response.status_code == 400
 
 
-def test_external_entity_is_refused(client, messages):  # noqa: ANN001
-    xxe = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-           f"<xml><ToUserName>a</ToUserName><FromUserName>{VILLAGER}</FromUserName><CreateTime>1</CreateTime>"
-           "<MsgType>text</MsgType><Content>&e;</Content><MsgId>1</MsgId></xml>")
+def test_external_entity_is_refused(client, messages):
+    xxe = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        f"<xml><ToUserName>a</ToUserName><FromUserName>{VILLAGER}</FromUserName><CreateTime>1</CreateTime>"
+        "<MsgType>text</MsgType><Content>&e;</Content><MsgId>1</MsgId></xml>"
+    )
     response, _ = post(client, messages, xxe)
     assert response.status_code == 400
     assert "root:" not in response.get_data(as_text=True)
 
 
-def test_body_over_the_cap_is_refused(client, messages):  # noqa: ANN001
+def test_body_over_the_cap_is_refused(client, messages):
     response, _ = post(client, messages, messages.text("帮助" + "啊" * 350_000))  # about 1 MB
     assert response.status_code == 413
 
 
 # Safe mode and compatible mode
 
-def test_safe_mode_message_is_decrypted_and_the_reply_encrypted(safe_client, clock):  # noqa: ANN001
+
+def test_safe_mode_message_is_decrypted_and_the_reply_encrypted(safe_client, clock):
     messages = WeChatMessages(clock, aes_key=AES_KEY)
     response, query = post(safe_client, messages, messages.text("帮助"))
     assert response.status_code == 200
@@ -261,26 +271,26 @@ def test_safe_mode_message_is_decrypted_and_the_reply_encrypted(safe_client, clo
     assert messages.read_reply(response.get_data(), query)["Content"] == VILLAGER_HELP
 
 
-def test_compatible_mode_is_answered_from_the_cipher(safe_client, clock):  # noqa: ANN001
+def test_compatible_mode_is_answered_from_the_cipher(safe_client, clock):
     messages = WeChatMessages(clock, aes_key=AES_KEY, compatible=True)
     assert reply(safe_client, messages, messages.text("帮助"))["Content"] == VILLAGER_HELP
 
 
-def test_compatible_mode_without_our_aes_key_uses_the_plain_fields(client, clock):  # noqa: ANN001
+def test_compatible_mode_without_our_aes_key_uses_the_plain_fields(client, clock):
     messages = WeChatMessages(clock, aes_key=AES_KEY, compatible=True)
     response, _ = post(client, messages, messages.text("帮助"))
     assert response.status_code == 200
     assert WeChatMessages(clock).read_reply(response.get_data(), {})["Content"] == VILLAGER_HELP
 
 
-def test_message_sealed_with_the_previous_aes_key_is_still_read(safe_client, clock):  # noqa: ANN001
+def test_message_sealed_with_the_previous_aes_key_is_still_read(safe_client, clock):
     messages = WeChatMessages(clock, aes_key=AES_KEY)
     response, query = post(safe_client, messages, messages.text("帮助"), aes_key=OLD_AES_KEY)
     assert response.status_code == 200
     assert messages.read_reply(response.get_data(), query)["Content"] == VILLAGER_HELP
 
 
-def test_bad_aes_payload_is_refused(safe_client, clock, session):  # noqa: ANN001
+def test_bad_aes_payload_is_refused(safe_client, clock, session):
     messages = WeChatMessages(clock, aes_key=AES_KEY)
     for encrypt in ("bm90IGEgY2lwaGVy", "!!!not-base64!!!", "A" * 64):
         response, _ = post(safe_client, messages, messages.text("帮助"), encrypt=encrypt)
@@ -288,13 +298,13 @@ def test_bad_aes_payload_is_refused(safe_client, clock, session):  # noqa: ANN00
     assert claims(session) == 0
 
 
-def test_message_for_another_appid_is_refused(safe_client, clock):  # noqa: ANN001
+def test_message_for_another_appid_is_refused(safe_client, clock):
     messages = WeChatMessages(clock, aes_key=AES_KEY)
     response, _ = post(safe_client, messages, messages.text("帮助"), appid="wx0therapp0000000")
     assert response.status_code == 400
 
 
-def test_cipher_signed_with_plain_signature_only_is_refused(safe_client, clock):  # noqa: ANN001
+def test_cipher_signed_with_plain_signature_only_is_refused(safe_client, clock):
     # msg_signature covers the Encrypt text: a right `signature` alone must not be enough.
     messages = WeChatMessages(clock, aes_key=AES_KEY)
     query, body = messages.request(messages.text("帮助"))
@@ -303,14 +313,15 @@ def test_cipher_signed_with_plain_signature_only_is_refused(safe_client, clock):
     assert response.status_code == 403
 
 
-def test_plain_message_is_refused_when_safe_mode_is_on(safe_client, clock):  # noqa: ANN001
+def test_plain_message_is_refused_when_safe_mode_is_on(safe_client, clock):
     response, _ = post(safe_client, WeChatMessages(clock), WeChatMessages(clock).text("帮助"))
     assert response.status_code == 403
 
 
 # Each message handled once
 
-def test_three_retries_in_sequence_are_handled_once(client, messages, county, build, session, clock):  # noqa: ANN001
+
+def test_three_retries_in_sequence_are_handled_once(client, messages, county, build, session, clock):
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="韦小兰")
     code = issue_bind_code(session, clerk, clock.now())
     xml = messages.text(f"绑定 {code}", openid=STAFF)
@@ -320,20 +331,20 @@ def test_three_retries_in_sequence_are_handled_once(client, messages, county, bu
     assert claims(session) == 1
 
 
-def test_same_msgid_from_two_users_are_two_messages(client, messages, session):  # noqa: ANN001
+def test_same_msgid_from_two_users_are_two_messages(client, messages, session):
     assert reply(client, messages, messages.text("帮助", openid=VILLAGER, msg_id=42)) is not None
     assert reply(client, messages, messages.text("帮助", openid=STAFF, msg_id=42)) is not None
     assert claims(session) == 2
 
 
-def test_retried_event_is_handled_once(client, messages, session):  # noqa: ANN001
+def test_retried_event_is_handled_once(client, messages, session):
     xml = messages.event("subscribe", "")
     assert reply(client, messages, xml) is not None
     assert reply(client, messages, xml) is None
     assert claims(session) == 1
 
 
-def test_claims_are_kept_two_days_then_purged(client, messages, session, clock):  # noqa: ANN001
+def test_claims_are_kept_two_days_then_purged(client, messages, session, clock):
     assert reply(client, messages, messages.text("帮助", msg_id=1)) is not None
     clock.advance(days=1)
     assert reply(client, messages, messages.text("帮助", msg_id=2)) is not None
@@ -342,13 +353,13 @@ def test_claims_are_kept_two_days_then_purged(client, messages, session, clock):
     assert claims(session) == 1
 
 
-def test_other_methods_are_refused(client):  # noqa: ANN001
+def test_other_methods_are_refused(client):
     response = client.put("/wechat", data="x")
     assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
     assert "不支持" in response.get_data(as_text=True)
 
 
-def test_behind_the_proxy_refusals_log_the_real_client(app_factory, messages, caplog):  # noqa: ANN001
+def test_behind_the_proxy_refusals_log_the_real_client(app_factory, messages, caplog):
     client = app_factory(**WECHAT_CONFIG, BEHIND_PROXY=True).test_client()
     query, body = messages.request(messages.text("帮助"), signature="0" * 40)
     with caplog.at_level(logging.WARNING, logger="guanhu.bot"):

@@ -34,11 +34,11 @@ def fake_wechat_api() -> Iterator[tuple[str, list[dict]]]:
     sent: list[dict] = []
 
     @api.post("/cgi-bin/stable_token")
-    def token():  # noqa: ANN202
+    def token():
         return jsonify(access_token="fake-token", expires_in=7200)
 
     @api.post("/cgi-bin/message/custom/send")
-    def custom_send():  # noqa: ANN202
+    def custom_send():
         sent.append(json.loads(request.get_data()))  # wechatpy sends no JSON content type
         return jsonify(errcode=0, errmsg="ok")
 
@@ -47,15 +47,24 @@ def fake_wechat_api() -> Iterator[tuple[str, list[dict]]]:
 
 
 @pytest.fixture(params=[None, "redis://127.0.0.1:6379/14"], ids=["claims-in-database", "claims-in-redis"])
-def live_app(request, live_database_url, clock, tmp_path, fake_wechat_api):  # noqa: ANN001, ANN201
+def live_app(request, live_database_url, clock, tmp_path, fake_wechat_api):
     from web import create_app
 
-    app = create_app({
-        "TESTING": True, "DATABASE_URL": live_database_url, "SECRET_KEY": "test-secret",
-        "CLOCK": clock, "MEDIA_ROOT": str(tmp_path / "media"), "PUBLIC_BASE_URL": "http://guanhu.test",
-        "RATELIMIT_ENABLED": False, "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID,
-        "WECHAT_API_BASE_URL": fake_wechat_api[0], "REDIS_URL": request.param,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": live_database_url,
+            "SECRET_KEY": "test-secret",
+            "CLOCK": clock,
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "PUBLIC_BASE_URL": "http://guanhu.test",
+            "RATELIMIT_ENABLED": False,
+            "WECHAT_TOKEN": TOKEN,
+            "WECHAT_APPID": APPID,
+            "WECHAT_API_BASE_URL": fake_wechat_api[0],
+            "REDIS_URL": request.param,
+        }
+    )
     claims = app.extensions["wechat_claims"]
     if request.param:
         claims.prefix = f"test-{uuid.uuid4().hex}:"
@@ -68,17 +77,18 @@ def live_app(request, live_database_url, clock, tmp_path, fake_wechat_api):  # n
 
 
 @pytest.fixture
-def live_session(live_app):  # noqa: ANN001, ANN201
+def live_session(live_app):
     with live_app.extensions["db"].sessionmaker() as session:
         yield session
 
 
 def post(base_url: str, query: dict, body: bytes) -> requests.Response:
-    return requests.post(f"{base_url}/wechat", params=query, data=body, timeout=10,
-                         headers={"Content-Type": "text/xml"})
+    return requests.post(
+        f"{base_url}/wechat", params=query, data=body, timeout=10, headers={"Content-Type": "text/xml"}
+    )
 
 
-def test_three_retries_at_once_in_threads_are_handled_once(live_app, live_session, clock):  # noqa: ANN001
+def test_three_retries_at_once_in_threads_are_handled_once(live_app, live_session, clock):
     build = Builders(live_session, clock)
     clerk = build.user(Role.VILLAGE_CLERK, build.county().villages["石桥村"], name="韦小兰")
     code = issue_bind_code(live_session, clerk, clock.now())
@@ -115,17 +125,28 @@ def test_three_retries_at_once_in_threads_are_handled_once(live_app, live_sessio
     assert live_session.scalar(binds) == 1
 
 
-@pytest.mark.parametrize("database_url", [
-    "postgresql+psycopg://postgres@127.0.0.1:1/x",
-    "sqlite:////nonexistent-directory/guanhu.sqlite3",
-], ids=["postgresql-unreachable", "sqlite-missing-directory"])
-def test_database_down_gets_a_polite_system_busy_and_a_log_line(database_url, clock, tmp_path, caplog):  # noqa: ANN001
+@pytest.mark.parametrize(
+    "database_url",
+    [
+        "postgresql+psycopg://postgres@127.0.0.1:1/x",
+        "sqlite:////nonexistent-directory/guanhu.sqlite3",
+    ],
+    ids=["postgresql-unreachable", "sqlite-missing-directory"],
+)
+def test_database_down_gets_a_polite_system_busy_and_a_log_line(database_url, clock, tmp_path, caplog):
     from web import create_app
 
-    app = create_app({
-        "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "CLOCK": clock,
-        "MEDIA_ROOT": str(tmp_path / "media"), "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "CLOCK": clock,
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "WECHAT_TOKEN": TOKEN,
+            "WECHAT_APPID": APPID,
+        }
+    )
     messages = WeChatMessages(clock)
     query, body = messages.request(messages.text("帮助"))
     with caplog.at_level(logging.ERROR, logger="guanhu.bot"), serving(app) as base_url:

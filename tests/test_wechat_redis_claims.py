@@ -23,12 +23,12 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 @pytest.fixture
-def messages(clock) -> WeChatMessages:  # noqa: ANN001
+def messages(clock) -> WeChatMessages:
     return WeChatMessages(clock)
 
 
 @pytest.fixture
-def app(app_factory):  # noqa: ANN001, ANN201
+def app(app_factory):
     """An app whose claims go to Redis, under a key prefix of this test's own."""
     app = app_factory(**WECHAT_CONFIG, REDIS_URL=REDIS_URL)
     store: RedisClaims = app.extensions["wechat_claims"]
@@ -43,17 +43,17 @@ def app(app_factory):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def store(app) -> RedisClaims:  # noqa: ANN001
+def store(app) -> RedisClaims:
     return app.extensions["wechat_claims"]
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture
-def clerk(build, county):  # noqa: ANN001, ANN201
+def clerk(build, county):
     return build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="韦小兰")
 
 
@@ -61,8 +61,7 @@ def staff_key(store: RedisClaims, openid: str) -> str:
     return f"{store.prefix}{{{openid}}}:staff"
 
 
-def test_retries_are_handled_once_and_the_database_writes_no_claim(client, messages, session, store, clerk,
-                                                                    clock):  # noqa: ANN001
+def test_retries_are_handled_once_and_the_database_writes_no_claim(client, messages, session, store, clerk, clock):
     code = issue_bind_code(session, clerk, clock.now())
     xml = messages.text(f"绑定 {code}", openid=STAFF)
     answers = [reply(client, messages, xml) for _ in range(4)]
@@ -73,7 +72,7 @@ def test_retries_are_handled_once_and_the_database_writes_no_claim(client, messa
     assert CLAIMS_KEPT.total_seconds() - 5 < store.redis.ttl(claim) <= CLAIMS_KEPT.total_seconds()
 
 
-def test_a_villager_is_looked_up_once_then_known_from_the_cache(client, messages, store, session):  # noqa: ANN001
+def test_a_villager_is_looked_up_once_then_known_from_the_cache(client, messages, store, session):
     assert reply(client, messages, messages.text("帮助", msg_id=1))["Content"] == VILLAGER_HELP
     assert store.redis.get(staff_key(store, VILLAGER)) == b"0"
     assert 0 < store.redis.ttl(staff_key(store, VILLAGER)) <= RedisClaims.STAFF_SECONDS
@@ -81,12 +80,12 @@ def test_a_villager_is_looked_up_once_then_known_from_the_cache(client, messages
     assert reply(client, messages, messages.text("帮助", msg_id=2))["Content"] == VILLAGER_HELP
 
 
-def test_binding_and_unbinding_are_seen_at_the_next_message(app, client, messages, store, session, clerk,
-                                                             clock):  # noqa: ANN001
+def test_binding_and_unbinding_are_seen_at_the_next_message(app, client, messages, store, session, clerk, clock):
     assert reply(client, messages, messages.text("帮助", openid=STAFF, msg_id=1))["Content"] == VILLAGER_HELP
     code = issue_bind_code(session, clerk, clock.now())
     assert reply(client, messages, messages.text(f"绑定 {code}", openid=STAFF, msg_id=2))["Content"].startswith(
-        "绑定成功")
+        "绑定成功"
+    )
     assert store.redis.get(staff_key(store, STAFF)) == b"?"  # forgotten, and nothing cached over it
     assert "韦小兰您好（村干部）" in reply(client, messages, messages.text("帮助", openid=STAFF, msg_id=3))["Content"]
     assert store.redis.get(staff_key(store, STAFF)) == b"?"
@@ -103,8 +102,7 @@ def test_binding_and_unbinding_are_seen_at_the_next_message(app, client, message
     assert reply(client, messages, messages.text("帮助", openid=STAFF, msg_id=5))["Content"] == VILLAGER_HELP
 
 
-def test_a_cached_staff_id_gives_no_rights_once_the_account_is_switched_off(client, messages, store, session,
-                                                                             clerk):  # noqa: ANN001
+def test_a_cached_staff_id_gives_no_rights_once_the_account_is_switched_off(client, messages, store, session, clerk):
     session.execute(update(User).where(User.id == clerk.id).values(wechat_openid=STAFF))
     assert "韦小兰您好" in reply(client, messages, messages.text("帮助", openid=STAFF, msg_id=1))["Content"]
     session.execute(update(User).where(User.id == clerk.id).values(active=False))  # behind the cache's back
@@ -112,7 +110,7 @@ def test_a_cached_staff_id_gives_no_rights_once_the_account_is_switched_off(clie
     assert reply(client, messages, messages.text("帮助", openid=STAFF, msg_id=2))["Content"] == VILLAGER_HELP
 
 
-def test_redis_down_gets_a_polite_system_busy_and_a_log_line(app_factory, messages, session, caplog):  # noqa: ANN001
+def test_redis_down_gets_a_polite_system_busy_and_a_log_line(app_factory, messages, session, caplog):
     client = app_factory(**WECHAT_CONFIG, REDIS_URL="redis://127.0.0.1:1/0").test_client()
     with caplog.at_level(logging.ERROR, logger="guanhu.bot"):
         assert reply(client, messages, messages.text("帮助"))["Content"] == SYSTEM_BUSY
@@ -120,7 +118,7 @@ def test_redis_down_gets_a_polite_system_busy_and_a_log_line(app_factory, messag
     assert claims(session) == 0
 
 
-def test_a_connection_closed_by_redis_is_made_again(client, messages, store):  # noqa: ANN001
+def test_a_connection_closed_by_redis_is_made_again(client, messages, store):
     assert reply(client, messages, messages.text("帮助", msg_id=1))["Content"] == VILLAGER_HELP
     killer = redis.Redis.from_url(REDIS_URL)
     assert killer.client_kill_filter(_id=store.redis.client_id()) == 1  # a restart, a timeout, a failover

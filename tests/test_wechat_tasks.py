@@ -14,29 +14,46 @@ from tests.wechat_messages import STAFF, WeChatMessages
 
 
 @pytest.fixture
-def messages(clock) -> WeChatMessages:  # noqa: ANN001
+def messages(clock) -> WeChatMessages:
     return WeChatMessages(clock)
 
 
 @pytest.fixture
-def client(app_factory):  # noqa: ANN001, ANN201
+def client(app_factory):
     return app_factory(**WECHAT_CONFIG).test_client()
 
 
-def test_my_tasks_lists_own_deadlines_and_overdue_ones_below(client, messages, session, county,
-                                                             build, clock) -> None:  # noqa: ANN001
+def test_my_tasks_lists_own_deadlines_and_overdue_ones_below(client, messages, session, county, build, clock) -> None:
     town = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     town.wechat_openid = STAFF
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
-    overdue = open_deadline(session, kind="complaint_limit", region=county.villages["石桥村"],
-                            due_on=dt.date(2026, 5, 30), source="complaint:1:accept",
-                            title="受理群众反映：石桥村水渠", now=clock.now())
-    open_deadline(session, kind="complaint_reopened", region=county.towns["青山镇"],
-                  due_on=dt.date(2026, 6, 16), source="complaint:2:answer:1",
-                  title="重新答复群众反映：竹林村便桥", now=clock.now())
-    open_deadline(session, kind="complaint_limit", region=county.villages["清水村"],
-                  due_on=dt.date(2026, 5, 30), source="complaint:3:accept",
-                  title="受理群众反映：清水村水池", now=clock.now())  # another town's village
+    overdue = open_deadline(
+        session,
+        kind="complaint_limit",
+        region=county.villages["石桥村"],
+        due_on=dt.date(2026, 5, 30),
+        source="complaint:1:accept",
+        title="受理群众反映：石桥村水渠",
+        now=clock.now(),
+    )
+    open_deadline(
+        session,
+        kind="complaint_reopened",
+        region=county.towns["青山镇"],
+        due_on=dt.date(2026, 6, 16),
+        source="complaint:2:answer:1",
+        title="重新答复群众反映：竹林村便桥",
+        now=clock.now(),
+    )
+    open_deadline(
+        session,
+        kind="complaint_limit",
+        region=county.villages["清水村"],
+        due_on=dt.date(2026, 5, 30),
+        source="complaint:3:accept",
+        title="受理群众反映：清水村水池",
+        now=clock.now(),
+    )  # another town's village
 
     content = reply(client, messages, messages.text("我的任务", openid=STAFF))["Content"]
 
@@ -56,14 +73,19 @@ def test_my_tasks_lists_own_deadlines_and_overdue_ones_below(client, messages, s
     assert "受理群众反映" not in content
 
 
-def test_a_long_task_list_is_cut_and_points_to_the_web(client, messages, session, county, build,
-                                                      clock) -> None:  # noqa: ANN001
+def test_a_long_task_list_is_cut_and_points_to_the_web(client, messages, session, county, build, clock) -> None:
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = STAFF
     for number in range(DEADLINES_SHOWN + 2):
-        open_deadline(session, kind="notice_end", region=county.villages["石桥村"],
-                      due_on=dt.date(2026, 6, 10), source=f"notice:{number}",
-                      title=f"公示期满：公示{number}", now=clock.now())
+        open_deadline(
+            session,
+            kind="notice_end",
+            region=county.villages["石桥村"],
+            due_on=dt.date(2026, 6, 10),
+            source=f"notice:{number}",
+            title=f"公示期满：公示{number}",
+            now=clock.now(),
+        )
 
     lines = reply(client, messages, messages.text("我的任务", openid=STAFF))["Content"].splitlines()
 

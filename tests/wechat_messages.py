@@ -63,7 +63,10 @@ class WeChatMessages:
 
     def image(self, media_id: str = "media-1", openid: str = VILLAGER) -> str:
         fields = self._base(openid, "image") | {
-            "PicUrl": "http://mmbiz.example/pic.jpg", "MediaId": media_id, "MsgId": next(_msg_ids)}
+            "PicUrl": "http://mmbiz.example/pic.jpg",
+            "MediaId": media_id,
+            "MsgId": next(_msg_ids),
+        }
         return _xml(fields)
 
     def voice(self, openid: str = VILLAGER) -> str:
@@ -73,12 +76,16 @@ class WeChatMessages:
         return _xml(self._base(openid, "video") | {"MediaId": "v-2", "ThumbMediaId": "t", "MsgId": next(_msg_ids)})
 
     def location(self, label: str, openid: str = VILLAGER) -> str:
-        return _xml(self._base(openid, "location") | {
-            "Location_X": 23.1, "Location_Y": 108.3, "Scale": 15, "Label": label, "MsgId": next(_msg_ids)})
+        return _xml(
+            self._base(openid, "location")
+            | {"Location_X": 23.1, "Location_Y": 108.3, "Scale": 15, "Label": label, "MsgId": next(_msg_ids)}
+        )
 
     def link(self, openid: str = VILLAGER) -> str:
-        return _xml(self._base(openid, "link") | {
-            "Title": "t", "Description": "d", "Url": "http://x.example", "MsgId": next(_msg_ids)})
+        return _xml(
+            self._base(openid, "link")
+            | {"Title": "t", "Description": "d", "Url": "http://x.example", "MsgId": next(_msg_ids)}
+        )
 
     def event(self, event: str, key: str | None = None, openid: str = VILLAGER, **extra: Any) -> str:
         fields = self._base(openid, "event") | {"Event": event}
@@ -86,14 +93,25 @@ class WeChatMessages:
             fields["EventKey"] = key
         return _xml(fields | extra)
 
-    def request(self, xml: str, *, timestamp: int | None = None, nonce: str | None = None,
-                signature: str | None = None, appid: str | None = None, aes_key: str | None = None,
-                encrypt: str | None = None) -> tuple[dict[str, str], bytes]:
+    def request(
+        self,
+        xml: str,
+        *,
+        timestamp: int | None = None,
+        nonce: str | None = None,
+        signature: str | None = None,
+        appid: str | None = None,
+        aes_key: str | None = None,
+        encrypt: str | None = None,
+    ) -> tuple[dict[str, str], bytes]:
         """(query, body) for POST /wechat; keyword arguments spoil one part for refusal tests."""
         timestamp_text = str(timestamp if timestamp is not None else self.now())
         nonce = nonce or f"n{next(self._nonces)}{secrets.token_hex(4)}"
-        query = {"timestamp": timestamp_text, "nonce": nonce,
-                 "signature": signature or sign(self.token, timestamp_text, nonce)}
+        query = {
+            "timestamp": timestamp_text,
+            "nonce": nonce,
+            "signature": signature or sign(self.token, timestamp_text, nonce),
+        }
         key = aes_key or self.aes_key
         if key is None:
             return query, xml.encode()
@@ -109,8 +127,12 @@ class WeChatMessages:
 
     def handshake(self, echostr: str = "echo-42", signature: str | None = None) -> dict[str, str]:
         timestamp, nonce = str(self.now()), "handshake1"
-        return {"timestamp": timestamp, "nonce": nonce, "echostr": echostr,
-                "signature": signature or sign(self.token, timestamp, nonce)}
+        return {
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "echostr": echostr,
+            "signature": signature or sign(self.token, timestamp, nonce),
+        }
 
     def read_reply(self, body: str | bytes, query: dict[str, str]) -> dict[str, Any] | None:
         """The reply's fields (decrypted with wechatpy in safe mode); None for `success`."""

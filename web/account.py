@@ -17,28 +17,28 @@ MINUTES_VALID = int(BIND_CODE_LIFETIME.total_seconds() // 60)
 
 @blueprint.get("")
 @login_required
-def index():  # noqa: ANN201
+def index():
     """The account's only page so far is 绑定微信."""
     return redirect(url_for("account.wechat"))
 
 
 @blueprint.get("/wechat")
 @login_required
-def wechat():  # noqa: ANN201
+def wechat():
     return render_template("account/wechat.html", user=staff(), code=None, minutes=MINUTES_VALID)
 
 
 @blueprint.post("/wechat/code")
 @login_required
 @limiter.limit("10 per hour")
-def new_code():  # noqa: ANN201
+def new_code():
     code = issue_bind_code(db_session(), staff(), now())
     return render_template("account/wechat.html", user=staff(), code=code, minutes=MINUTES_VALID)
 
 
 @blueprint.post("/wechat/unbind")
 @login_required
-def unbind():  # noqa: ANN201
+def unbind():
     unbind_wechat(db_session(), staff(), now())
     flash("已解除微信绑定，提醒不会再发到那个微信。")
     return redirect(url_for("account.wechat"))

@@ -66,7 +66,7 @@ def _safe_next(target: str | None) -> str:
 
 @blueprint.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
-def login():  # noqa: ANN201
+def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     error = None
@@ -85,9 +85,8 @@ def login():  # noqa: ANN201
 
 
 @blueprint.route("/logout", methods=["POST"])
-def logout():  # noqa: ANN201
+def logout():
     logout_user()
     session.clear()
     flash("您已退出登录。")
     return redirect(url_for("auth.login"))
-

@@ -75,7 +75,7 @@ def card_image(asset_id: int) -> Response:
 
 @blueprint.post("/assets/<int:asset_id>/card/reissue")
 @login_required
-def reissue(asset_id: int):  # noqa: ANN201
+def reissue(asset_id: int):
     session = db_session()
     asset = get_visible_asset(session, staff(), asset_id)
     require_register_editor(staff())
@@ -112,11 +112,17 @@ def sheet() -> Response:
     if not assets:
         abort(404)
     name = assets[0].village.full_name if village_id and not ids else "所选资产"
-    return _download(sheets_pdf(((a, qr_text(a)) for a in assets), title=f"{name}资产卡"), "application/pdf",
-                     "cards.pdf")
+    return _download(
+        sheets_pdf(((a, qr_text(a)) for a in assets), title=f"{name}资产卡"), "application/pdf", "cards.pdf"
+    )
 
 
 def village_assets(village_id: int) -> list[Asset]:
     """Every asset of a village still in use, by code (the CLI's print run: no scope, admin only)."""
-    return list(db_session().scalars(select(Asset).where(Asset.village_id == village_id,
-                                                         Asset.status != AssetStatus.DISPOSED).order_by(Asset.code)))
+    return list(
+        db_session().scalars(
+            select(Asset)
+            .where(Asset.village_id == village_id, Asset.status != AssetStatus.DISPOSED)
+            .order_by(Asset.code)
+        )
+    )

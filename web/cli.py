@@ -65,22 +65,32 @@ cli.add_command(user_group)
 @click.option("--region", "region_path", required=True, help="所属区域，如 示范区/青山镇/石桥村")
 @click.option("--department", "department_name", help="行业主管部门名称（仅 department 角色）")
 @click.password_option(help="登录密码（至少8位）")
-def user_create(phone: str, name: str, role_name: str, region_path: str, department_name: str | None,
-                password: str) -> None:
+def user_create(
+    phone: str, name: str, role_name: str, region_path: str, department_name: str | None, password: str
+) -> None:
     """Create a staff account."""
     session = db_session()
     region = resolve_region(region_path)
     department = None
     if department_name:
         department = session.scalar(
-            select(Department).where(Department.district_id == (region.district_id or region.id),
-                                     Department.name == department_name)
+            select(Department).where(
+                Department.district_id == (region.district_id or region.id), Department.name == department_name
+            )
         )
         if department is None:
             raise click.ClickException(f"本区没有名为「{department_name}」的部门。")
     try:
-        user = create_user(session, phone=phone, name=name, password=password, role=Role(role_name),
-                           region=region, department=department, now=now())
+        user = create_user(
+            session,
+            phone=phone,
+            name=name,
+            password=password,
+            role=Role(role_name),
+            region=region,
+            department=department,
+            now=now(),
+        )
     except DomainError as error:
         fail(error)
     session.commit()
@@ -120,9 +130,11 @@ def demo_load(if_empty: bool, seed: int) -> None:
         except DomainError as error:
             fail(error)
         session.commit()
-        click.echo(f"已加载示范数据：{loaded.district.name}，{len(loaded.villages)}个村，"
-                   f"{len(loaded.assets)}项资产，{len(loaded.users)}个账号，"
-                   f"近一年{loaded.records}条管护记录、{loaded.complaints}条群众反映。")
+        click.echo(
+            f"已加载示范数据：{loaded.district.name}，{len(loaded.villages)}个村，"
+            f"{len(loaded.assets)}项资产，{len(loaded.users)}个账号，"
+            f"近一年{loaded.records}条管护记录、{loaded.complaints}条群众反映。"
+        )
     if demo.is_loaded(session):
         click.echo(f"打开 {current_app.config['PUBLIC_BASE_URL']} 登录，示范账号：")
         rows = [("角色", "区域", "手机号", "密码")]
@@ -189,8 +201,15 @@ def register_import(path: str, district_name: str | None, valid_only: bool, crea
 
     session = db_session()
     try:
-        report = import_register(session, None, path, _district_named(district_name), now(),
-                                 valid_only=valid_only, create_villages=create_villages)
+        report = import_register(
+            session,
+            None,
+            path,
+            _district_named(district_name),
+            now(),
+            valid_only=valid_only,
+            create_villages=create_villages,
+        )
     except DomainError as error:
         fail(error)
     for note in report.notes:
@@ -235,7 +254,7 @@ def scheduler_command(once: bool) -> None:
 
 
 @click.pass_context
-def _run_with_scheduler(ctx: click.Context, **options) -> None:  # noqa: ANN003
+def _run_with_scheduler(ctx: click.Context, **options) -> None:
     """`guanhu run`, which also starts the scheduler when GUANHU_SCHEDULER_IN_PROCESS=1 (make run)."""
     from flask.cli import ScriptInfo, get_debug_flag, run_command
     from werkzeug.serving import is_running_from_reloader
@@ -251,8 +270,13 @@ def _run_with_scheduler(ctx: click.Context, **options) -> None:  # noqa: ANN003
 def _run_command() -> click.Command:
     from flask.cli import run_command
 
-    return click.Command("run", params=run_command.params, callback=_run_with_scheduler,
-                         help=run_command.help, short_help=run_command.short_help)
+    return click.Command(
+        "run",
+        params=run_command.params,
+        callback=_run_with_scheduler,
+        help=run_command.help,
+        short_help=run_command.short_help,
+    )
 
 
 cli.add_command(_run_command())
@@ -274,8 +298,9 @@ def cards_print(village: str, district: str | None, out: str) -> None:
 
     query = select(Region).where(Region.name == village.strip(), Region.level == RegionLevel.VILLAGE)
     if district:
-        query = query.where(Region.district_id.in_(
-            select(Region.id).where(Region.name == district.strip(), Region.parent_id.is_(None))))
+        query = query.where(
+            Region.district_id.in_(select(Region.id).where(Region.name == district.strip(), Region.parent_id.is_(None)))
+        )
     found = list(db_session().scalars(query))
     if not found:
         raise click.ClickException(f"找不到村「{village}」。")

@@ -51,10 +51,18 @@ def index() -> str:
     page = max(1, request.args.get("page", 1, type=int) or 1)
     query = complaints.visible_complaints(staff(), status)
     total = db_session().scalar(select(func.count()).select_from(query.with_only_columns(Complaint.id).subquery()))
-    items = list(db_session().scalars(query.order_by(Complaint.id.desc()).limit(PER_PAGE)
-                                      .offset((page - 1) * PER_PAGE)))
-    return render_template("complaints/list.html", items=items, total=total, page=page, per_page=PER_PAGE,
-                           status=status, statuses=list(ComplaintStatus))
+    items = list(
+        db_session().scalars(query.order_by(Complaint.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+    )
+    return render_template(
+        "complaints/list.html",
+        items=items,
+        total=total,
+        page=page,
+        per_page=PER_PAGE,
+        status=status,
+        statuses=list(ComplaintStatus),
+    )
 
 
 @blueprint.get("/complaints/<int:complaint_id>")
@@ -66,7 +74,7 @@ def detail(complaint_id: int) -> str:
 
 @blueprint.post("/complaints/<int:complaint_id>/<action>")
 @login_required
-def act(complaint_id: int, action: str):  # noqa: ANN201
+def act(complaint_id: int, action: str):
     session = db_session()
     complaint = complaints.get_visible_complaint(session, staff(), complaint_id)
     form = request.form
@@ -81,8 +89,10 @@ def act(complaint_id: int, action: str):  # noqa: ANN201
             uploads = [file for file in request.files.getlist("photos") if file.filename]
             if len(uploads) > complaints.MAX_PHOTOS:
                 raise Invalid({"photos": f"最多上传{complaints.MAX_PHOTOS}张照片。"})
-            photos = [store_photo(session, media_storage(), file.read(MAX_BYTES + 1), now=now(),
-                                  uploaded_by_id=staff().id) for file in uploads]
+            photos = [
+                store_photo(session, media_storage(), file.read(MAX_BYTES + 1), now=now(), uploaded_by_id=staff().id)
+                for file in uploads
+            ]
             step = complaints.answer(session, staff(), complaint, form.get("answer", ""), photos, now())
         elif action == "close":
             step = complaints.close(session, staff(), complaint, now())
@@ -110,10 +120,17 @@ def push_to_villager(complaint: Complaint, step: ComplaintStep) -> None:
     template_id = config.get("COMPLAINT_ANSWER_TEMPLATE_ID")
     if config["COMPLAINT_ANSWER_CHANNEL"] == "template" and template_id:
         fields = config["COMPLAINT_TEMPLATE_FIELDS"]
-        data = {fields["number"]: complaint.tracking_number, fields["status"]: "已答复" if answered else "不予受理",
-                fields["time"]: step.at.astimezone(ZoneInfo(config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")}
+        data = {
+            fields["number"]: complaint.tracking_number,
+            fields["status"]: "已答复" if answered else "不予受理",
+            fields["time"]: step.at.astimezone(ZoneInfo(config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M"),
+        }
         send_template(db_session(), complaint.openid, template_id, data, url, key=key)
     else:
         result = "已有答复" if answered else "不予受理"
-        send_text(db_session(), complaint.openid,
-                  PUSH_TEXT.format(number=complaint.tracking_number, result=result, url=url), key=key)
+        send_text(
+            db_session(),
+            complaint.openid,
+            PUSH_TEXT.format(number=complaint.tracking_number, result=result, url=url),
+            key=key,
+        )

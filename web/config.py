@@ -67,8 +67,11 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(instance)
 
 
-SANDBOX_CREDENTIALS = {"WECHAT_APPID": "wxsandbox0000001", "WECHAT_SECRET": "sandbox-secret",
-                       "WECHAT_TOKEN": "sandbox-token"}
+SANDBOX_CREDENTIALS = {
+    "WECHAT_APPID": "wxsandbox0000001",
+    "WECHAT_SECRET": "sandbox-secret",
+    "WECHAT_TOKEN": "sandbox-token",
+}
 
 
 def _wechat_outbound(app: Flask) -> None:
@@ -76,9 +79,11 @@ def _wechat_outbound(app: Flask) -> None:
     config = app.config
     on = config["WECHAT_SANDBOX"]
     sandbox = f"{config['PUBLIC_BASE_URL']}/sandbox/wechat-api" if on else None
-    official = {"WECHAT_API_BASE_URL": "https://api.weixin.qq.com",
-                "WECHAT_MP_BASE_URL": "https://mp.weixin.qq.com",
-                "WECHAT_OAUTH_BASE_URL": "https://open.weixin.qq.com"}
+    official = {
+        "WECHAT_API_BASE_URL": "https://api.weixin.qq.com",
+        "WECHAT_MP_BASE_URL": "https://mp.weixin.qq.com",
+        "WECHAT_OAUTH_BASE_URL": "https://open.weixin.qq.com",
+    }
     for key, url in official.items():
         if not config.get(key):
             config[key] = sandbox or url

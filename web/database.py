@@ -22,7 +22,7 @@ class Database:
         (tests)."""
         self._outer, self.sessionmaker = connection, sessions
 
-    def first_alone(self, statement: DriverStatement, params: dict[str, Any]) -> Any:  # noqa: ANN401
+    def first_alone(self, statement: DriverStatement, params: dict[str, Any]) -> Any:
         """Run `statement`, committed on its own at once, and return its first row (the WeChat
         claim). Autocommit spares BEGIN and COMMIT (round trips on PostgreSQL) and holds SQLite's
         write lock only for the statement. Tests: inside their transaction, in a savepoint."""

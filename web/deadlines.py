@@ -36,25 +36,41 @@ LIST_LIMIT = 300
 
 @blueprint.route("/tasks")
 @login_required
-def my_tasks():  # noqa: ANN201
+def my_tasks():
     session, user, today = db_session(), staff(), clock.today()
-    return render_template("deadlines/tasks.html", tasks=open_tasks_for(session, user, today),
-                           done=done_tasks_for(session, user, today), errors={}, failed_id=None)
+    return render_template(
+        "deadlines/tasks.html",
+        tasks=open_tasks_for(session, user, today),
+        done=done_tasks_for(session, user, today),
+        errors={},
+        failed_id=None,
+    )
 
 
 @blueprint.route("/tasks/<int:deadline_id>/done", methods=["POST"])
 @login_required
-def mark_task_done(deadline_id: int):  # noqa: ANN201
+def mark_task_done(deadline_id: int):
     session, user, today = db_session(), staff(), clock.today()
     form = request.form
     try:
-        deadline = mark_done(session, user, deadline_id, note=form.get("note", ""),
-                             file_key=form.get("file", ""), record=form.get("record", ""),
-                             today=today, now=clock.now())
+        deadline = mark_done(
+            session,
+            user,
+            deadline_id,
+            note=form.get("note", ""),
+            file_key=form.get("file", ""),
+            record=form.get("record", ""),
+            today=today,
+            now=clock.now(),
+        )
     except Invalid as error:
-        return render_template("deadlines/tasks.html", tasks=open_tasks_for(session, user, today),
-                               done=done_tasks_for(session, user, today), errors=error.fields,
-                               failed_id=deadline_id), 422
+        return render_template(
+            "deadlines/tasks.html",
+            tasks=open_tasks_for(session, user, today),
+            done=done_tasks_for(session, user, today),
+            errors=error.fields,
+            failed_id=deadline_id,
+        ), 422
     flash(f"已标记完成：{deadline.title}。")
     return redirect(url_for("deadlines.my_tasks"))
 
@@ -74,12 +90,19 @@ def _year() -> int:
 
 @blueprint.route("/deadlines/calendar")
 @login_required
-def calendar_page():  # noqa: ANN201
+def calendar_page():
     session, user, year = db_session(), staff(), _year()
     district = _district(user)
     entries = calendar(session, district, year) or ensure_calendar(session, district, year)
-    return render_template("deadlines/calendar.html", entries=entries, year=year, district=district,
-                           editable=user.role is Role.DISTRICT_ADMIN, errors={}, failed_id=None)
+    return render_template(
+        "deadlines/calendar.html",
+        entries=entries,
+        year=year,
+        district=district,
+        editable=user.role is Role.DISTRICT_ADMIN,
+        errors={},
+        failed_id=None,
+    )
 
 
 def _date(name: str, errors: dict[str, str], required: bool) -> dt.date | None:
@@ -97,7 +120,7 @@ def _date(name: str, errors: dict[str, str], required: bool) -> dt.date | None:
 
 @blueprint.route("/deadlines/calendar/<int:entry_id>", methods=["POST"])
 @login_required
-def move_entry(entry_id: int):  # noqa: ANN201
+def move_entry(entry_id: int):
     session, user = db_session(), staff()
     entry = get_calendar_entry(session, user, entry_id)
     errors: dict[str, str] = {}
@@ -111,39 +134,57 @@ def move_entry(entry_id: int):  # noqa: ANN201
         except Invalid as error:
             errors = error.fields
     entries = calendar(session, _district(user), entry.year)
-    return render_template("deadlines/calendar.html", entries=entries, year=entry.year,
-                           district=_district(user), editable=True, errors=errors,
-                           failed_id=entry_id), 422
+    return render_template(
+        "deadlines/calendar.html",
+        entries=entries,
+        year=entry.year,
+        district=_district(user),
+        editable=True,
+        errors=errors,
+        failed_id=entry_id,
+    ), 422
 
 
 @blueprint.route("/deadlines")
 @login_required
-def overview():  # noqa: ANN201
+def overview():
     """What is due in my area, for whom: open deadlines of every region I oversee."""
     session, user, today = db_session(), staff(), clock.today()
-    query = (select(Deadline)
-             .where(Deadline.done_at.is_(None), Deadline.region_id.in_(regions_under(user)))
-             .order_by(Deadline.due_on, Deadline.id).limit(LIST_LIMIT))
+    query = (
+        select(Deadline)
+        .where(Deadline.done_at.is_(None), Deadline.region_id.in_(regions_under(user)))
+        .order_by(Deadline.due_on, Deadline.id)
+        .limit(LIST_LIMIT)
+    )
     deadlines = list(session.scalars(query))
-    return render_template("deadlines/overview.html", deadlines=deadlines, today=today,
-                           state_text=state_text, limit=LIST_LIMIT)
+    return render_template(
+        "deadlines/overview.html", deadlines=deadlines, today=today, state_text=state_text, limit=LIST_LIMIT
+    )
 
 
 @blueprint.route("/deadlines/pushes")
 @login_required
-def pushes_page():  # noqa: ANN201
+def pushes_page():
     session, user = db_session(), staff()
-    return render_template("deadlines/pushes.html", rows=pushes(session, staff_scope(user)),
-                           unreachable=unreachable_staff(session, staff_scope(user)))
+    return render_template(
+        "deadlines/pushes.html",
+        rows=pushes(session, staff_scope(user)),
+        unreachable=unreachable_staff(session, staff_scope(user)),
+    )
 
 
 @blueprint.route("/deadlines/jobs")
 @login_required
-def jobs_page():  # noqa: ANN201
+def jobs_page():
     from jobs.scheduler import JOB_LABELS, LEASE
 
     if staff().role is not Role.DISTRICT_ADMIN:
         abort(403)
     session = db_session()
-    return render_template("deadlines/jobs.html", states=job_states(session), labels=JOB_LABELS,
-                           lease=current_lease(session, LEASE), now=clock.now())
+    return render_template(
+        "deadlines/jobs.html",
+        states=job_states(session),
+        labels=JOB_LABELS,
+        lease=current_lease(session, LEASE),
+        now=clock.now(),
+    )

@@ -56,7 +56,7 @@ def _echo_request_id(response: Response) -> Response:
     return response
 
 
-def error_response(status: int, message: str, fields: dict[str, str] | None = None):  # noqa: ANN201
+def error_response(status: int, message: str, fields: dict[str, str] | None = None):
     wants_json = request.path.startswith("/api/") or (
         request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
     )
@@ -68,19 +68,19 @@ def error_response(status: int, message: str, fields: dict[str, str] | None = No
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
 
 
-def _domain_error(error: DomainError):  # noqa: ANN202
+def _domain_error(error: DomainError):
     return error_response(error.status, error.message, error.fields if isinstance(error, Invalid) else None)
 
 
-def _csrf_error(_error: CSRFError):  # noqa: ANN202
+def _csrf_error(_error: CSRFError):
     return error_response(400, "页面已过期或来源不明，请刷新页面后重新提交。")
 
 
-def _http_error(error: HTTPException):  # noqa: ANN202
+def _http_error(error: HTTPException):
     status = error.code or 500
     return error_response(status, HTTP_MESSAGES.get(status, HTTP_MESSAGES[400]))
 
 
-def _unexpected_error(error: Exception):  # noqa: ANN202
+def _unexpected_error(error: Exception):
     log.exception("unhandled error, request_id=%s path=%s", request_id(), request.path, exc_info=error)
     return error_response(500, HTTP_MESSAGES[500] + f"（编号 {request_id()}）")

@@ -29,30 +29,36 @@ def _year() -> int:
     return year
 
 
-def _page(year: int, errors: dict[int, str] | None = None, status: int = 200):  # noqa: ANN202
+def _page(year: int, errors: dict[int, str] | None = None, status: int = 200):
     session = db_session()
     regions = ratable_regions(session, staff())
-    return render_template("evaluations/list.html", year=year, years=range(today().year, FIRST_YEAR - 1, -1),
-                           regions=regions, results=evaluations_in(session, [r.id for r in regions], year),
-                           errors=errors or {}), status
+    return render_template(
+        "evaluations/list.html",
+        year=year,
+        years=range(today().year, FIRST_YEAR - 1, -1),
+        regions=regions,
+        results=evaluations_in(session, [r.id for r in regions], year),
+        errors=errors or {},
+    ), status
 
 
 @blueprint.get("")
 @login_required
-def index():  # noqa: ANN201
+def index():
     return _page(_year())
 
 
 @blueprint.post("/<int:region_id>")
 @login_required
-def record(region_id: int):  # noqa: ANN201
+def record(region_id: int):
     session, year = db_session(), _year()
     region = session.get(Region, region_id)
     if region is None:
         raise NotFound()  # the same answer as for another district's region
     try:
-        evaluation = rate(session, staff(), region, year, request.form.get("score", ""), this_year=today().year,
-                          now=now())
+        evaluation = rate(
+            session, staff(), region, year, request.form.get("score", ""), this_year=today().year, now=now()
+        )
     except Invalid as invalid:
         return _page(year, {region_id: "；".join(invalid.fields.values())}, 422)
     flash(f"已记录：{region.full_name} {year}年度 {evaluation.score}分，等次「{evaluation.grade.label}」。")

@@ -15,7 +15,7 @@ log = logging.getLogger("guanhu.web")
 
 
 @blueprint.route("/healthz")
-def healthz():  # noqa: ANN201
+def healthz():
     try:
         with database().engine.connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -31,7 +31,7 @@ PER_PAGE = 20
 
 @blueprint.get("")
 @login_required
-def index():  # noqa: ANN201
+def index():
     session = db_session()
     query = visible_records(staff())
     shown = request.args.get("show", "")
@@ -46,23 +46,34 @@ def index():  # noqa: ANN201
     page = int(page) if page.isdigit() and len(page) < 7 else 1
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     records = session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    return render_template("maintenance/list.html", records=records, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), shown=shown, kind=kind, kinds=list(MaintenanceKind))
+    return render_template(
+        "maintenance/list.html",
+        records=records,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        shown=shown,
+        kind=kind,
+        kinds=list(MaintenanceKind),
+    )
 
 
 @blueprint.get("/<int:record_id>")
 @login_required
-def detail(record_id: int):  # noqa: ANN201
+def detail(record_id: int):
     session = db_session()
     record = get_visible_record(session, staff(), record_id)
-    return render_template("maintenance/detail.html", record=record,
-                           entries=audit.history(session, MAINTENANCE_ENTITY, record.id),
-                           can_review=staff().role in REVIEWERS)
+    return render_template(
+        "maintenance/detail.html",
+        record=record,
+        entries=audit.history(session, MAINTENANCE_ENTITY, record.id),
+        can_review=staff().role in REVIEWERS,
+    )
 
 
 @blueprint.post("/<int:record_id>/doubt")
 @login_required
-def doubt(record_id: int):  # noqa: ANN201
+def doubt(record_id: int):
     session = db_session()
     record = get_visible_record(session, staff(), record_id)
     mark_doubtful(session, staff(), record, request.form.get("reason", ""), now())
@@ -72,7 +83,7 @@ def doubt(record_id: int):  # noqa: ANN201
 
 @blueprint.get("/photos/<token>/original")
 @login_required
-def original(token: str):  # noqa: ANN201
+def original(token: str):
     """The untouched original (with its EXIF), for staff who may see a record that holds it."""
     session = db_session()
     photo = session.scalar(select(Photo).where(Photo.public_token == token[:32]))
@@ -83,5 +94,9 @@ def original(token: str):  # noqa: ANN201
     )
     if visible is None:
         abort(404)
-    return send_file(media_storage().open(photo.original_key), mimetype="application/octet-stream",
-                     as_attachment=True, download_name=PurePosixPath(photo.original_key).name)
+    return send_file(
+        media_storage().open(photo.original_key),
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=PurePosixPath(photo.original_key).name,
+    )

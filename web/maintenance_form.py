@@ -69,8 +69,8 @@ def submit(token: str) -> Response | tuple:
     cost = _cost(form_data.get("cost", ""))
     if cost is False:
         errors["cost"] = "费用请填数字（元），可不填。"
-    uploads = [file for file in request.files.getlist("photos") if file.filename][:MAX_PHOTOS + 1]
-    media_ids = [media_id for media_id in form_data.getlist("media_ids") if media_id][:MAX_PHOTOS + 1]
+    uploads = [file for file in request.files.getlist("photos") if file.filename][: MAX_PHOTOS + 1]
+    media_ids = [media_id for media_id in form_data.getlist("media_ids") if media_id][: MAX_PHOTOS + 1]
     if len(uploads) + len(media_ids) > MAX_PHOTOS:
         errors["photos"] = f"一次最多上传{MAX_PHOTOS}张照片。"
     if errors:
@@ -84,9 +84,18 @@ def submit(token: str) -> Response | tuple:
     session = db_session()
     try:
         record = record_maintenance(
-            session, media_storage(), actor, found, kind=kind, photos=photos, now=now(),
-            timezone=current_app.config["TIMEZONE"], notes=form_data.get("notes"), cost=cost,
-            latitude=_coordinate(form_data.get("latitude"), 90), longitude=_coordinate(form_data.get("longitude"), 180),
+            session,
+            media_storage(),
+            actor,
+            found,
+            kind=kind,
+            photos=photos,
+            now=now(),
+            timezone=current_app.config["TIMEZONE"],
+            notes=form_data.get("notes"),
+            cost=cost,
+            latitude=_coordinate(form_data.get("latitude"), 90),
+            longitude=_coordinate(form_data.get("longitude"), 180),
         )
     except Invalid as error:
         session.rollback()
@@ -127,14 +136,24 @@ def _coordinate(text: str | None, bound: int) -> Decimal | None:
     return value.quantize(Decimal("0.000001")) if value.is_finite() and abs(value) <= bound else None
 
 
-def _page(found: Asset, actor: User, form_data, errors: dict[str, str], status: int) -> tuple[Response, int]:  # noqa: ANN001
+def _page(found: Asset, actor: User, form_data, errors: dict[str, str], status: int) -> tuple[Response, int]:
     wx = _jsapi_config()
-    html = render_template("public/maintenance_form.html", asset=found, actor=actor, form=form_data,
-                           errors=errors, kinds=list(MaintenanceKind), wx=wx, jssdk=JSSDK, max_photos=MAX_PHOTOS)
+    html = render_template(
+        "public/maintenance_form.html",
+        asset=found,
+        actor=actor,
+        form=form_data,
+        errors=errors,
+        kinds=list(MaintenanceKind),
+        wx=wx,
+        jssdk=JSSDK,
+        max_photos=MAX_PHOTOS,
+    )
     response = make_response(html, status)
     if wx:  # the JS-SDK is served by WeChat: allow that one script on this page
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-            "script-src 'self'", "script-src 'self' https://res.wx.qq.com")
+            "script-src 'self'", "script-src 'self' https://res.wx.qq.com"
+        )
     return response, status
 
 

@@ -67,9 +67,11 @@ def init_app(app: Flask) -> None:
 
 def limits() -> complaints.ComplaintLimits:
     config = current_app.config
-    return complaints.ComplaintLimits(accept_days=int(config["COMPLAINT_ACCEPT_DAYS"]),
-                                      answer_days=int(config["COMPLAINT_ANSWER_DAYS"]),
-                                      timezone=config["TIMEZONE"])
+    return complaints.ComplaintLimits(
+        accept_days=int(config["COMPLAINT_ACCEPT_DAYS"]),
+        answer_days=int(config["COMPLAINT_ANSWER_DAYS"]),
+        timezone=config["TIMEZONE"],
+    )
 
 
 def _visitor_key() -> str:
@@ -98,9 +100,15 @@ def asset(token: str) -> bytes:
         return cached
     found = _found_asset(token)
     page = asset_page(db_session(), found, today())
-    html = render_template("public/asset.html", page=page, asset=found, disposed=found.status is AssetStatus.DISPOSED,
-                           hotline=current_app.config["SUPERVISION_HOTLINE"], recorder=recording_staff(found),
-                           recorded=request.args.get("recorded") == "1").encode()
+    html = render_template(
+        "public/asset.html",
+        page=page,
+        asset=found,
+        disposed=found.status is AssetStatus.DISPOSED,
+        hotline=current_app.config["SUPERVISION_HOTLINE"],
+        recorder=recording_staff(found),
+        recorded=request.args.get("recorded") == "1",
+    ).encode()
     if cache is not None:
         cache.put(token, html)
     return html
@@ -165,9 +173,14 @@ def oauth_return() -> Response:
 @limiter.limit(lambda: current_app.config["PUBLIC_PAGE_RATE_LIMIT"])
 def report_form(token: str) -> Response | str:
     found = _found_asset(token)
-    return _learn_openid() or render_template("public/report.html", asset=found, form={}, errors={},
-                                              categories=list(complaints.ComplaintCategory),
-                                              known=bool(session.get(VISITOR_KEY)))
+    return _learn_openid() or render_template(
+        "public/report.html",
+        asset=found,
+        form={},
+        errors={},
+        categories=list(complaints.ComplaintCategory),
+        known=bool(session.get(VISITOR_KEY)),
+    )
 
 
 @blueprint.post("/a/<token>/report")
@@ -178,11 +191,17 @@ def report(token: str) -> Response | tuple[str, int]:
     uploads = [file for file in request.files.getlist("photos") if file.filename]
     try:
         complaint = complaints.file_complaint(
-            db_session(), media_storage(), found,
-            category=request.form.get("category", ""), description=request.form.get("description", ""),
-            contact_name=request.form.get("contact_name"), contact_phone=request.form.get("contact_phone"),
-            photos=[file.read(MAX_BYTES + 1) for file in uploads[:complaints.MAX_PHOTOS + 1]],
-            openid=session.get(VISITOR_KEY), now=now(), limits=limits(),
+            db_session(),
+            media_storage(),
+            found,
+            category=request.form.get("category", ""),
+            description=request.form.get("description", ""),
+            contact_name=request.form.get("contact_name"),
+            contact_phone=request.form.get("contact_phone"),
+            photos=[file.read(MAX_BYTES + 1) for file in uploads[: complaints.MAX_PHOTOS + 1]],
+            openid=session.get(VISITOR_KEY),
+            now=now(),
+            limits=limits(),
         )
     except Invalid as error:
         return _form_again(found, error.fields, 422)
@@ -193,9 +212,14 @@ def report(token: str) -> Response | tuple[str, int]:
 
 
 def _form_again(found: Asset, errors: dict[str, str], status: int) -> tuple[str, int]:
-    return render_template("public/report.html", asset=found, form=request.form, errors=errors,
-                           categories=list(complaints.ComplaintCategory),
-                           known=bool(session.get(VISITOR_KEY))), status
+    return render_template(
+        "public/report.html",
+        asset=found,
+        form=request.form,
+        errors=errors,
+        categories=list(complaints.ComplaintCategory),
+        known=bool(session.get(VISITOR_KEY)),
+    ), status
 
 
 def _complaint(token: str) -> complaints.Complaint:
@@ -208,8 +232,13 @@ def _complaint(token: str) -> complaints.Complaint:
 @blueprint.get("/t/<token>")
 @limiter.limit(lambda: current_app.config["PUBLIC_PAGE_RATE_LIMIT"])
 def tracking(token: str) -> str:
-    return render_template("public/tracking.html", complaint=_complaint(token), new=request.args.get("new"),
-                           ratings=list(complaints.Rating), errors={})
+    return render_template(
+        "public/tracking.html",
+        complaint=_complaint(token),
+        new=request.args.get("new"),
+        ratings=list(complaints.Rating),
+        errors={},
+    )
 
 
 @blueprint.post("/t/<token>/rate")
@@ -239,8 +268,12 @@ def mine() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         complaint = complaints.by_number_and_phone(db, request.form.get("number", ""), request.form.get("last4", ""))
         if complaint is None:
-            return render_template("public/mine.html", items=list(found.values()),
-                                   error="没有找到：请核对受理编号和手机号后四位。", form=request.form), 404
+            return render_template(
+                "public/mine.html",
+                items=list(found.values()),
+                error="没有找到：请核对受理编号和手机号后四位。",
+                form=request.form,
+            ), 404
         return redirect(url_for("public.tracking", token=complaint.public_token), 303)
     items = sorted(found.values(), key=lambda c: c.id, reverse=True)
     return render_template("public/mine.html", items=items, error=None, form={})

@@ -25,22 +25,27 @@ PAGE = re.compile(r"/a/([A-Za-z0-9_-]{1,64})")
 
 
 class PublicPageDoor:
-    def __init__(self, web_app, cache: PageCache | RedisPageCache) -> None:  # noqa: ANN001
+    def __init__(self, web_app, cache: PageCache | RedisPageCache) -> None:
         self.web_app, self.cache = web_app, cache
 
-    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+    def __call__(self, environ, start_response):
         page = self._cached_page(environ)
         if page is None:
             return self.web_app(environ, start_response)
         secure = environ.get("wsgi.url_scheme") == "https"
-        start_response("200 OK", [
-            ("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page))),
-            ("Vary", "Cookie"), *page_headers(secure),
-            ("X-Request-Id", new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))),
-        ])
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(page))),
+                ("Vary", "Cookie"),
+                *page_headers(secure),
+                ("X-Request-Id", new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))),
+            ],
+        )
         return [page]
 
-    def _cached_page(self, environ) -> bytes | None:  # noqa: ANN001
+    def _cached_page(self, environ) -> bytes | None:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING") or environ.get("HTTP_COOKIE"):
             return None
         match = PAGE.fullmatch(environ.get("PATH_INFO", ""))

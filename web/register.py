@@ -23,7 +23,7 @@ PER_PAGE = 20
 
 
 @blueprint.route("/")
-def home():  # noqa: ANN201
+def home():
     return redirect(url_for("register.index" if current_user.is_authenticated else "auth.login"))
 
 
@@ -70,7 +70,7 @@ def _choices() -> dict:
 
 @blueprint.route("/assets")
 @login_required
-def index():  # noqa: ANN201
+def index():
     wanted = filter_from_args()
     page = search_assets(db_session(), staff(), wanted, now())
     return render_template("register/list.html", page=page, wanted=wanted, args=request.args, **_choices())
@@ -78,7 +78,7 @@ def index():  # noqa: ANN201
 
 @blueprint.route("/assets/<int:asset_id>")
 @login_required
-def detail(asset_id: int):  # noqa: ANN201
+def detail(asset_id: int):
     session = db_session()
     asset = get_visible_asset(session, staff(), asset_id)
     entries = audit.history(session, ENTITY, asset.id)
@@ -98,7 +98,7 @@ def _village_from_form(villages: list[Region]) -> Region | None:
     return next((v for v in villages if str(v.id) == chosen), None)
 
 
-def _save(asset: Asset | None):  # noqa: ANN202
+def _save(asset: Asset | None):
     """Validate the posted form and create or update; re-render with reasons on failure."""
     session = db_session()
     choices = _choices()
@@ -115,7 +115,12 @@ def _save(asset: Asset | None):  # noqa: ANN202
                 flash(f"已登记资产 {asset.code}。")
             else:
                 changes = update_asset(
-                    session, staff(), asset, values, village, now(),
+                    session,
+                    staff(),
+                    asset,
+                    values,
+                    village,
+                    now(),
                     expected_version=int(version) if version.isdigit() else -1,
                 )
                 flash("已保存修改。" if changes else "没有修改任何内容。")
@@ -129,7 +134,7 @@ def _save(asset: Asset | None):  # noqa: ANN202
 
 @blueprint.route("/assets/new", methods=["GET", "POST"])
 @login_required
-def create():  # noqa: ANN201
+def create():
     require_register_editor(staff())
     if request.method == "POST":
         return _save(None)
@@ -138,7 +143,7 @@ def create():  # noqa: ANN201
 
 @blueprint.route("/assets/<int:asset_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(asset_id: int):  # noqa: ANN201
+def edit(asset_id: int):
     asset = get_visible_asset(db_session(), staff(), asset_id)
     require_register_editor(staff())
     if request.method == "POST":

@@ -30,7 +30,7 @@ def _district(session: Session, actor: User) -> Region:
 
 @blueprint.route("/import", methods=["GET", "POST"])
 @login_required
-def import_view():  # noqa: ANN201
+def import_view():
     actor = staff()
     require_register_editor(actor)
     if request.method == "GET":
@@ -41,7 +41,11 @@ def import_view():  # noqa: ANN201
     session = db_session()
     try:
         report = import_register(
-            session, actor, upload.stream, _district(session, actor), now(),
+            session,
+            actor,
+            upload.stream,
+            _district(session, actor),
+            now(),
             valid_only=request.form.get("valid_only") == "1",
             create_villages=request.form.get("create_villages") == "1",
             max_bytes=current_app.config.get("REGISTER_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES),
@@ -55,7 +59,7 @@ def import_view():  # noqa: ANN201
 
 @blueprint.route("/export")
 @login_required
-def export_view():  # noqa: ANN201
+def export_view():
     actor = staff()
     session = db_session()
     buffer = io.BytesIO()

@@ -32,8 +32,12 @@ def trust_proxy(app: Flask) -> None:
 
 def page_headers(secure: bool) -> list[tuple[str, str]]:
     """What every answer carries: no framing, no sniffing, our own scripts only; HSTS over https."""
-    headers = [("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("X-Content-Type-Options", "nosniff"),
-               ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")]
+    headers = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+    ]
     if secure:
         headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
     return headers

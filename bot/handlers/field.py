@@ -35,8 +35,10 @@ from models.photos import PhotoRejected
 
 log = logging.getLogger("guanhu.bot")
 
-STARTED = ("开始给「{asset}」记管护（30分钟内有效）。\n请选类型，点一下或回复数字：\n{menu}\n"
-           "然后发照片（可以多张）和一句说明。")
+STARTED = (
+    "开始给「{asset}」记管护（30分钟内有效）。\n请选类型，点一下或回复数字：\n{menu}\n"
+    "然后发照片（可以多张）和一句说明。"
+)
 NOT_YOUR_ASSET = "「{asset}」不是您村里的资产，不能给它记管护。查看资产：{url}"
 VILLAGE_STAFF_ONLY = "只有村里的管护员和村干部可以记管护。"
 PICK_ASSET = "请回复编号，选要记管护的资产：\n{lines}"
@@ -67,8 +69,10 @@ ASKS = {"kind": ASK_KIND, "photos": ASK_PHOTOS, "notes": ASK_DAMAGE}
 
 
 def kind_menu() -> str:
-    return "\n".join(f'<a href="weixin://bizmsgmenu?msgmenucontent={kind.label}&msgmenuid={number}">'
-                     f"{number} {kind.label}</a>" for number, kind in enumerate(MaintenanceKind, start=1))
+    return "\n".join(
+        f'<a href="weixin://bizmsgmenu?msgmenucontent={kind.label}&msgmenuid={number}">{number} {kind.label}</a>'
+        for number, kind in enumerate(MaintenanceKind, start=1)
+    )
 
 
 def started(asset: Asset) -> str:
@@ -164,16 +168,17 @@ def field_photo(message: BaseMessage, ctx: Context) -> Reply:
 # -- after the reply ----------------------------------------------------------------------------
 
 
-def _storage():  # noqa: ANN202
+def _storage():
     return current_app.extensions["storage"]
 
 
-def _now():  # noqa: ANN202
+def _now():
     return current_app.extensions["clock"].now()
 
 
-def fetch_photo(session: Session, field_session_id: int, photo_id: int, number: int, openid: str,
-                media_id: str) -> None:
+def fetch_photo(
+    session: Session, field_session_id: int, photo_id: int, number: int, openid: str, media_id: str
+) -> None:
     """Fetch one photo (with retries), keep its original, and save the record if it was the last."""
     problem = None
     key = None
@@ -189,9 +194,11 @@ def fetch_photo(session: Session, field_session_id: int, photo_id: int, number: 
         session.rollback()  # the session ended meanwhile (expired, replaced): nothing to add to
         return
     if problem:  # a record waiting for this photo waits for the sender to send it again
-        session.execute(update(FieldSession).where(FieldSession.id == field_session_id,
-                                                   FieldSession.state == SessionState.SUBMITTED)
-                        .values(state=SessionState.COLLECTING))
+        session.execute(
+            update(FieldSession)
+            .where(FieldSession.id == field_session_id, FieldSession.state == SessionState.SUBMITTED)
+            .values(state=SessionState.COLLECTING)
+        )
     session.commit()
     if problem:
         send_text(session, openid, problem, key=f"field-photo:{photo_id}")
@@ -205,8 +212,11 @@ def save_when_ready(session: Session, field_session_id: int) -> None:
         return
     session.commit()
     now = _now()
-    session.execute(update(FieldSession).where(FieldSession.id == field_session_id)  # take the lock first
-                    .values(expires_at=now + fields.LIFETIME))
+    session.execute(
+        update(FieldSession)
+        .where(FieldSession.id == field_session_id)  # take the lock first
+        .values(expires_at=now + fields.LIFETIME)
+    )
     field = session.get(FieldSession, field_session_id, populate_existing=True)
     openid, asset_name = field.openid, field.asset.name
     try:

@@ -38,21 +38,23 @@ def deadlines(session: Session, user: User) -> list[str]:
     """Open deadlines (own ones, and overdue ones of the level below), most urgent first."""
     today = local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"])
     tasks = open_tasks_for(session, user, today)
-    lines = [f"【督办】{task.deadline.title}（{task.deadline.place}，{task.state}）" if task.escalated
-             else f"{task.deadline.title}（{task.state}）" for task in tasks[:DEADLINES_SHOWN]]
+    lines = [
+        f"【督办】{task.deadline.title}（{task.deadline.place}，{task.state}）"
+        if task.escalated
+        else f"{task.deadline.title}（{task.state}）"
+        for task in tasks[:DEADLINES_SHOWN]
+    ]
     if len(tasks) > DEADLINES_SHOWN:
         lines.append(MORE_DEADLINES.format(count=len(tasks) - DEADLINES_SHOWN))
     return lines
 
 
-def _summary(session: Session, user: User, label: str, *conditions) -> list[str]:  # noqa: ANN002
+def _summary(session: Session, user: User, label: str, *conditions) -> list[str]:
     query = visible_assets(user).where(*conditions)
     count = session.scalar(select(func.count()).select_from(query.subquery()))
     if not count:
         return []
-    names = session.scalars(
-        query.with_only_columns(Asset.name).order_by(Asset.code).limit(NAMES_SHOWN)
-    )
+    names = session.scalars(query.with_only_columns(Asset.name).order_by(Asset.code).limit(NAMES_SHOWN))
     more = "等" if count > NAMES_SHOWN else ""
     return [f"{label}{count}处：{'、'.join(names)}{more}"]
 

@@ -156,8 +156,7 @@ def media_upload(session: Session) -> Answer:
         return error(41005, "media data missing")
     data = upload.read()
     media_id = state.save_media(session, data, _sniff(data) or upload.mimetype)
-    return {"type": request.args.get("type", "image"), "media_id": media_id,
-            "created_at": int(time.time())}
+    return {"type": request.args.get("type", "image"), "media_id": media_id, "created_at": int(time.time())}
 
 
 def _sniff(data: bytes) -> str | None:
@@ -228,9 +227,13 @@ def oauth_access_token(session: Session) -> Answer:
     openid = state.redeem_code(session, request.args.get("code", ""))
     if openid is None:
         return error(40029, "invalid code")
-    return {"access_token": "sbx_web_" + secrets.token_urlsafe(16), "expires_in": 7200,
-            "refresh_token": "sbx_refresh_" + secrets.token_urlsafe(16), "openid": openid,
-            "scope": request.args.get("scope", "snsapi_base")}
+    return {
+        "access_token": "sbx_web_" + secrets.token_urlsafe(16),
+        "expires_in": 7200,
+        "refresh_token": "sbx_refresh_" + secrets.token_urlsafe(16),
+        "openid": openid,
+        "scope": request.args.get("scope", "snsapi_base"),
+    }
 
 
 @fake("connect/oauth2/authorize", needs_token=False)

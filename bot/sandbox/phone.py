@@ -38,12 +38,12 @@ from models.people import User
 from models.wechat import issue_bind_code, redeem_bind_code
 from models.wechat_sandbox import SandboxCall
 
-blueprint = Blueprint("sandbox_phone", __name__, url_prefix="/sandbox/phone",
-                      template_folder="templates", static_folder="static")
+blueprint = Blueprint(
+    "sandbox_phone", __name__, url_prefix="/sandbox/phone", template_folder="templates", static_folder="static"
+)
 log = logging.getLogger("guanhu.sandbox")
 
-VILLAGERS = [("o_villager_1", "村民 韦大伯"), ("o_villager_2", "村民 蓝阿姨"),
-             ("o_villager_3", "村民 覃小妹")]
+VILLAGERS = [("o_villager_1", "村民 韦大伯"), ("o_villager_2", "村民 蓝阿姨"), ("o_villager_3", "村民 覃小妹")]
 PHOTO_FORMATS = ["JPEG", "PNG"]
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 LINK = re.compile(r"(https?://[^\s<>\"'，。；）]+)")
@@ -53,11 +53,11 @@ class BadInput(Exception):
     """What the person filled in cannot be sent; the message is shown on the page."""
 
 
-def _sessions():  # noqa: ANN202
+def _sessions():
     return current_app.extensions["db"].sessionmaker
 
 
-def _now():  # noqa: ANN202
+def _now():
     return current_app.extensions["clock"].now()
 
 
@@ -74,9 +74,15 @@ def page() -> str:
         assets = list(session.scalars(select(Asset).order_by(Asset.code).limit(300)))
         items = [_item(call) for call in state.feed(session, openid)] if openid else []
         return render_template(
-            "sandbox/phone.html", openid=openid, person=_person_name(session, openid),
-            villagers=VILLAGERS, staff=staff, assets=assets, items=items,
-            buttons=click_buttons(), notice=request.args.get("notice", ""),
+            "sandbox/phone.html",
+            openid=openid,
+            person=_person_name(session, openid),
+            villagers=VILLAGERS,
+            staff=staff,
+            assets=assets,
+            items=items,
+            buttons=click_buttons(),
+            notice=request.args.get("notice", ""),
             last_id=max((item["id"] for item in items), default=0),
         )
 
@@ -146,8 +152,9 @@ def _post_to_account(openid: str, fields: dict[str, Any]) -> dict[str, Any]:
     signed = sign(message_xml(openid, fields), openid, keys)
     url = f"{current_app.config['PUBLIC_BASE_URL']}/wechat"
     try:
-        response = requests.post(url, params=signed.params, data=signed.body.encode(),
-                                 headers={"Content-Type": "text/xml"}, timeout=5)
+        response = requests.post(
+            url, params=signed.params, data=signed.body.encode(), headers={"Content-Type": "text/xml"}, timeout=5
+        )
     except requests.RequestException as error:
         log.warning("sandbox: %s unreachable: %s", url, error.__class__.__name__)
         return {"problem": "公众号接口没有应答（5秒内），微信会提示“该公众号暂时无法提供服务”。"}
@@ -161,6 +168,7 @@ def _post_to_account(openid: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- what each kind of message carries ---------------------------------------------------------
+
 
 def _text(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
     content = request.form.get("content", "").strip()
@@ -183,8 +191,10 @@ def _image(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
         raise BadInput("只能发送 JPEG 或 PNG 照片。") from error
     media_id = state.save_media(session, data, content_type)
     pic_url = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('.media', media_id=media_id)}"
-    return ({"MsgType": "image", "PicUrl": pic_url, "MediaId": media_id},
-            {"image": url_for(".media", media_id=media_id)})
+    return (
+        {"MsgType": "image", "PicUrl": pic_url, "MediaId": media_id},
+        {"image": url_for(".media", media_id=media_id)},
+    )
 
 
 def _location(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -196,9 +206,16 @@ def _location(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise BadInput("经纬度超出范围。")
     label = request.form.get("label", "").strip()[:60] or "未标注地点"
-    return ({"MsgType": "location", "Location_X": f"{latitude:.6f}",
-             "Location_Y": f"{longitude:.6f}", "Scale": "15", "Label": label},
-            {"location": label})
+    return (
+        {
+            "MsgType": "location",
+            "Location_X": f"{latitude:.6f}",
+            "Location_Y": f"{longitude:.6f}",
+            "Scale": "15",
+            "Label": label,
+        },
+        {"location": label},
+    )
 
 
 def _scan(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -210,8 +227,10 @@ def _scan(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
         event = {"Event": "subscribe", "EventKey": f"qrscene_{scene}"}
     else:
         event = {"Event": "SCAN", "EventKey": scene}
-    return ({"MsgType": "event", **event, "Ticket": f"sbx-{asset.public_token}"},
-            {"scan": f"{asset.code} {asset.name}"})
+    return (
+        {"MsgType": "event", **event, "Ticket": f"sbx-{asset.public_token}"},
+        {"scan": f"{asset.code} {asset.name}"},
+    )
 
 
 def _click(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -231,12 +250,18 @@ def _unfollow(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 MESSAGES: dict[str, Callable[[Session], tuple[dict[str, Any], dict[str, Any]]]] = {
-    "text": _text, "image": _image, "location": _location, "scan": _scan, "click": _click,
-    "follow": _follow, "unfollow": _unfollow,
+    "text": _text,
+    "image": _image,
+    "location": _location,
+    "scan": _scan,
+    "click": _click,
+    "follow": _follow,
+    "unfollow": _unfollow,
 }
 
 
 # -- how the phone shows things ----------------------------------------------------------------
+
 
 def _person_name(session: Session, openid: str | None) -> str:
     if not openid:
@@ -269,10 +294,19 @@ def _item(call: SandboxCall) -> dict[str, Any]:
     if call.path.endswith(("template/send", "subscribe/bizsend")):
         data = {name: (value or {}).get("value", "") for name, value in sent.get("data", {}).items()}
         label = "模板消息" if call.path.endswith("template/send") else "订阅通知"
-        return {"id": call.id, "side": "account", "label": label, "template": data,
-                "url": sent.get("url") or sent.get("page")}
-    return {"id": call.id, "side": "account", "label": "客服消息",
-            "segments": list(segments((sent.get("text") or {}).get("content", "")))}
+        return {
+            "id": call.id,
+            "side": "account",
+            "label": label,
+            "template": data,
+            "url": sent.get("url") or sent.get("page"),
+        }
+    return {
+        "id": call.id,
+        "side": "account",
+        "label": "客服消息",
+        "segments": list(segments((sent.get("text") or {}).get("content", ""))),
+    }
 
 
 def _reply_view(reply: dict[str, Any]) -> dict[str, Any]:
@@ -282,6 +316,5 @@ def _reply_view(reply: dict[str, Any]) -> dict[str, Any]:
     if kind == "news":
         articles = (reply.get("Articles") or {}).get("item") or []
         articles = articles if isinstance(articles, list) else [articles]
-        return {"articles": [{"title": a.get("Title", ""), "url": a.get("Url", "")}
-                             for a in articles]}
+        return {"articles": [{"title": a.get("Title", ""), "url": a.get("Url", "")} for a in articles]}
     return {"segments": [(f"（{kind} 消息）", False)]}

@@ -30,8 +30,7 @@ class Signed:
 
 def message_xml(openid: str, fields: dict[str, Any]) -> str:
     """A message from `openid` to the account with these fields (MsgType, Content, …)."""
-    message = {"ToUserName": ACCOUNT_ID, "FromUserName": openid,
-               "CreateTime": str(int(time.time())), **fields}
+    message = {"ToUserName": ACCOUNT_ID, "FromUserName": openid, "CreateTime": str(int(time.time())), **fields}
     return xmltodict.unparse({"xml": message}, full_document=False)
 
 
@@ -40,15 +39,13 @@ def sign(xml: str, openid: str, keys: Keys) -> Signed:
     timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
     signer = WeChatSigner()
     signer.add_data(keys.token, timestamp, nonce)
-    params = {"signature": signer.signature, "timestamp": timestamp, "nonce": nonce,
-              "openid": openid}
+    params = {"signature": signer.signature, "timestamp": timestamp, "nonce": nonce, "openid": openid}
     if not keys.aes_key:
         return Signed(params, xml)
     crypto = WeChatCrypto(keys.token, keys.aes_key, keys.appid)
     envelope = xmltodict.parse(crypto.encrypt_message(xml, nonce, timestamp))["xml"]
     params.update(encrypt_type="aes", msg_signature=envelope["MsgSignature"])
-    body = xmltodict.unparse({"xml": {"ToUserName": ACCOUNT_ID, "Encrypt": envelope["Encrypt"]}},
-                             full_document=False)
+    body = xmltodict.unparse({"xml": {"ToUserName": ACCOUNT_ID, "Encrypt": envelope["Encrypt"]}}, full_document=False)
     return Signed(params, body)
 
 

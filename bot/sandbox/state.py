@@ -15,8 +15,7 @@ from models.wechat_sandbox import SandboxCall, SandboxMedia, SandboxValue
 
 TOKEN_SECONDS = 7200
 CODE_SECONDS = 300
-PUSH_PATHS = ("cgi-bin/message/custom/send", "cgi-bin/message/template/send",
-              "cgi-bin/message/subscribe/bizsend")
+PUSH_PATHS = ("cgi-bin/message/custom/send", "cgi-bin/message/template/send", "cgi-bin/message/subscribe/bizsend")
 PHONE_SENT, PHONE_REPLY = "phone/sent", "phone/reply"
 
 
@@ -41,15 +40,19 @@ def calls(session: Session, path: str | None = None) -> list[SandboxCall]:
 
 def feed(session: Session, openid: str, after: int = 0) -> list[SandboxCall]:
     """What a person's phone shows: what they sent, the replies, and every push that arrived."""
-    query = select(SandboxCall).where(
-        SandboxCall.openid == openid, SandboxCall.id > after,
-        SandboxCall.path.in_((*PUSH_PATHS, PHONE_SENT, PHONE_REPLY)),
-    ).order_by(SandboxCall.id)
+    query = (
+        select(SandboxCall)
+        .where(
+            SandboxCall.openid == openid,
+            SandboxCall.id > after,
+            SandboxCall.path.in_((*PUSH_PATHS, PHONE_SENT, PHONE_REPLY)),
+        )
+        .order_by(SandboxCall.id)
+    )
     return [call for call in session.scalars(query) if call.body.get("errcode", 0) == 0]
 
 
-def add_fault(session: Session, path: str, errcode: int | None, times: int = 1,
-              delay: float = 0) -> None:
+def add_fault(session: Session, path: str, errcode: int | None, times: int = 1, delay: float = 0) -> None:
     """Answer the next `times` calls to `path` after `delay` s with `errcode` (None: normally)."""
     value = json.dumps({"errcode": errcode, "delay": delay})
     session.add(SandboxValue(kind="fault", key=path, value=value, remaining=times))
@@ -57,9 +60,16 @@ def add_fault(session: Session, path: str, errcode: int | None, times: int = 1,
 
 
 def take_fault(session: Session, path: str) -> dict[str, Any] | None:
-    fault = session.scalar(select(SandboxValue).where(
-        SandboxValue.kind == "fault", SandboxValue.key == path, SandboxValue.remaining > 0,
-    ).order_by(SandboxValue.id).limit(1))
+    fault = session.scalar(
+        select(SandboxValue)
+        .where(
+            SandboxValue.kind == "fault",
+            SandboxValue.key == path,
+            SandboxValue.remaining > 0,
+        )
+        .order_by(SandboxValue.id)
+        .limit(1)
+    )
     if fault is None:
         return None
     fault.remaining = (fault.remaining or 1) - 1
@@ -69,38 +79,55 @@ def take_fault(session: Session, path: str) -> dict[str, Any] | None:
 def issue_token(session: Session, force: bool) -> tuple[str, int]:
     """The current access token and its seconds left; if `force`, a new one (the old one dies)."""
     now = utcnow()
-    current = session.scalar(select(SandboxValue).where(
-        SandboxValue.kind == "token", SandboxValue.expires_at > now))
+    current = session.scalar(select(SandboxValue).where(SandboxValue.kind == "token", SandboxValue.expires_at > now))
     if current is not None and not force:
         return current.key, int((current.expires_at - now).total_seconds())
     session.execute(delete(SandboxValue).where(SandboxValue.kind == "token"))
     token = "sbx_" + secrets.token_urlsafe(24)
-    session.add(SandboxValue(kind="token", key=token,
-                             expires_at=now + dt.timedelta(seconds=TOKEN_SECONDS)))
+    session.add(SandboxValue(kind="token", key=token, expires_at=now + dt.timedelta(seconds=TOKEN_SECONDS)))
     session.flush()
     return token, TOKEN_SECONDS
 
 
 def token_valid(session: Session, token: str | None) -> bool:
-    return bool(token) and session.scalar(select(SandboxValue.id).where(
-        SandboxValue.kind == "token", SandboxValue.key == token, SandboxValue.expires_at > utcnow(),
-    )) is not None
+    return (
+        bool(token)
+        and session.scalar(
+            select(SandboxValue.id).where(
+                SandboxValue.kind == "token",
+                SandboxValue.key == token,
+                SandboxValue.expires_at > utcnow(),
+            )
+        )
+        is not None
+    )
 
 
 def issue_code(session: Session, openid: str) -> str:
     """A single-use web OAuth code standing for `openid`."""
     code = secrets.token_urlsafe(16)
-    session.add(SandboxValue(kind="oauth_code", key=code, value=openid, remaining=1,
-                             expires_at=utcnow() + dt.timedelta(seconds=CODE_SECONDS)))
+    session.add(
+        SandboxValue(
+            kind="oauth_code",
+            key=code,
+            value=openid,
+            remaining=1,
+            expires_at=utcnow() + dt.timedelta(seconds=CODE_SECONDS),
+        )
+    )
     session.flush()
     return code
 
 
 def redeem_code(session: Session, code: str) -> str | None:
-    row = session.scalar(select(SandboxValue).where(
-        SandboxValue.kind == "oauth_code", SandboxValue.key == code, SandboxValue.remaining > 0,
-        SandboxValue.expires_at > utcnow(),
-    ))
+    row = session.scalar(
+        select(SandboxValue).where(
+            SandboxValue.kind == "oauth_code",
+            SandboxValue.key == code,
+            SandboxValue.remaining > 0,
+            SandboxValue.expires_at > utcnow(),
+        )
+    )
     if row is None:
         return None
     row.remaining = 0
@@ -109,8 +136,7 @@ def redeem_code(session: Session, code: str) -> str | None:
 
 def save_media(session: Session, data: bytes, content_type: str) -> str:
     media_id = "sbx_media_" + secrets.token_urlsafe(16)
-    session.add(SandboxMedia(media_id=media_id, content_type=content_type, data=data,
-                             created_at=utcnow()))
+    session.add(SandboxMedia(media_id=media_id, content_type=content_type, data=data, created_at=utcnow()))
     session.flush()
     return media_id
 

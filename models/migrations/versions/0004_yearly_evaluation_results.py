@@ -25,8 +25,11 @@ def upgrade() -> None:
         sa.Column("region_id", sa.Integer(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("score", sa.Numeric(precision=4, scale=1), nullable=False),
-        sa.Column("grade", sa.Enum("excellent", "good", "fair", "poor", name="grade", native_enum=False, length=32),
-                  nullable=False),
+        sa.Column(
+            "grade",
+            sa.Enum("excellent", "good", "fair", "poor", name="grade", native_enum=False, length=32),
+            nullable=False,
+        ),
         sa.Column("rated_by_id", sa.Integer(), nullable=True),
         sa.Column("rated_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["rated_by_id"], ["users.id"], name=op.f("fk_evaluations_rated_by_id_users")),
