@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from flask import Flask
+
+from bot import endpoint, sandbox
 
 
 def init_app(app: Flask) -> None:
     """Mount the /wechat endpoint, and the fake WeChat when GUANHU_WECHAT_SANDBOX is on."""
-    from bot import endpoint
-
     endpoint.init_app(app)
-    if app.config["WECHAT_SANDBOX"] and importlib.util.find_spec("bot.sandbox") is not None:
-        from bot import sandbox
-
+    if app.config["WECHAT_SANDBOX"]:
         sandbox.init_app(app)

@@ -23,6 +23,7 @@ from redis.retry import Retry
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
+from infra.database import database
 from models.people import User
 from models.wechat import CLAIM, CLAIMS_KEPT, STAFF_ID_OF_OPENID, Claim, claim_of, claim_params
 
@@ -35,8 +36,6 @@ class ClaimUnavailable(Exception):
 
 class DatabaseClaims:
     def claim(self, key: str, *, kind: str, openid: str, now: dt.datetime) -> Claim:
-        from web.database import database
-
         try:
             return claim_of(database().first_alone(CLAIM, claim_params(key, kind=kind, openid=openid, now=now)))
         except SQLAlchemyError as error:
@@ -109,8 +108,6 @@ class RedisClaims:
         return Claim(first=True, staff_id=answer or None)
 
     def _look_up_staff(self, openid: str, staff_key: str) -> int:
-        from web.database import database
-
         try:
             row = database().first_alone(STAFF_ID_OF_OPENID, {"openid": openid})
         except SQLAlchemyError as error:

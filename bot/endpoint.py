@@ -1,7 +1,7 @@
 """GET/POST /wechat, WeChat's callback: check, decrypt, parse, claim, dispatch, reply.
 
 Every step before the handler refuses bad input with a 4xx and a log line, never a 500; every
-step from the claim on answers within WeChat's 5 seconds, leaving slow work to `bot.background`.
+step from the claim on answers within WeChat's 5 seconds, leaving slow work to the background (`infra.background`).
 
 The callback is its own small WSGI door in front of the web app. WeChat's servers are its only
 caller and it checks their signature itself, so the web app's per-request machinery (cookie
@@ -27,7 +27,7 @@ from wechatpy.messages import BaseMessage
 from werkzeug.wsgi import get_input_stream
 
 import bot.handlers  # noqa: F401  (registers every handler)
-from bot import background, dedupe
+from bot import dedupe
 from bot.crypto import (
     Keys,
     Refused,
@@ -40,6 +40,10 @@ from bot.crypto import (
 )
 from bot.replies import NO_REPLY, SYSTEM_BUSY, Reply, render
 from bot.router import Context, message_key, router
+from infra.background import background
+from infra.clock import now as clock_now
+from infra.database import begin_unit_of_work
+from infra.storage import media_storage
 from models.errors import DomainError
 
 log = logging.getLogger("guanhu.bot")
@@ -57,7 +61,6 @@ def init_app(app: Flask) -> None:
     )
     keys.validate()
     app.extensions["wechat_keys"] = keys
-    background.init_app(app)
     dedupe.init_app(app)
     app.wsgi_app = WeChatDoor(app, app.wsgi_app)  # type: ignore[method-assign]
 
@@ -178,7 +181,7 @@ def _check_query(request: Incoming, keys: Keys) -> None:
     timestamp, nonce = request.args.get("timestamp"), request.args.get("nonce", "")
     if not (0 < len(nonce) <= 64 and nonce.isascii() and nonce.isalnum()):
         raise Refused(403, "bad nonce")
-    check_fresh(timestamp, _now().timestamp(), current_app.config["WECHAT_MAX_CLOCK_SKEW"])
+    check_fresh(timestamp, clock_now().timestamp(), current_app.config["WECHAT_MAX_CLOCK_SKEW"])
     check_signature(request.args.get("signature"), keys.token, timestamp, nonce)
 
 
@@ -211,12 +214,10 @@ def _parse(xml: str) -> BaseMessage:
 
 def _handle(message: BaseMessage) -> Reply:
     """Claim the message, run its handler once, commit, then queue any slow work."""
-    from web.database import db_session
-
     route = router.resolve(message)
     if route is None:
         return None  # an event nobody needs (template results, location reports …): cheap
-    now = _now()
+    now = clock_now()
     try:
         claim = dedupe.claim(message_key(message), kind=route.kind, openid=message.source, now=now)
     except dedupe.ClaimUnavailable as error:
@@ -224,50 +225,48 @@ def _handle(message: BaseMessage) -> Reply:
         return SYSTEM_BUSY
     if not claim.first:
         return None  # a retry: the first delivery is (being) handled
+    config = current_app.config
     ctx = Context(
-        open_session=db_session,
+        work=begin_unit_of_work(run=background().submit),
         now=now,
-        public_base_url=current_app.config["PUBLIC_BASE_URL"],
+        timezone=config["TIMEZONE"],
+        storage=media_storage(),
+        public_base_url=config["PUBLIC_BASE_URL"],
         openid=message.source,
         staff_id=claim.staff_id,
     )
     try:
-        reply = _run_once_committed(route, message, ctx)
+        return _run_once_committed(route, message, ctx)
     except DomainError as error:
-        ctx.session.rollback()
+        ctx.work.rollback()
         return error.message
     except SQLAlchemyError as error:
-        ctx.session.rollback()
+        ctx.work.rollback()
         log.error("WeChat handler %s: database error: %s", route.kind, error)
         return SYSTEM_BUSY
     except Exception:  # the door's last resort: a calm answer, the stack in the log
-        ctx.session.rollback()
+        ctx.work.rollback()
         log.exception("WeChat handler %s failed", route.kind)
         return SYSTEM_BUSY
-    for job, args in ctx.deferred:
-        background.background().submit(job, *args)
-    return reply
 
 
 SQLITE_RETRIES = 3
 
 
 def _run_once_committed(route, message: BaseMessage, ctx: Context) -> Reply:
-    """Run the handler and commit. SQLite refuses a write at once (no waiting) when another
-    writer committed after this transaction first read; the message is already claimed, so
-    running the handler again from the start is safe."""
+    """Run the handler and commit (the queued work then goes to the background). SQLite refuses
+    a write at once (no waiting) when another writer committed after this transaction first read;
+    the message is already claimed, so running the handler again from the start is safe."""
     attempt = 1
     while True:
         try:
             reply = route.run(message, ctx)
-            if ctx.session_opened:  # many replies (帮助 …) need no more than the claim
-                ctx.session.commit()
+            ctx.work.commit()  # many replies (帮助 …) opened no session: nothing to commit
             return reply
         except OperationalError as error:
             if "database is locked" not in str(error) or attempt == SQLITE_RETRIES:
                 raise
-            ctx.session.rollback()
-            ctx.deferred.clear()
+            ctx.work.rollback()
             time.sleep(0.05 * attempt)
             attempt += 1
 
@@ -280,9 +279,3 @@ def _refuse(request: Incoming, refused: Refused) -> Answer:
         refused.reason,
     )
     return Answer(refused.status, REFUSALS[refused.status])
-
-
-def _now():
-    from web.clock import now
-
-    return now()

@@ -15,12 +15,10 @@ from bot.client import Outcome, WeChatError, wechat_client
 
 log = logging.getLogger("guanhu.bot")
 
-DEFAULT_RETRY_DELAYS = (1, 5, 15)
-
 
 def fetch_media(media_id: str) -> bytes:
     """The bytes of a temporary media file; raises the last WeChatError when every try failed."""
-    delays = list(current_app.config.get("WECHAT_MEDIA_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
+    delays = list(current_app.config["WECHAT_MEDIA_RETRY_DELAYS"])
     while True:
         try:
             content, _content_type = wechat_client().download_media(media_id)

@@ -14,10 +14,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from bot.client import Outcome, WeChatAPIClient, WeChatError, wechat_client
+from infra.clock import now as _now
 from models.deliveries import (
     Delivery,
     DeliveryChannel,
@@ -107,7 +107,3 @@ def _record_failure(delivery: Delivery, error: WeChatError) -> None:
         mark_retry_later(delivery, error.code, error.message, _now() + wait)
     else:  # final, a token WeChat still refused after one refresh, or out of attempts
         mark_failed(delivery, error.code, error.message)
-
-
-def _now() -> dt.datetime:
-    return current_app.extensions["clock"].now()

@@ -8,40 +8,44 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 from wechatpy.messages import BaseMessage
 
 from bot.replies import Reply
+from infra.unit_of_work import Job, UnitOfWork
+from models.clock import local_date
 from models.people import User
+from models.storage import MediaStorage
 from models.wechat import dedupe_key
-
-Job = Callable[..., None]  # job(session, *args), run after the response in its own session
 
 
 @dataclass
 class Context:
-    """What a handler may use: the message's session and clock, who sent it, and a way to finish
-    work later."""
+    """What a handler may use: the message's unit of work and clock, where files go, who sent it.
 
-    open_session: Callable[[], Session]  # called once, when a handler first needs the session
+    Work for after the reply (fetching a photo, saving a record) goes on the unit of work
+    (`after_commit`): it runs in the background once the handler's changes have committed.
+    """
+
+    work: UnitOfWork
     now: dt.datetime
+    timezone: str  # where dates are local (GUANHU_TIMEZONE)
+    storage: MediaStorage
     public_base_url: str
     openid: str  # the sender
     staff_id: int | None = None  # the staff member who sent the message (as the claim said); None: a villager
     argument: str = ""  # a text command's argument, e.g. the code after 绑定
-    deferred: list[tuple[Job, tuple[Any, ...]]] = field(default_factory=list)
-
-    @cached_property
-    def session(self) -> Session:
-        return self.open_session()
 
     @property
-    def session_opened(self) -> bool:
-        return "session" in self.__dict__
+    def session(self) -> Session:
+        return self.work.session
+
+    @property
+    def today(self) -> dt.date:
+        return local_date(self.now, self.timezone)
 
     def staff(self) -> User | None:
         """The sender as a full User (one lookup by primary key), or None for a villager. Checked
@@ -49,9 +53,9 @@ class Context:
         user = self.session.get(User, self.staff_id) if self.staff_id else None
         return user if user is not None and user.active and user.wechat_openid == self.openid else None
 
-    def defer(self, job: Job, *args: Any) -> None:
-        """Run `job(session, *args)` after the reply has gone out (and this session committed)."""
-        self.deferred.append((job, args))
+    def after_commit(self, job: Job, *args: Any) -> None:
+        """Run `job(session, *args)` after the reply has gone out (and this message committed)."""
+        self.work.after_commit(job, *args)
 
 
 Handler = Callable[[BaseMessage, Context], Reply]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from bot import notifier
 from models.deadline_sources import sync_deadlines
 from models.deadlines import Deadline, ensure_deadlines
 from models.deliveries import Delivery, DeliveryStatus
@@ -27,12 +28,6 @@ from models.reminders import (
 )
 from models.wechat import record_unsubscribe
 
-DEFAULTS = {
-    "WECHAT_REMINDER_CHANNEL": "template",  # or "subscribe" (订阅通知)
-    "WECHAT_REMINDER_TEMPLATE_ID": "",
-    "WECHAT_REMINDER_FIELDS": {"task": "thing1", "due": "time2", "status": "phrase3", "count": "character_string4"},
-    "REMINDER_DIGEST_TIME": "08:30",  # local time of the morning digest
-}
 URGENT_LOOKBACK = dt.timedelta(days=3)  # urgent deadlines older than this go in digests only
 RETRY_BATCH = 200  # pushes re-sent per tick at most
 UNREACHABLE_CODES = frozenset({43004, 43101})  # not following / refused: final for the person
@@ -40,10 +35,6 @@ UNREACHABLE_CODES = frozenset({43004, 43101})  # not following / refused: final 
 
 class ReminderConfigMissing(RuntimeError):
     """No template id is configured, so reminders cannot be sent."""
-
-
-def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
 
 
 def local_now(now: dt.datetime) -> dt.datetime:
@@ -68,15 +59,13 @@ def sync_sources(session: Session, now: dt.datetime) -> str:
 
 def retry_pushes(session: Session, now: dt.datetime) -> str:
     """Re-send the pushes WeChat asked us to retry later, once they are due."""
-    from bot import notifier
-
     return f"重发推送{notifier.retry_due(session, now, RETRY_BATCH)}条"
 
 
 def morning_digests(session: Session, now: dt.datetime) -> str:
     """After the digest time, compute today's digests once and send those not yet sent."""
     local = local_now(now)
-    hour, minute = (int(part) for part in setting("REMINDER_DIGEST_TIME").split(":"))
+    hour, minute = (int(part) for part in current_app.config["REMINDER_DIGEST_TIME"].split(":"))
     if local.time() < dt.time(hour, minute):
         return "未到推送时间"
     run = compute_digests(session, local.date(), now)
@@ -100,14 +89,12 @@ def urgent_pushes(session: Session, now: dt.datetime) -> str:
 
 def push(session: Session, openid: str, message: Message, *, key: str) -> Delivery:
     """One reminder through the notifier, as a template message or a subscription notification."""
-    from bot import notifier
-
-    template_id = setting("WECHAT_REMINDER_TEMPLATE_ID")
+    template_id = current_app.config["WECHAT_REMINDER_TEMPLATE_ID"]
     if not template_id:
         raise ReminderConfigMissing("未配置提醒模板（GUANHU_WECHAT_REMINDER_TEMPLATE_ID）")
-    data = message.fields(setting("WECHAT_REMINDER_FIELDS"))
+    data = message.fields(current_app.config["WECHAT_REMINDER_FIELDS"])
     url = f"{current_app.config['PUBLIC_BASE_URL']}/tasks"
-    if setting("WECHAT_REMINDER_CHANNEL") == "subscribe":
+    if current_app.config["WECHAT_REMINDER_CHANNEL"] == "subscribe":
         delivery = notifier.send_subscribe(session, openid, template_id, data, url, key=key)
     else:
         delivery = notifier.send_template(session, openid, template_id, data, url, key=key)

@@ -9,6 +9,7 @@ else does: not create_app, not gunicorn workers.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import os
@@ -24,14 +25,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from infra.clock import clock as app_clock
+from infra.database import database
 from jobs import reminders
-from models.job_states import record_run
+from models.job_states import JOB_LABELS, SCHEDULER_LEASE, record_run
 from models.leases import hold_lease, release_lease
 from models.wechat import purge_claims
 
 log = logging.getLogger("guanhu.jobs")
 
-LEASE = "scheduler"
 LEASE_SECONDS = 300  # several ticks: a live holder always renews it in time
 MISFIRE_GRACE_SECONDS = 6 * 3600  # a late run still runs (the jobs catch up from the database)
 IN_PROCESS_FLAG = "GUANHU_SCHEDULER_IN_PROCESS"
@@ -39,21 +41,23 @@ IN_PROCESS_FLAG = "GUANHU_SCHEDULER_IN_PROCESS"
 
 @dataclass(frozen=True)
 class Job:
-    name: str
-    label: str
+    name: str  # a key of JOB_LABELS
     run: Callable[[Session, dt.datetime], str]
     every_seconds: int
 
+    @property
+    def label(self) -> str:
+        return JOB_LABELS[self.name]
+
 
 JOBS = (
-    Job("calendars", "生成年度任务", reminders.ensure_calendars, 3600),
-    Job("sources", "同步办理时限", reminders.sync_sources, 60),  # before the pushes that read them
-    Job("urgent", "紧急事项推送", reminders.urgent_pushes, 60),
-    Job("digests", "每日提醒推送", reminders.morning_digests, 300),
-    Job("retries", "重发推送", reminders.retry_pushes, 60),
-    Job("claims", "清理消息去重记录", purge_claims, 3600),
+    Job("calendars", reminders.ensure_calendars, 3600),
+    Job("sources", reminders.sync_sources, 60),
+    Job("urgent", reminders.urgent_pushes, 60),
+    Job("digests", reminders.morning_digests, 300),
+    Job("retries", reminders.retry_pushes, 60),
+    Job("claims", purge_claims, 3600),
 )
-JOB_LABELS = {job.name: job.label for job in JOBS}
 
 
 def new_holder() -> str:
@@ -72,11 +76,11 @@ class Runner:
         """One run of job `name`; False (and nothing done) when another process holds the lease."""
         job = next(job for job in JOBS if job.name == name)
         with self.app.app_context():
-            clock = self.app.extensions["clock"]
-            session = self.app.extensions["db"].sessionmaker()
+            clock = app_clock()
+            session = database().sessionmaker()
             try:
                 started = clock.now()
-                if not hold_lease(session, LEASE, self.holder, started, LEASE_SECONDS):
+                if not hold_lease(session, SCHEDULER_LEASE, self.holder, started, LEASE_SECONDS):
                     session.rollback()
                     return False
                 session.commit()
@@ -109,8 +113,8 @@ class Runner:
 
     def release(self) -> None:
         with self.app.app_context():
-            with self.app.extensions["db"].sessionmaker.begin() as session:
-                release_lease(session, LEASE, self.holder)
+            with database().sessionmaker.begin() as session:
+                release_lease(session, SCHEDULER_LEASE, self.holder)
 
     def _next_run(self, name: str) -> dt.datetime | None:
         scheduled = self.scheduler.get_job(name) if self.scheduler else None
@@ -142,8 +146,6 @@ def build_scheduler(app: Flask, *, blocking: bool) -> tuple[BaseScheduler, Runne
 
 def start_in_process(app: Flask) -> BackgroundScheduler:
     """The development server's scheduler, in a background thread (for `make run`)."""
-    import atexit
-
     scheduler, runner = build_scheduler(app, blocking=False)
     scheduler.start()
 

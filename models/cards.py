@@ -13,7 +13,8 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import audit
-from models.assets import Asset, new_public_token
+from models.access import visible_assets
+from models.assets import Asset, AssetStatus, new_public_token
 from models.base import Base, instant, intpk
 from models.errors import Invalid
 from models.people import User
@@ -57,6 +58,19 @@ def reissue_card(session: Session, actor: User | None, asset: Asset, reason: str
         now=now,
     )
     return asset.public_token
+
+
+def village_cards(session: Session, actor: User | None, village_id: int) -> list[Asset]:
+    """The village's assets in use (their cards hang on walls), by code: those the actor may see,
+    or all of them for the system (the `guanhu cards print` command)."""
+    query = select(Asset) if actor is None else visible_assets(actor)
+    query = query.where(Asset.village_id == village_id, Asset.status != AssetStatus.DISPOSED)
+    return list(session.scalars(query.order_by(Asset.code)))
+
+
+def chosen_cards(session: Session, actor: User, asset_ids: list[int]) -> list[Asset]:
+    """The chosen assets the actor may see, by code (the register's ticked rows)."""
+    return list(session.scalars(visible_assets(actor).where(Asset.id.in_(asset_ids)).order_by(Asset.code)))
 
 
 def replaced_token(session: Session, token: str) -> ReplacedCardToken | None:

@@ -31,6 +31,16 @@ class FixedClock:
         self.at += dt.timedelta(**delta)
 
 
+def local_date(instant: dt.datetime, timezone: str) -> dt.date:
+    """The date an instant falls on in `timezone` (deadlines are kept as such dates)."""
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
+
 def local_today(clock: Clock, timezone: str) -> dt.date:
     """Today's date where the deadlines are kept (GUANHU_TIMEZONE)."""
-    return clock.now().astimezone(ZoneInfo(timezone)).date()
+    return local_date(clock.now(), timezone)
+
+
+def local_time(instant: dt.datetime, timezone: str) -> str:
+    """An instant as people read it where they are: 2026-12-10 08:30."""
+    return instant.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")

@@ -334,6 +334,13 @@ def file_complaint(
     return complaint
 
 
+def _require_step(actor: User, complaint: Complaint, kind: StepKind) -> None:
+    """The actor may take this step now (their role, and the complaint's current state)."""
+    require_complaint_handler(actor, town_or_above=complaint.town_handles)
+    if complaint.status not in ALLOWED_FROM[kind]:
+        raise WrongStep(f"这条反映现在是“{complaint.status.label}”，不能{kind.label}。请刷新页面查看最新进展。")
+
+
 def _act(
     session: Session,
     actor: User,
@@ -343,9 +350,7 @@ def _act(
     note: str | None = None,
     photos: Sequence[Photo] = (),
 ) -> ComplaintStep:
-    require_complaint_handler(actor, town_or_above=complaint.town_handles)
-    if complaint.status not in ALLOWED_FROM[kind]:
-        raise WrongStep(f"这条反映现在是“{complaint.status.label}”，不能{kind.label}。请刷新页面查看最新进展。")
+    _require_step(actor, complaint, kind)
     complaint.status = STATUS_AFTER[kind]
     return _step(session, complaint, kind, actor, now, note=note, photos=photos)
 
@@ -374,16 +379,25 @@ def assign(session: Session, actor: User, complaint: Complaint, to: str, now: dt
 
 
 def answer(
-    session: Session, actor: User, complaint: Complaint, text: str, photos: Sequence[Photo], now: dt.datetime
+    session: Session,
+    storage: MediaStorage,
+    actor: User,
+    complaint: Complaint,
+    text: str,
+    photos: Sequence[bytes],
+    now: dt.datetime,
 ) -> ComplaintStep:
-    """答复: what was done, with photos; the door pushes it to the villager after the commit."""
+    """答复: what was done, with photos (checked and stored here, all or none); the door pushes it
+    to the villager after the commit."""
     errors: dict[str, str] = {}
     text = _text(text, "answer", "答复内容", required=True, low=MIN_DESCRIPTION, errors=errors)
     if len(photos) > MAX_PHOTOS:
         errors["photos"] = f"最多上传{MAX_PHOTOS}张照片。"
     if errors:
         raise Invalid(errors)
-    step = _act(session, actor, complaint, StepKind.ANSWERED, now, note=text, photos=photos)
+    _require_step(actor, complaint, StepKind.ANSWERED)
+    stored = [store_photo(session, storage, data, now=now, uploaded_by_id=actor.id) for data in photos]
+    step = _act(session, actor, complaint, StepKind.ANSWERED, now, note=text, photos=stored)
     complaint.answered_at = now
     complaint.rating = None
     return step

@@ -195,12 +195,13 @@ def _complaints(
             now=filed,
             limits=limits,
         )
-        _advance(session, complaint, outcome, clerk, filed, limits)
+        _advance(session, storage, complaint, outcome, clerk, filed, limits)
     return len(outcomes)
 
 
 def _advance(
     session: Session,
+    storage: MediaStorage,
     complaint: complaints.Complaint,
     outcome: str,
     clerk: User,
@@ -221,7 +222,7 @@ def _advance(
     if outcome == "assigned":
         return
     reply = "已安排管护员现场处理，问题已解决，欢迎继续监督。"
-    complaints.answer(session, clerk, complaint, reply, [], filed + 3 * step)
+    complaints.answer(session, storage, clerk, complaint, reply, [], filed + 3 * step)
     if outcome == "answered":
         return
     rating = "不满意" if outcome == "reopened" else "满意"

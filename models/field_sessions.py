@@ -269,6 +269,16 @@ def photo_arrived(session: Session, photo_id: int, storage_key: str | None) -> b
     return result.rowcount == 1
 
 
+def await_resend(session: Session, field_session_id: int) -> None:
+    """A photo of a submitted record could not be taken: the record waits for the sender again."""
+    session.execute(
+        update(FieldSession)
+        .where(FieldSession.id == field_session_id, FieldSession.state == SessionState.SUBMITTED)
+        .values(state=SessionState.COLLECTING)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def submit(session: Session, field: FieldSession) -> None:
     """The record is complete: save it as soon as every photo has arrived."""
     field.state = SessionState.SUBMITTED
@@ -289,6 +299,18 @@ def claim_for_saving(session: Session, field_session_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def take_for_saving(session: Session, field_session_id: int, now: dt.datetime) -> FieldSession:
+    """The session just claimed for saving (`claim_for_saving`), locked first (its renewal is the
+    transaction's first write) and then read afresh."""
+    session.execute(
+        update(FieldSession)
+        .where(FieldSession.id == field_session_id)
+        .values(expires_at=now + LIFETIME)
+        .execution_options(synchronize_session=False)
+    )
+    return session.get_one(FieldSession, field_session_id, populate_existing=True)
 
 
 def save(

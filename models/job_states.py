@@ -10,6 +10,17 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, UTCDateTime
 
 ERROR_LENGTH = 300
+SCHEDULER_LEASE = "scheduler"  # the lease the one scheduler process holds
+
+# The scheduled jobs by name, in the order they run each tick, with the names staff read.
+JOB_LABELS = {
+    "calendars": "生成年度任务",
+    "sources": "同步办理时限",  # before the pushes that read them
+    "urgent": "紧急事项推送",
+    "digests": "每日提醒推送",
+    "retries": "重发推送",
+    "claims": "清理消息去重记录",
+}
 
 
 class JobState(Base):

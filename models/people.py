@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, String, Table, UniqueConstra
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, LabelledEnum, enum_column, instant, intpk
-from models.errors import Invalid
+from models.errors import Invalid, NotFound
 from models.regions import Region, RegionLevel
 
 _hasher = PasswordHasher()
@@ -65,6 +65,16 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(60))
 
     subtypes = relationship("AssetSubtype", secondary=department_subtypes, lazy="selectin")
+
+
+def department_named(session: Session, district: Region, name: str) -> Department:
+    """The district's department called `name` (交通运输局 …)."""
+    department = session.scalar(
+        select(Department).where(Department.district_id == district.id, Department.name == name.strip())
+    )
+    if department is None:
+        raise NotFound(f"本区没有名为「{name}」的部门。")
+    return department
 
 
 class User(Base):

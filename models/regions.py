@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, LabelledEnum, enum_column, intpk
-from models.errors import Invalid
+from models.errors import DomainError, Invalid, NotFound
 
 
 class RegionLevel(LabelledEnum):
@@ -80,3 +80,46 @@ def find_child(session: Session, parent: Region, name: str) -> Region | None:
 
 def districts(session: Session) -> list[Region]:
     return list(session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.id)))
+
+
+class Ambiguous(DomainError):
+    """A name that fits several regions: the caller must say which district."""
+
+
+def district_named(session: Session, name: str | None) -> Region:
+    """The district called `name`, or the only district when no name is given."""
+    found = [district for district in districts(session) if name is None or district.name == name.strip()]
+    if len(found) == 1:
+        return found[0]
+    if name:
+        raise NotFound(f"找不到区县「{name}」。")
+    known = "、".join(district.name for district in districts(session)) or "无"
+    raise Ambiguous(f"请指明区县（现有：{known}）。")
+
+
+def region_by_path(session: Session, path: str) -> Region:
+    """A region named by its path of names from the district down, e.g. 示范区/青山镇/石桥村."""
+    names = [part.strip() for part in path.split("/") if part.strip()]
+    if not names:
+        raise DomainError("请给出区域，如 示范区/青山镇。")
+    region: Region | None = None
+    for name in names:
+        parent = Region.parent_id == region.id if region else Region.parent_id.is_(None)
+        region = session.scalar(select(Region).where(Region.name == name, parent))
+        if region is None:
+            raise NotFound(f"找不到区域「{path}」：「{name}」不存在。")
+    return region
+
+
+def village_named(session: Session, name: str, district: str | None = None) -> Region:
+    """The village called `name` (in the district called `district`, when villages share a name)."""
+    query = select(Region).where(Region.name == name.strip(), Region.level == RegionLevel.VILLAGE)
+    if district:
+        named = select(Region.id).where(Region.name == district.strip(), Region.parent_id.is_(None))
+        query = query.where(Region.district_id.in_(named))
+    found = list(session.scalars(query))
+    if not found:
+        raise NotFound(f"找不到村「{name}」。")
+    if len(found) > 1:
+        raise Ambiguous(f"有{len(found)}个村叫「{name}」，请指明区县。")
+    return found[0]

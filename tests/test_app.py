@@ -2,8 +2,8 @@
 
 import pytest
 
+from infra.settings import InsecureConfig
 from web import create_app
-from web.config import InsecureConfig
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):

@@ -98,7 +98,7 @@ def test_the_workflow_records_who_and_when_and_audits_every_step(session, storag
         accept(session, clerk, complaint, clock.now())
     assign(session, clerk, complaint, "石桥村村民委员会", clock.now())
     clock.advance(days=2)
-    answer(session, clerk, complaint, "已组织修补坑洞，恢复通行。", [], clock.now())
+    answer(session, storage, clerk, complaint, "已组织修补坑洞，恢复通行。", [], clock.now())
     assert complaint.status is ComplaintStatus.ANSWERED
     assert [s.kind for s in complaint.steps] == [
         StepKind.FILED,
@@ -120,14 +120,14 @@ def test_unsatisfied_rating_reopens_for_the_town_and_village_staff_may_no_longer
     town = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     complaint = filed(session, storage, asset, clock)
     accept(session, clerk, complaint, clock.now())
-    answer(session, clerk, complaint, "已经看过了，没有问题。", [], clock.now())
+    answer(session, storage, clerk, complaint, "已经看过了，没有问题。", [], clock.now())
     clock.advance(days=5)
     rate(session, complaint, "不满意", clock.now(), LIMITS)
     assert complaint.status is ComplaintStatus.REOPENED
     assert complaint.answer_due_on == dt.date(2026, 6, 21)
     with pytest.raises(Forbidden):
-        answer(session, clerk, complaint, "再看了一次，还是没有问题。", [], clock.now())
-    answer(session, town, complaint, "乡镇已派人修复坑洞并回访。", [], clock.now())
+        answer(session, storage, clerk, complaint, "再看了一次，还是没有问题。", [], clock.now())
+    answer(session, storage, town, complaint, "乡镇已派人修复坑洞并回访。", [], clock.now())
     rate(session, complaint, "满意", clock.now(), LIMITS)
     assert complaint.status is ComplaintStatus.CLOSED
     with pytest.raises(WrongStep):

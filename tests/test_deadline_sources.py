@@ -103,7 +103,7 @@ def test_a_filed_complaint_is_its_village_clerks_task_until_answered(session, st
     assert sync(session, clock) == SyncResult(opened=0, closed=1)
     assert titles(session, people["clerk"], clock) == ["答复群众反映：石桥村水渠|还剩15天"]
 
-    answer(session, people["clerk"], complaint, "已清淤，水渠通了。", [], clock.now())
+    answer(session, storage, people["clerk"], complaint, "已清淤，水渠通了。", [], clock.now())
     assert sync(session, clock) == SyncResult(opened=0, closed=1)
     assert titles(session, people["clerk"], clock) == []
     done = session.scalars(
@@ -130,7 +130,7 @@ def test_a_complaint_reopened_after_unsatisfied_is_the_towns_urgent_task(
 ) -> None:
     complaint = complain(session, storage, asset, clock)
     accept(session, people["clerk"], complaint, clock.now())
-    answer(session, people["clerk"], complaint, "已清淤，水渠通了。", [], clock.now())
+    answer(session, storage, people["clerk"], complaint, "已清淤，水渠通了。", [], clock.now())
     sync(session, clock)
     clock.advance(days=1)
 

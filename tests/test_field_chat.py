@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from bot.after_commit import maintenance as saving
 from bot.handlers import field
 from models.assets import AssetStatus
 from models.field_sessions import FieldSession
@@ -74,7 +75,7 @@ def chat(live_database_url, fake, clock, tmp_path):
         return None if reply is None else reply.get("Content") or reply["Articles"]["item"]["Title"]
 
     def settle() -> None:
-        app.extensions["wechat_background"].wait(30)
+        app.extensions["background"].wait(30)
 
     yield SimpleNamespace(send=send, messages=messages, token=token, settle=settle, sessions=sessions, app=app)
     settle()
@@ -140,7 +141,7 @@ def test_a_photo_that_fails_is_tried_again_and_one_that_cannot_be_fetched_is_tol
     chat.settle()
     chat.send(m.image("expired-media-id", openid=STAFF))  # WeChat answers 40007: never retried
     chat.settle()
-    assert pushed(fake, STAFF) == [field.FETCH_FAILED.format(number=2)]
+    assert pushed(fake, STAFF) == [saving.FETCH_FAILED.format(number=2)]
     assert len(fake.calls("cgi-bin/media/get")) == 3
     chat.send(m.text("加了机油", openid=STAFF))
     chat.settle()

@@ -9,10 +9,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, select
 
-from jobs.scheduler import LEASE, Runner, build_scheduler
+from jobs.scheduler import Runner, build_scheduler
 from models.deadlines import Deadline, ensure_calendar, mark_done, move_calendar_entry
 from models.deliveries import Delivery, DeliveryChannel, DeliveryStatus, claim_delivery
-from models.job_states import job_states
+from models.job_states import SCHEDULER_LEASE, job_states
 from models.leases import current_lease
 from models.people import Role
 from models.reminders import Digest, DigestStatus
@@ -159,7 +159,7 @@ def test_two_schedulers_at_once_only_one_sends(app, fake, session, county, build
     assert second.tick("calendars") is False
     assert second.tick("digests") is False
     assert first.tick("digests") is True
-    assert current_lease(session, LEASE).holder == "host-a:1"
+    assert current_lease(session, SCHEDULER_LEASE).holder == "host-a:1"
     sent = len(fake.calls(TEMPLATE))
     assert sent == 2  # the two clerks (mid-year self-check, 7 days before)
 

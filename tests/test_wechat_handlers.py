@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 from sqlalchemy import select
 from wechatpy import parse_message
@@ -9,8 +11,10 @@ from wechatpy import parse_message
 from bot.handlers.field import VILLAGER_PHOTO
 from bot.replies import Article, cdata_safe, render
 from bot.router import Context, Router, router
+from infra.unit_of_work import UnitOfWork
 from models.audit import AuditEntry
 from models.people import Role
+from models.storage import LocalStorage
 from models.wechat import (
     BIND_MAX_FAILURES,
     BindRefused,
@@ -21,6 +25,7 @@ from models.wechat import (
 )
 
 OPENID = "oHandlerTest000000000000001"
+NO_FILES = LocalStorage(tempfile.gettempdir())  # these handlers store no files
 
 
 def xml_text(content: str, openid: str = OPENID, msg_id: int = 1) -> str:
@@ -34,8 +39,10 @@ def xml_text(content: str, openid: str = OPENID, msg_id: int = 1) -> str:
 def run(session, clock, xml: str) -> tuple[object, Context]:
     message = parse_message(xml)
     ctx = Context(
-        open_session=lambda: session,
+        work=UnitOfWork(lambda: session),
         now=clock.now(),
+        timezone="Asia/Shanghai",
+        storage=NO_FILES,
         public_base_url="http://guanhu.test",
         openid=message.source,
         staff_id=getattr(staff_for_openid(session, message.source), "id", None),
@@ -129,7 +136,7 @@ def test_a_villagers_photo_is_answered_politely_and_not_fetched(session, clock):
     )
     reply, ctx = run(session, clock, xml)
     assert reply == VILLAGER_PHOTO
-    assert ctx.deferred == []
+    assert ctx.work.queued == []
 
 
 def test_replies_never_carry_an_unescaped_cdata_end():

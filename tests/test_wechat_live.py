@@ -69,7 +69,7 @@ def live_app(request, live_database_url, clock, tmp_path, fake_wechat_api):
     if request.param:
         claims.prefix = f"test-{uuid.uuid4().hex}:"
     yield app
-    app.extensions["wechat_background"].wait()
+    app.extensions["background"].wait()
     app.extensions["db"].engine.dispose()
     if request.param:
         for key in claims.redis.scan_iter(claims.prefix + "*"):

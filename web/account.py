@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import login_required
 
+from infra.clock import now
+from infra.database import db_session
 from models.wechat import BIND_CODE_LIFETIME, issue_bind_code, unbind_wechat
 from web.auth import staff
-from web.clock import now
-from web.database import db_session
 from web.security import limiter
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")

@@ -8,8 +8,8 @@ from flask import Blueprint, Flask, current_app, flash, redirect, render_templat
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 
+from infra.database import db_session
 from models.people import User, authenticate
-from web.database import db_session
 from web.security import limiter
 
 blueprint = Blueprint("auth", __name__)

@@ -4,31 +4,23 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from bot.client import WeChatError, wechat_client
 from bot.handlers.scan import asset_scene
-from models.access import get_visible_asset, require_register_editor, visible_assets, visible_villages
-from models.assets import Asset, AssetStatus
+from infra.clock import now
+from infra.database import db_session
+from models.access import get_visible_asset, require_register_editor, visible_villages
+from models.assets import Asset
 from models.card_render import card_png, sheets_pdf
-from models.cards import keep_wechat_code, reissue_card, wechat_code_url
+from models.cards import chosen_cards, keep_wechat_code, reissue_card, village_cards, wechat_code_url
 from models.errors import DomainError, Invalid
 from web.auth import staff
-from web.clock import now
-from web.database import db_session
 
 blueprint = Blueprint("cards", __name__)
 log = logging.getLogger("guanhu.web")
 MAX_SELECTED = 2000
-
-
-def init_app(app: Flask) -> None:
-    # "url": the QR code is PUBLIC_BASE_URL/a/<token> (no account needed, no cap);
-    # "wechat": a permanent parametric QR code of the official account (follow, then the bot answers).
-    app.config.setdefault("CARD_QR", "url")
-    app.register_blueprint(blueprint)
 
 
 def qr_text(asset: Asset) -> str:
@@ -97,32 +89,19 @@ def sheets() -> str:
 @login_required
 def sheet() -> Response:
     """Print sheets for a village (?village=<id>) or a selection (?asset=<id>&asset=<id>…)."""
-    query = visible_assets(staff()).order_by(Asset.code)
     ids = request.args.getlist("asset", type=int)
     village_id = request.args.get("village", type=int)
     if len(ids) > MAX_SELECTED:
         raise DomainError(f"一次最多打印{MAX_SELECTED}张资产卡，请分批打印。")
     if ids:
-        query = query.where(Asset.id.in_(ids))
+        assets = chosen_cards(db_session(), staff(), ids)
     elif village_id:
-        query = query.where(Asset.village_id == village_id, Asset.status != AssetStatus.DISPOSED)
+        assets = village_cards(db_session(), staff(), village_id)
     else:
         raise DomainError("请先在台账中勾选要打印资产卡的资产，或选择一个村。")
-    assets = list(db_session().scalars(query))
     if not assets:
         abort(404)
     name = assets[0].village.full_name if village_id and not ids else "所选资产"
     return _download(
         sheets_pdf(((a, qr_text(a)) for a in assets), title=f"{name}资产卡"), "application/pdf", "cards.pdf"
-    )
-
-
-def village_assets(village_id: int) -> list[Asset]:
-    """Every asset of a village still in use, by code (the CLI's print run: no scope, admin only)."""
-    return list(
-        db_session().scalars(
-            select(Asset)
-            .where(Asset.village_id == village_id, Asset.status != AssetStatus.DISPOSED)
-            .order_by(Asset.code)
-        )
     )

@@ -7,31 +7,43 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, FlaskGroup
-from sqlalchemy import select
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo, get_debug_flag, run_command
+from werkzeug.serving import is_running_from_reloader
 
+from bot.client import WeChatError, wechat_client
+from bot.menu import MENU
+from infra.clock import now
+from infra.database import db_session, unit_of_work
+from infra.storage import media_storage
+from jobs.scheduler import IN_PROCESS_FLAG, Runner, build_scheduler, start_in_process
 from models import demo
+from models.card_render import sheets_pdf
+from models.cards import village_cards
 from models.catalog import ensure_subtypes
 from models.errors import DomainError, Invalid
 from models.migrate import upgrade
-from models.people import Department, Role, create_user
-from models.regions import Region, districts
+from models.people import Role, create_user, department_named
+from models.regions import Ambiguous, Region, RegionLevel, district_named, districts, region_by_path, village_named
+from models.register_export import export_query, export_register
+from models.register_import import import_register
 from web import create_app
-from web.clock import now
-from web.database import db_session
-from web.storage import media_storage
+from web.cards import qr_text
 
 cli = FlaskGroup(create_app=create_app, help="资产管护通 (guanhu) — manage the service.")
 
 
-def fail(error: DomainError) -> None:
+def fail(error: DomainError) -> NoReturn:
     """Print a domain error as the web would show it and exit non-zero."""
     lines = [error.message]
     if isinstance(error, Invalid):
         lines += [f"  - {reason}" for reason in error.fields.values()]
+    if isinstance(error, Ambiguous):
+        lines.append("（用 --district 指明区县）")
     raise click.ClickException("\n".join(lines))
 
 
@@ -44,13 +56,10 @@ def db_upgrade() -> None:
     """Migrate the database to the newest schema and load the shipped reference data."""
     url = current_app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
-        from pathlib import Path
-
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     upgrade(url)
-    session = db_session()
-    ensure_subtypes(session)
-    session.commit()
+    ensure_subtypes(db_session())
+    unit_of_work().commit()
     click.echo("数据库已升级到最新版本。")
 
 
@@ -70,17 +79,10 @@ def user_create(
 ) -> None:
     """Create a staff account."""
     session = db_session()
-    region = resolve_region(region_path)
-    department = None
-    if department_name:
-        department = session.scalar(
-            select(Department).where(
-                Department.district_id == (region.district_id or region.id), Department.name == department_name
-            )
-        )
-        if department is None:
-            raise click.ClickException(f"本区没有名为「{department_name}」的部门。")
     try:
+        region = region_by_path(session, region_path)
+        district = region.ancestor(RegionLevel.DISTRICT)
+        department = department_named(session, district, department_name) if department_name else None
         user = create_user(
             session,
             phone=phone,
@@ -93,23 +95,8 @@ def user_create(
         )
     except DomainError as error:
         fail(error)
-    session.commit()
+    unit_of_work().commit()
     click.echo(f"已创建账号：{user.name}（{user.role.label}，{region.name}），手机号 {user.phone}。")
-
-
-def resolve_region(path: str) -> Region:
-    """A region named by its path of names from the district down, e.g. 示范区/青山镇/石桥村."""
-    session = db_session()
-    region = None
-    for name in filter(None, (part.strip() for part in path.split("/"))):
-        query = select(Region).where(Region.name == name)
-        query = query.where(Region.parent_id == region.id) if region else query.where(Region.parent_id.is_(None))
-        region = session.scalar(query)
-        if region is None:
-            raise click.ClickException(f"找不到区域「{path}」：「{name}」不存在。")
-    if region is None:
-        raise click.ClickException("请给出区域，如 示范区/青山镇。")
-    return region
 
 
 demo_group = AppGroup("demo", help="The demo county (示范区).")
@@ -129,7 +116,7 @@ def demo_load(if_empty: bool, seed: int) -> None:
             loaded = demo.load_demo(session, media_storage(), now(), seed=seed)
         except DomainError as error:
             fail(error)
-        session.commit()
+        unit_of_work().commit()
         click.echo(
             f"已加载示范数据：{loaded.district.name}，{len(loaded.villages)}个村，"
             f"{len(loaded.assets)}项资产，{len(loaded.users)}个账号，"
@@ -163,9 +150,6 @@ cli.add_command(wechat_group)
 @menu_group.command("push")
 def wechat_menu_push() -> None:
     """Push the menu defined in bot/menu.py to WeChat (or to the sandbox's fake)."""
-    from bot.client import WeChatError, wechat_client
-    from bot.menu import MENU
-
     try:
         wechat_client().create_menu(MENU)
     except WeChatError as error:
@@ -178,16 +162,12 @@ register_group = AppGroup("register", help="The asset register (台账) as .xlsx
 cli.add_command(register_group)
 
 
-def _district_named(name: str | None) -> Region:
+def _district(name: str | None) -> Region:
     """The district called `name`, or the only district when no name is given."""
-    session = db_session()
-    found = [d for d in districts(session) if name is None or d.name == name]
-    if len(found) != 1:
-        known = "、".join(d.name for d in districts(session)) or "无"
-        raise click.ClickException(
-            f"找不到区县「{name}」。" if name else f"请用 --district 指明区县（现有：{known}）。"
-        )
-    return found[0]
+    try:
+        return district_named(db_session(), name)
+    except DomainError as error:
+        fail(error)
 
 
 @register_group.command("import")
@@ -197,15 +177,13 @@ def _district_named(name: str | None) -> Region:
 @click.option("--create-villages", is_flag=True, help="自动创建台账中出现而系统中没有的乡镇和村")
 def register_import(path: str, district_name: str | None, valid_only: bool, create_villages: bool) -> None:
     """Import a register from an .xlsx file (ours, or a county's own)."""
-    from models.register_import import import_register
-
     session = db_session()
     try:
         report = import_register(
             session,
             None,
             path,
-            _district_named(district_name),
+            _district(district_name),
             now(),
             valid_only=valid_only,
             create_villages=create_villages,
@@ -218,7 +196,7 @@ def register_import(path: str, district_name: str | None, valid_only: bool, crea
         click.echo(f"第{error.row}行「{error.column}」：{error.reason}", err=True)
     if report.refused:
         raise click.ClickException(report.summary)
-    session.commit()
+    unit_of_work().commit()
     click.echo(report.summary)
 
 
@@ -227,10 +205,8 @@ def register_import(path: str, district_name: str | None, valid_only: bool, crea
 @click.option("--district", "district_name", help="区县名称，如 示范区（只有一个区县时可省略）")
 def register_export(path: str, district_name: str | None) -> None:
     """Export a whole district's register to an .xlsx file."""
-    from models.register_export import export_query, export_register
-
     session = db_session()
-    district = _district_named(district_name)
+    district = _district(district_name)
     count = export_register(session, export_query(None, district), district, path)
     click.echo(f"已导出{count}项资产到 {path}。")
 
@@ -239,8 +215,6 @@ def register_export(path: str, district_name: str | None) -> None:
 @click.option("--once", is_flag=True, help="每个定时任务运行一次后退出")
 def scheduler_command(once: bool) -> None:
     """Run the scheduler (reminders, digests) as its own process: one per deployment."""
-    from jobs.scheduler import Runner, build_scheduler
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:
         Runner(app).tick_all()
@@ -256,11 +230,6 @@ def scheduler_command(once: bool) -> None:
 @click.pass_context
 def _run_with_scheduler(ctx: click.Context, **options) -> None:
     """`guanhu run`, which also starts the scheduler when GUANHU_SCHEDULER_IN_PROCESS=1 (make run)."""
-    from flask.cli import ScriptInfo, get_debug_flag, run_command
-    from werkzeug.serving import is_running_from_reloader
-
-    from jobs.scheduler import IN_PROCESS_FLAG, start_in_process
-
     reload = options["reload"] if options["reload"] is not None else get_debug_flag()
     if os.environ.get(IN_PROCESS_FLAG) == "1" and (not reload or is_running_from_reloader()):
         start_in_process(ctx.ensure_object(ScriptInfo).load_app())
@@ -268,8 +237,6 @@ def _run_with_scheduler(ctx: click.Context, **options) -> None:
 
 
 def _run_command() -> click.Command:
-    from flask.cli import run_command
-
     return click.Command(
         "run",
         params=run_command.params,
@@ -292,26 +259,17 @@ cli.add_command(cards_group)
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
 def cards_print(village: str, district: str | None, out: str) -> None:
     """Print a village's asset cards as A4 sheets (2 × 4 per page) to OUT (a PDF)."""
-    from models.card_render import sheets_pdf
-    from models.regions import RegionLevel
-    from web.cards import qr_text, village_assets
-
-    query = select(Region).where(Region.name == village.strip(), Region.level == RegionLevel.VILLAGE)
-    if district:
-        query = query.where(
-            Region.district_id.in_(select(Region.id).where(Region.name == district.strip(), Region.parent_id.is_(None)))
-        )
-    found = list(db_session().scalars(query))
-    if not found:
-        raise click.ClickException(f"找不到村「{village}」。")
-    if len(found) > 1:
-        raise click.ClickException(f"有{len(found)}个村叫「{village}」，请用 --district 指明区县。")
-    assets = village_assets(found[0].id)
+    session = db_session()
+    try:
+        found = village_named(session, village, district)
+    except DomainError as error:
+        fail(error)
+    assets = village_cards(session, None, found.id)
     if not assets:
-        raise click.ClickException(f"「{found[0].full_name}」还没有在用的资产。")
-    data = sheets_pdf(((asset, qr_text(asset)) for asset in assets), title=f"{found[0].full_name}资产卡")
-    db_session().commit()  # WeChat QR codes made for the cards, if any
+        raise click.ClickException(f"「{found.full_name}」还没有在用的资产。")
+    data = sheets_pdf(((asset, qr_text(asset)) for asset in assets), title=f"{found.full_name}资产卡")
+    unit_of_work().commit()  # WeChat QR codes made for the cards, if any
     with open(out, "wb") as handle:
         handle.write(data)
     pages = -(-len(assets) // 8)
-    click.echo(f"已生成 {out}：{found[0].full_name} {len(assets)} 张资产卡，{pages} 页A4。")
+    click.echo(f"已生成 {out}：{found.full_name} {len(assets)} 张资产卡，{pages} 页A4。")

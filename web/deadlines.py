@@ -9,6 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 from sqlalchemy import select
 
+from infra import clock
+from infra.database import db_session
 from models.access import regions_under, staff_scope
 from models.deadlines import (
     Deadline,
@@ -21,14 +23,12 @@ from models.deadlines import (
     open_tasks_for,
 )
 from models.errors import Invalid
-from models.job_states import job_states
+from models.job_states import JOB_LABELS, SCHEDULER_LEASE, job_states
 from models.leases import current_lease
 from models.people import Role, User
 from models.regions import Region, RegionLevel
 from models.reminders import pushes, state_text, unreachable_staff
-from web import clock
 from web.auth import staff
-from web.database import db_session
 
 blueprint = Blueprint("deadlines", __name__)
 LIST_LIMIT = 300
@@ -176,8 +176,6 @@ def pushes_page():
 @blueprint.route("/deadlines/jobs")
 @login_required
 def jobs_page():
-    from jobs.scheduler import JOB_LABELS, LEASE
-
     if staff().role is not Role.DISTRICT_ADMIN:
         abort(403)
     session = db_session()
@@ -185,6 +183,6 @@ def jobs_page():
         "deadlines/jobs.html",
         states=job_states(session),
         labels=JOB_LABELS,
-        lease=current_lease(session, LEASE),
+        lease=current_lease(session, SCHEDULER_LEASE),
         now=clock.now(),
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from infra.clock import now, today
+from infra.database import db_session
 from models.access import RATED_BY, ratable_regions
 from models.errors import Invalid, NotFound
 from models.evaluations import FIRST_YEAR, check_year, evaluations_in, rate
 from models.regions import Region
 from web.auth import staff
-from web.clock import now, today
-from web.database import db_session
 
 blueprint = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from web.database import database
+from infra.database import database
 
 blueprint = Blueprint("health", __name__)
 log = logging.getLogger("guanhu.web")

@@ -8,6 +8,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import login_required
 from sqlalchemy import func, select
 
+from infra.clock import now
+from infra.database import db_session
+from infra.storage import media_storage
 from models import audit
 from models.access import REVIEWERS
 from models.maintenance import (
@@ -21,9 +24,6 @@ from models.maintenance import (
 )
 from models.photos import Photo
 from web.auth import staff
-from web.clock import now
-from web.database import db_session
-from web.storage import media_storage
 
 blueprint = Blueprint("maintenance", __name__, url_prefix="/maintenance")
 PER_PAGE = 20

@@ -11,38 +11,31 @@ from __future__ import annotations
 import logging
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Flask, Response, current_app, make_response, redirect, render_template, request, url_for
-from werkzeug.datastructures import FileStorage
+from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
 
+from bot.after_commit.maintenance import push_damage_report
 from bot.client import WeChatError, wechat_client
-from bot.damage_push import push_damage_report
 from bot.media_fetch import fetch_media
+from infra.clock import now
+from infra.database import after_commit, db_session
+from infra.storage import media_storage
 from models.assets import Asset
 from models.errors import Invalid
 from models.maintenance import EvidenceRules, MaintenanceKind, record_maintenance
 from models.people import User
-from models.photos import MAX_BYTES, PhotoRejected
-from web.clock import now
-from web.database import db_session
+from models.photos import PhotoRejected
 from web.errors import error_response
 from web.public import _found_asset, _learn_openid, _visitor_key, recording_staff
 from web.security import CONTENT_SECURITY_POLICY, limiter
-from web.storage import media_storage
+from web.uploads import uploaded_photos
 
 blueprint = Blueprint("maintenance_form", __name__)
 log = logging.getLogger("guanhu.web")
 
-DEFAULTS = {"MAINTENANCE_FORM_RATE_LIMIT": "30 per hour"}
 JSSDK = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
 NOT_STAFF = "只有本村的管护员和村干部可以提交这项资产的管护记录。工作人员请在微信里打开本页，或先登录。"
 NOT_FETCHED = "照片没能从微信取回，请重新选择照片后再提交。"
 MAX_PHOTOS = EvidenceRules().max_photos
-
-
-def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-    app.register_blueprint(blueprint)
 
 
 @blueprint.get("/a/<token>/maintenance")
@@ -69,13 +62,11 @@ def submit(token: str) -> Response | tuple:
     cost = _cost(form_data.get("cost", ""))
     if cost is False:
         errors["cost"] = "费用请填数字（元），可不填。"
-    uploads = [file for file in request.files.getlist("photos") if file.filename][: MAX_PHOTOS + 1]
-    media_ids = [media_id for media_id in form_data.getlist("media_ids") if media_id][: MAX_PHOTOS + 1]
-    if len(uploads) + len(media_ids) > MAX_PHOTOS:
-        errors["photos"] = f"一次最多上传{MAX_PHOTOS}张照片。"
     if errors:
         return _page(found, actor, form_data, errors, 422)
-    photos = [_read(file) for file in uploads]
+    photos = uploaded_photos(MAX_PHOTOS)
+    # One photo more than allowed is enough for the rule to refuse: fetch no more from WeChat.
+    media_ids = [media_id for media_id in form_data.getlist("media_ids") if media_id][: MAX_PHOTOS + 1 - len(photos)]
     try:
         photos += [fetch_media(media_id[:128]) for media_id in media_ids]
     except WeChatError as error:
@@ -103,16 +94,9 @@ def submit(token: str) -> Response | tuple:
     except PhotoRejected as error:
         session.rollback()
         return _page(found, actor, form_data, {"photos": error.message}, error.status)
-    session.commit()
     if kind is MaintenanceKind.DAMAGE_REPORT:
-        push_damage_report(session, record)
+        after_commit(push_damage_report, record.id)
     return redirect(url_for("public.asset", token=found.public_token, recorded=1), 303)
-
-
-def _read(upload: FileStorage) -> bytes:
-    """An uploaded photo's bytes (one over the cap is enough to refuse it); its spool file closed."""
-    with upload.stream:
-        return upload.read(MAX_BYTES + 1)
 
 
 def _cost(text: str) -> Decimal | None | bool:

@@ -62,7 +62,6 @@ class RedisPageCache:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("PUBLIC_PAGE_CACHE_SECONDS", 30)
     seconds = float(app.config["PUBLIC_PAGE_CACHE_SECONDS"])
     cache: PageCache | RedisPageCache | None = None
     if seconds > 0:

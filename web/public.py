@@ -24,20 +24,21 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bot.client import WeChatError, wechat_client
+from infra.clock import now, today
+from infra.database import db_session
+from infra.storage import media_storage
 from models import complaints
 from models.access import require_can_record_maintenance
 from models.asset_page import asset_by_token, asset_page
 from models.assets import Asset, AssetStatus
 from models.errors import Forbidden, Invalid
 from models.people import User
-from models.photos import MAX_BYTES, Photo, PhotoRejected
+from models.photos import Photo, PhotoRejected
 from models.wechat import staff_for_openid
-from web.clock import now, today
-from web.database import db_session
 from web.page_cache import page_cache
 from web.public_door import PublicPageDoor
 from web.security import limiter
-from web.storage import media_storage
+from web.uploads import uploaded_photos
 
 blueprint = Blueprint("public", __name__)
 log = logging.getLogger("guanhu.web")
@@ -47,18 +48,8 @@ OAUTH_KEY = "visitor_oauth"  # {state, next} while OAuth is under way; "tried" a
 MINE_KEY = "visitor_complaints"  # tracking tokens filed from this browser (outside WeChat)
 MINE_KEPT = 10
 
-DEFAULTS = {
-    "PUBLIC_PAGE_RATE_LIMIT": "60 per minute",
-    "COMPLAINT_RATE_LIMIT": "5 per hour",  # per visitor (openid, else address)
-    "COMPLAINT_ASSET_RATE_LIMIT": "30 per day",  # per asset, whoever files
-    "COMPLAINT_ACCEPT_DAYS": 3,
-    "COMPLAINT_ANSWER_DAYS": 15,
-}
-
 
 def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     app.register_blueprint(blueprint)
     cache = app.extensions["public_page_cache"]
     if cache is not None:
@@ -188,7 +179,6 @@ def report_form(token: str) -> Response | str:
 @limiter.limit(lambda: current_app.config["COMPLAINT_ASSET_RATE_LIMIT"], key_func=_asset_key)
 def report(token: str) -> Response | tuple[str, int]:
     found = _found_asset(token)
-    uploads = [file for file in request.files.getlist("photos") if file.filename]
     try:
         complaint = complaints.file_complaint(
             db_session(),
@@ -198,7 +188,7 @@ def report(token: str) -> Response | tuple[str, int]:
             description=request.form.get("description", ""),
             contact_name=request.form.get("contact_name"),
             contact_phone=request.form.get("contact_phone"),
-            photos=[file.read(MAX_BYTES + 1) for file in uploads[: complaints.MAX_PHOTOS + 1]],
+            photos=uploaded_photos(complaints.MAX_PHOTOS),
             openid=session.get(VISITOR_KEY),
             now=now(),
             limits=limits(),

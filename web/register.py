@@ -6,6 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from infra.clock import now
+from infra.database import db_session
 from models import audit
 from models.access import get_visible_asset, require_register_editor, visible_villages
 from models.asset_fields import FIELD_LABELS, parse_asset_fields
@@ -15,8 +17,6 @@ from models.maintenance import recent_records
 from models.regions import Region
 from models.register import ENTITY, RegisterFilter, create_asset, search_assets, snapshot, update_asset
 from web.auth import staff
-from web.clock import now
-from web.database import db_session
 
 blueprint = Blueprint("register", __name__)
 PER_PAGE = 20

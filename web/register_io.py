@@ -9,14 +9,14 @@ from flask import Blueprint, current_app, render_template, request, send_file
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
+from infra.clock import now
+from infra.database import db_session
 from models.access import require_register_editor
 from models.people import User
 from models.regions import Region
 from models.register_export import export_query, export_register
 from models.register_import import DEFAULT_MAX_BYTES, UnreadableRegister, import_register
 from web.auth import staff
-from web.clock import now
-from web.database import db_session
 from web.register import filter_from_args
 
 blueprint = Blueprint("register_io", __name__, url_prefix="/register")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
 from models.assets import format_wan
+from models.clock import local_time
 
 
 def init_app(app: Flask) -> None:
@@ -22,4 +22,4 @@ def _wan(yuan: Decimal | None) -> str:
 
 
 def _local_time(instant: dt.datetime) -> str:
-    return instant.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    return local_time(instant, current_app.config["TIMEZONE"])

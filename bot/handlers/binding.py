@@ -19,7 +19,6 @@ def bind(message: BaseMessage, ctx: Context) -> Reply:
         return ASK_FOR_CODE
     try:
         user = redeem_bind_code(ctx.session, message.source, code, ctx.now)
-    except BindRefused as refused:
-        ctx.session.commit()  # keep the failed attempt counted: it is what rate-limits guessing
-        return refused.message
+    except BindRefused as refused:  # answered, not raised: the door commits the counted failure,
+        return refused.message  # which is what rate-limits guessing
     return BOUND.format(name=user.name, role=user.role.label)

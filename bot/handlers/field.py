@@ -2,36 +2,26 @@
 
 The kind is asked with numbered options; each is also a `weixin://bizmsgmenu` link, which WeChat
 shows as a tappable line that sends its text back (one tap), while typing the number or the word
-works everywhere (older clients, the sandbox). Photos are fetched after the reply, by
-`fetch_photo`; the record is saved by `save_when_ready` once it is complete and every photo has
-arrived, and the sender is told by customer-service message (they have just written to us, so
-the 48-hour window is open).
+works everywhere (older clients, the sandbox). Photos are fetched, and the record saved, after the
+reply (`bot.after_commit.maintenance`).
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 
-from flask import current_app
-from sqlalchemy import update
-from sqlalchemy.orm import Session
 from wechatpy.messages import BaseMessage
 
-from bot.client import WeChatError
-from bot.damage_push import push_damage_report
+from bot.after_commit.maintenance import fetch_photo, save_when_ready
 from bot.handlers.fallback import not_understood
-from bot.media_fetch import fetch_media
-from bot.notifier import send_text
 from bot.replies import STAFF_ONLY, Reply
 from bot.router import Context, router
 from models import field_sessions as fields
 from models.access import VILLAGE_STAFF
 from models.assets import Asset
-from models.errors import DomainError, Forbidden, Invalid
-from models.field_sessions import FieldSession, SessionState
-from models.maintenance import MaintenanceKind, MaintenanceRecord
-from models.photos import PhotoRejected
+from models.errors import Forbidden
+from models.field_sessions import SessionState
+from models.maintenance import MaintenanceKind
 
 log = logging.getLogger("guanhu.bot")
 
@@ -59,12 +49,6 @@ PHOTO_JOINS = "收到第{number}张照片，会一起保存。"
 PHOTO_TOO_LATE = "上一条记录已在保存，这张没有收下。要再记一条，请再扫资产卡。"
 NO_SESSION_STAFF = "要记管护，请先扫资产卡上的二维码，或发「我的资产」选一个资产，再发照片。"
 VILLAGER_PHOTO = "谢谢您！反映问题请扫资产卡上的二维码，在页面上点「我要反映问题」，可以在那里上传照片。"
-FETCH_FAILED = "第{number}张照片没有收到（从微信下载失败），请再发一次这张照片。"
-NOT_A_PHOTO = "第{number}张照片没有收下：{reason}"
-SAVED = "已保存：「{asset}」{kind}记录，{count}张照片。查看：{url}"
-SAVED_FLAGGED = "\n注意：{flag}。这条记录会由乡镇核实。"
-SAVE_FAILED = "管护记录没有保存：{reason}\n请补发后回复「完成」。"
-SAVE_REFUSED = "管护记录没有保存：{reason}"
 ASKS = {"kind": ASK_KIND, "photos": ASK_PHOTOS, "notes": ASK_DAMAGE}
 
 
@@ -135,7 +119,7 @@ def field_text(message: BaseMessage, ctx: Context) -> Reply:
     if not (field.notes or finish):
         return said + ASK_WORDS
     fields.submit(ctx.session, field)
-    ctx.defer(save_when_ready, field.id)
+    ctx.after_commit(save_when_ready, field.id)
     return SAVING.format(asset=field.asset.name, kind=field.kind.label)
 
 
@@ -158,96 +142,8 @@ def field_photo(message: BaseMessage, ctx: Context) -> Reply:
     photo = fields.add_photo(ctx.session, field, message.media_id, ctx.now)
     if photo is None:
         return None  # the same media id again: nothing new
-    ctx.defer(fetch_photo, field.id, photo.id, photo.number, message.source, message.media_id)
+    ctx.after_commit(fetch_photo, field.id, photo.id, photo.number, message.source, message.media_id)
     if field.state is SessionState.SUBMITTED:
         return PHOTO_JOINS.format(number=photo.number)
     missing = [need for need in field.missing() if need != "photos"]
     return PHOTO_RECEIVED.format(number=photo.number) + (ASKS[missing[0]] if missing else ASK_WORDS)
-
-
-# -- after the reply ----------------------------------------------------------------------------
-
-
-def _storage():
-    return current_app.extensions["storage"]
-
-
-def _now():
-    return current_app.extensions["clock"].now()
-
-
-def fetch_photo(
-    session: Session, field_session_id: int, photo_id: int, number: int, openid: str, media_id: str
-) -> None:
-    """Fetch one photo (with retries), keep its original, and save the record if it was the last."""
-    problem = None
-    key = None
-    try:
-        data = fetch_media(media_id)
-        key = _storage().put(data, fields.photo_suffix(data))
-    except WeChatError as error:
-        log.warning("field photo %s not fetched: %s", photo_id, error.message)
-        problem = FETCH_FAILED.format(number=number)
-    except PhotoRejected as rejected:
-        problem = NOT_A_PHOTO.format(number=number, reason=rejected.message)
-    if not fields.photo_arrived(session, photo_id, key):
-        session.rollback()  # the session ended meanwhile (expired, replaced): nothing to add to
-        return
-    if problem:  # a record waiting for this photo waits for the sender to send it again
-        session.execute(
-            update(FieldSession)
-            .where(FieldSession.id == field_session_id, FieldSession.state == SessionState.SUBMITTED)
-            .values(state=SessionState.COLLECTING)
-        )
-    session.commit()
-    if problem:
-        send_text(session, openid, problem, key=f"field-photo:{photo_id}")
-    save_when_ready(session, field_session_id)
-
-
-def save_when_ready(session: Session, field_session_id: int) -> None:
-    """Save the session's record when it is complete and no photo is still arriving (once)."""
-    if not fields.claim_for_saving(session, field_session_id):
-        session.rollback()
-        return
-    session.commit()
-    now = _now()
-    session.execute(
-        update(FieldSession)
-        .where(FieldSession.id == field_session_id)  # take the lock first
-        .values(expires_at=now + fields.LIFETIME)
-    )
-    field = session.get(FieldSession, field_session_id, populate_existing=True)
-    openid, asset_name = field.openid, field.asset.name
-    try:
-        record = fields.save(session, _storage(), field, now, current_app.config["TIMEZONE"])
-    except DomainError as error:
-        session.rollback()
-        _not_saved(session, field_session_id, openid, error)
-        return
-    session.commit()
-    send_text(session, openid, _saved_text(record, asset_name), key=f"field-record:{record.id}")
-    if record.kind is MaintenanceKind.DAMAGE_REPORT:
-        push_damage_report(session, record)
-
-
-def _saved_text(record: MaintenanceRecord, asset_name: str) -> str:
-    url = f"{current_app.config['PUBLIC_BASE_URL']}/maintenance/{record.id}"
-    text = SAVED.format(asset=asset_name, kind=record.kind.label, count=len(record.photos), url=url)
-    return text + (SAVED_FLAGGED.format(flag=record.flags[0]) if record.flags else "")
-
-
-def _not_saved(session: Session, field_session_id: int, openid: str, error: DomainError) -> None:
-    reason = " ".join(error.fields.values()) if isinstance(error, Invalid) else error.message
-    if isinstance(error, Forbidden):
-        fields.end(session, field_session_id)
-        text = SAVE_REFUSED.format(reason=reason)
-    else:
-        field = session.get(FieldSession, field_session_id)
-        refused = fields.refused_photo_numbers(_storage(), field) if isinstance(error, PhotoRejected) else []
-        fields.reopen(session, field_session_id, refused)
-        if refused:
-            reason = f"第{'、'.join(map(str, refused))}张照片无法识别，已去掉。"
-        text = SAVE_FAILED.format(reason=reason)
-    session.commit()
-    send_text(session, openid, text, key=f"field-not-saved:{field_session_id}:{secrets.token_hex(4)}")

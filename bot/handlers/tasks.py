@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from wechatpy.messages import BaseMessage
@@ -13,7 +13,6 @@ from bot.replies import STAFF_ONLY, Reply
 from bot.router import Context, router
 from models.access import visible_assets
 from models.assets import Asset, AssetStatus
-from models.clock import local_today
 from models.deadlines import open_tasks_for
 from models.people import User
 
@@ -23,7 +22,7 @@ NAMES_SHOWN = 3
 DEADLINES_SHOWN = 8  # a text reply stays short; the web page lists them all
 MORE_DEADLINES = "另有{count}项，请在网页“我的任务”中查看"
 
-TaskSource = Callable[[Session, User], list[str]]
+TaskSource = Callable[[Session, User, dt.date], list[str]]
 _sources: list[TaskSource] = []
 
 
@@ -34,9 +33,8 @@ def task_source(source: TaskSource) -> TaskSource:
 
 
 @task_source
-def deadlines(session: Session, user: User) -> list[str]:
+def deadlines(session: Session, user: User, today: dt.date) -> list[str]:
     """Open deadlines (own ones, and overdue ones of the level below), most urgent first."""
-    today = local_today(current_app.extensions["clock"], current_app.config["TIMEZONE"])
     tasks = open_tasks_for(session, user, today)
     lines = [
         f"【督办】{task.deadline.title}（{task.deadline.place}，{task.state}）"
@@ -60,12 +58,12 @@ def _summary(session: Session, user: User, label: str, *conditions) -> list[str]
 
 
 @task_source
-def damaged_assets(session: Session, user: User) -> list[str]:
+def damaged_assets(session: Session, user: User, _today: dt.date) -> list[str]:
     return _summary(session, user, "资产损毁待修", Asset.status == AssetStatus.DAMAGED)
 
 
 @task_source
-def cards_not_on_wall(session: Session, user: User) -> list[str]:
+def cards_not_on_wall(session: Session, user: User, _today: dt.date) -> list[str]:
     return _summary(
         session,
         user,
@@ -81,7 +79,7 @@ def my_tasks(message: BaseMessage, ctx: Context) -> Reply:
     staff = ctx.staff()
     if staff is None:
         return STAFF_ONLY
-    lines = [line for source in _sources for line in source(ctx.session, staff)]
+    lines = [line for source in _sources for line in source(ctx.session, staff, ctx.today)]
     if not lines:
         return NOTHING_TO_DO.format(name=staff.name)
     return "\n".join([TASKS_HEADER.format(name=staff.name), *lines])

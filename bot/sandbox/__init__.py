@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from bot.sandbox import fake_api, phone
+
 
 def init_app(app: Flask) -> None:
     """Mount the fake API and the phone; only called when WECHAT_SANDBOX is on."""
-    from bot.sandbox import fake_api, phone
-
     app.register_blueprint(fake_api.blueprint)
     app.register_blueprint(phone.blueprint)
     app.extensions["csrf"].exempt(fake_api.blueprint)  # called by the client, signed by token

@@ -26,6 +26,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from bot.sandbox import state
+from infra.database import database
 
 blueprint = Blueprint("sandbox_api", __name__, url_prefix="/sandbox/wechat-api")
 log = logging.getLogger("guanhu.sandbox")
@@ -64,7 +65,7 @@ def answer(path: str) -> Response | tuple[Response, int]:
     if handler is None:
         log.error("sandbox: the fake WeChat API has no handler for /%s", path)
         return jsonify(error(-404, f"sandbox: no fake for /{path}")), 404
-    sessions = current_app.extensions["db"].sessionmaker
+    sessions = database().sessionmaker
     with sessions.begin() as session:
         fault = state.take_fault(session, path)
     if fault and fault["delay"]:

@@ -33,6 +33,8 @@ from bot.menu import click_buttons
 from bot.sandbox import state
 from bot.sandbox.fake_api import PERSON_KEY
 from bot.sandbox.signing import Keys, message_xml, read_reply, sign
+from infra.clock import now
+from infra.database import database
 from models.assets import Asset
 from models.people import User
 from models.wechat import issue_bind_code, redeem_bind_code
@@ -53,14 +55,6 @@ class BadInput(Exception):
     """What the person filled in cannot be sent; the message is shown on the page."""
 
 
-def _sessions():
-    return current_app.extensions["db"].sessionmaker
-
-
-def _now():
-    return current_app.extensions["clock"].now()
-
-
 def _keys() -> Keys:
     config = current_app.config
     return Keys(config["WECHAT_TOKEN"], config["WECHAT_APPID"], config.get("WECHAT_AES_KEY"))
@@ -69,7 +63,7 @@ def _keys() -> Keys:
 @blueprint.get("")
 def page() -> str:
     openid = browser.get(PERSON_KEY)
-    with _sessions()() as session:
+    with database().sessionmaker() as session:
         staff = list(session.scalars(select(User).where(User.active).order_by(User.role, User.id)))
         assets = list(session.scalars(select(Asset).order_by(Asset.code).limit(300)))
         items = [_item(call) for call in state.feed(session, openid)] if openid else []
@@ -92,7 +86,7 @@ def feed() -> str:
     """The items that arrived after `after` (polled by phone.js), as HTML."""
     openid = browser.get(PERSON_KEY)
     after = request.args.get("after", 0, type=int)
-    with _sessions()() as session:
+    with database().sessionmaker() as session:
         items = [_item(call) for call in state.feed(session, openid, after)] if openid else []
     return render_template("sandbox/feed.html", items=items)
 
@@ -105,13 +99,13 @@ def choose_person() -> Response:
         browser[PERSON_KEY] = choice
         return redirect(url_for(".page"), 303)
     user_id = int(choice.removeprefix("user:")) if re.fullmatch(r"user:\d+", choice) else None
-    with _sessions().begin() as session:
+    with database().sessionmaker.begin() as session:
         user = session.get(User, user_id) if user_id else None
         if user is None or not user.active:
             return redirect(url_for(".page", notice="请选择一个人。"), 303)
         if not user.wechat_openid:
-            code = issue_bind_code(session, user, _now())
-            redeem_bind_code(session, f"o_sandbox_{user.id}", code, _now())
+            code = issue_bind_code(session, user, now())
+            redeem_bind_code(session, f"o_sandbox_{user.id}", code, now())
         browser[PERSON_KEY] = user.wechat_openid
     return redirect(url_for(".page"), 303)
 
@@ -124,7 +118,7 @@ def send() -> Response:
     if not openid or build is None:
         return redirect(url_for(".page", notice="请先选择一个人，再发送。"), 303)
     try:
-        with _sessions().begin() as session:
+        with database().sessionmaker.begin() as session:
             fields, shown = build(session)
             state.record(session, state.PHONE_SENT, openid, {"shown": shown, "errcode": 0})
     except BadInput as error:
@@ -132,14 +126,14 @@ def send() -> Response:
     if fields.get("MsgType") != "event":
         fields["MsgId"] = str(secrets.randbelow(2**63))
     reply = _post_to_account(openid, fields)
-    with _sessions().begin() as session:
+    with database().sessionmaker.begin() as session:
         state.record(session, state.PHONE_REPLY, openid, {**reply, "errcode": 0})
     return redirect(url_for(".page"), 303)
 
 
 @blueprint.get("/media/<media_id>")
 def media(media_id: str) -> Response:
-    with _sessions()() as session:
+    with database().sessionmaker() as session:
         found = state.load_media(session, media_id)
         if found is None:
             abort(404)

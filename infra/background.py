@@ -1,7 +1,7 @@
 """Work finished after the response: a small bounded thread pool per process.
 
-Each job runs in a fresh app context with its own database session, committed when the job
-returns. The pool is made on first use, so a process forked by gunicorn gets its own.
+Each job runs in a fresh app context with its own unit of work, committed when the job returns.
+The pool is made on first use, so a process forked by gunicorn gets its own.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from bot.router import Job
+from infra.database import database
+from infra.unit_of_work import Job, UnitOfWork
 
-log = logging.getLogger("guanhu.bot")
+log = logging.getLogger("guanhu")
 
 
 class Background:
@@ -29,7 +30,7 @@ class Background:
         self._pid = 0
         self._futures: set[Future] = set()
 
-    def submit(self, job: Job, *args: Any) -> bool:
+    def submit(self, job: Job, args: tuple[Any, ...]) -> bool:
         """Queue `job(session, *args)`; False (and a log line) when the queue is full."""
         if not self.slots.acquire(blocking=False):
             log.error("background queue full, dropped %s", job.__name__)
@@ -60,22 +61,22 @@ class Background:
 
     def _run(self, job: Job, args: tuple[Any, ...]) -> None:
         with self.app.app_context():
-            session = self.app.extensions["db"].sessionmaker()
+            unit = UnitOfWork(database(self.app).sessionmaker)
             try:
-                job(session, *args)
-                session.commit()
+                job(unit.session, *args)
+                unit.commit()
             except Exception:  # the top of a worker thread: log it, nobody else will
-                session.rollback()
+                unit.rollback()
                 log.exception("background job %s failed", job.__name__)
             finally:
-                session.close()
+                unit.close()
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["wechat_background"] = Background(
+    app.extensions["background"] = Background(
         app, app.config["WECHAT_BACKGROUND_WORKERS"], app.config["WECHAT_BACKGROUND_QUEUE"]
     )
 
 
-def background() -> Background:
-    return current_app.extensions["wechat_background"]
+def background(app: Flask | None = None) -> Background:
+    return (app or current_app).extensions["background"]

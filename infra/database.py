@@ -1,4 +1,4 @@
-"""The database integration: one session per request, committed once when the response is good."""
+"""The database integration: the engine, and one unit of work per request, message, command or job."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask, Response, current_app, g
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.unit_of_work import Job, Runner, UnitOfWork
 from models.db import DriverStatement, first_committed, make_engine, make_sessionmaker
 
 
@@ -38,29 +39,46 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close)
 
 
-def database() -> Database:
-    return current_app.extensions["db"]
+def database(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["db"]
+
+
+def unit_of_work() -> UnitOfWork:
+    """This request's (or command's) unit of work, made on first use and closed at teardown."""
+    if "unit_of_work" not in g:
+        g.unit_of_work = UnitOfWork(database().sessionmaker)
+    return g.unit_of_work
+
+
+def begin_unit_of_work(run: Runner) -> UnitOfWork:
+    """A unit of work for this app context whose queued work goes to `run` (the WeChat door's
+    background pool) instead of running right after the commit."""
+    g.unit_of_work = UnitOfWork(database().sessionmaker, run)
+    return g.unit_of_work
 
 
 def db_session() -> Session:
-    """This request's (or CLI command's) session."""
-    if "db_session" not in g:
-        g.db_session = database().sessionmaker()
-    return g.db_session
+    """The session of this request's (or command's) unit of work."""
+    return unit_of_work().session
+
+
+def after_commit(job: Job, *args: Any) -> None:
+    """Run `job(session, *args)` once this request's (or command's) work has committed."""
+    unit_of_work().after_commit(job, *args)
 
 
 def _commit_if_good(response: Response) -> Response:
-    session: Session | None = g.get("db_session")
-    if session is not None:
+    """A web request's single commit: when the response is good; else everything is undone."""
+    unit: UnitOfWork | None = g.get("unit_of_work")
+    if unit is not None:
         if response.status_code < 400:
-            session.commit()
+            unit.commit()
         else:
-            session.rollback()
+            unit.rollback()
     return response
 
 
 def _close(_exc: BaseException | None) -> None:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.rollback()
-        session.close()
+    unit: UnitOfWork | None = g.pop("unit_of_work", None)
+    if unit is not None:
+        unit.close()

@@ -1,4 +1,5 @@
-"""Configuration: defaults for the embedded mode, then GUANHU_* from the environment."""
+"""Settings: every default (for the embedded mode) in one place, then GUANHU_* from the
+environment, then a test's mapping. Read them from `current_app.config`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ class InsecureConfig(RuntimeError):
     """Production mode was asked for with settings that are only fit for a laptop."""
 
 
-def load_config(app: Flask, test_config: dict | None) -> None:
+def load(app: Flask, test_config: dict | None) -> None:
     instance = Path(app.instance_path)
     app.config.from_mapping(
         DATABASE_URL=f"sqlite:///{instance / 'guanhu.sqlite3'}",
@@ -51,6 +52,31 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         WECHAT_OAUTH_BASE_URL=None,
         WECHAT_HTTP_TIMEOUT=5,
         WECHAT_BUSY_RETRY_DELAYS=[1, 3],  # seconds between retries when WeChat answers -1 (busy)
+        WECHAT_MEDIA_RETRY_DELAYS=[1, 5, 15],  # seconds between tries to fetch a photo sent to us
+        # The public pages and their rate limits (per visitor: openid, else address).
+        PUBLIC_PAGE_CACHE_SECONDS=30,  # the anonymous asset page is reused this long (0: off)
+        PUBLIC_PAGE_RATE_LIMIT="60 per minute",
+        COMPLAINT_RATE_LIMIT="5 per hour",
+        COMPLAINT_ASSET_RATE_LIMIT="30 per day",  # per asset, whoever files
+        MAINTENANCE_FORM_RATE_LIMIT="30 per hour",
+        REGISTER_IMPORT_MAX_BYTES=32 * 1024 * 1024,
+        # "url": a card's QR code is PUBLIC_BASE_URL/a/<token> (no account needed, no cap);
+        # "wechat": a permanent parametric QR code of the official account (follow, then the bot answers).
+        CARD_QR="url",
+        # Complaints: time limits in days, and how an answer reaches the villager.
+        COMPLAINT_ACCEPT_DAYS=3,
+        COMPLAINT_ANSWER_DAYS=15,
+        COMPLAINT_ANSWER_CHANNEL="template",  # or "custom" (customer-service message)
+        COMPLAINT_ANSWER_TEMPLATE_ID=None,
+        # The keywords of the template chosen in the official account's admin (模板消息 → 我的模板).
+        COMPLAINT_TEMPLATE_FIELDS={"number": "character_string1", "status": "phrase2", "time": "time3"},
+        DAMAGE_REPORT_TEMPLATE_ID=None,  # None: damage reports go as customer-service text
+        DAMAGE_REPORT_TEMPLATE_FIELDS={"asset": "thing1", "status": "phrase2", "time": "time3"},
+        # Deadline reminders: a template message or a subscription notification (订阅通知).
+        WECHAT_REMINDER_CHANNEL="template",  # or "subscribe"
+        WECHAT_REMINDER_TEMPLATE_ID="",
+        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "status": "phrase3", "count": "character_string4"},
+        REMINDER_DIGEST_TIME="08:30",  # local time of the morning digest
     )
     app.config.from_prefixed_env("GUANHU")
     if test_config:
