@@ -28,7 +28,7 @@ from bot.sandbox import state
 from models import Base
 from models.clock import SystemClock
 from models.db import make_engine
-from models.maintenance import MaintenanceRecord
+from models.maintenance.entities import MaintenanceRecord
 from models.people import Role
 from tests.builders import Builders
 

@@ -84,7 +84,7 @@ def p95(timings: list[float]) -> float:
 def bench_page() -> None:
     """Two cases against the same floor: a card scanned again within the cache's life (hot), and
     every request a different asset, straight from the database (cold, the cache turned off)."""
-    from models.assets import Asset
+    from models.assets.entities import Asset
     from web import create_app
 
     fill(URL)
@@ -136,8 +136,8 @@ def bench_cards() -> None:
     from decimal import Decimal
     from types import SimpleNamespace
 
-    from models.assets import AssetClass
-    from models.card_render import sheets_pdf
+    from models.assets.card_render import sheets_pdf
+    from models.assets.entities import AssetClass
 
     asset = SimpleNamespace(
         name="石桥村道路硬化工程",

@@ -39,7 +39,7 @@ KINDS = [
 
 def generated_rows():
     """ROWS register rows as our export writes them (same columns, same value types)."""
-    from models.register_export import COLUMNS
+    from models.assets.xlsx_export import COLUMNS
 
     for n in range(ROWS):
         town, village = PLACES[n % len(PLACES)]
@@ -80,7 +80,7 @@ def generated_rows():
 def step_write_floor(path: str, _url: str) -> None:
     from openpyxl import Workbook
 
-    from models.register_export import COLUMN_LABELS, COLUMNS
+    from models.assets.xlsx_export import COLUMN_LABELS, COLUMNS
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("资产台账")
@@ -117,7 +117,7 @@ def _district(session):
 
 
 def step_import(path: str, url: str) -> dict:
-    from models.register_import import import_register
+    from models.assets.xlsx_import import import_register
 
     with _session(url) as session:
         report = import_register(session, None, path, _district(session), NOW)
@@ -127,7 +127,7 @@ def step_import(path: str, url: str) -> dict:
 
 
 def step_export(path: str, url: str) -> dict:
-    from models.register_export import export_query, export_register
+    from models.assets.xlsx_export import export_query, export_register
 
     with _session(url) as session:
         district = _district(session)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 import models
 from bench.database import ensure_database
-from models.assets import Asset, AssetClass, AssetFunding, AssetStatus, FundingKind
+from models.assets.entities import Asset, AssetClass, AssetFunding, AssetStatus, FundingKind
 from models.catalog import ensure_departments, ensure_subtypes
 from models.db import make_engine
 from models.people import Role, create_user

@@ -30,7 +30,8 @@ from sqlalchemy import insert, select, text
 import models
 from bench.database import ensure_database
 from models.db import make_engine
-from models.deadlines import Deadline, ensure_deadlines, ensure_kinds
+from models.deadlines.calendar import ensure_deadlines, ensure_kinds
+from models.deadlines.entities import Deadline
 from models.people import Department, Role, User
 from models.regions import Region, RegionLevel
 
@@ -179,7 +180,8 @@ def measure() -> None:
     from sqlalchemy import func
     from sqlalchemy.orm import Session
 
-    from models.reminders import Digest, compute_digests
+    from models.deadlines.entities import Digest
+    from models.deadlines.reminders import compute_digests
 
     engine = make_engine(URL)
     with engine.begin() as connection:  # measure again from scratch on every run
@@ -217,7 +219,7 @@ def send() -> None:
             }
         )
         from jobs.reminders import push
-        from models.reminders import digest_message, digests_to_send
+        from models.deadlines.reminders import digest_message, digests_to_send
 
         with app.app_context():
             session = app.extensions["db"].sessionmaker()

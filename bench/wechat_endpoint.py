@@ -34,7 +34,7 @@ from bot.crypto import signature
 from bot.dedupe import RedisClaims
 from models import Base
 from models.db import make_engine
-from models.wechat import InboundMessage
+from models.wechat.entities import InboundMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("GUANHU_BENCH_SECONDS", "15"))

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from infra.database import database
 from models.people import User
-from models.wechat import CLAIM, CLAIMS_KEPT, STAFF_ID_OF_OPENID, Claim, claim_of, claim_params
+from models.wechat.claims import CLAIM, CLAIMS_KEPT, STAFF_ID_OF_OPENID, Claim, claim_of, claim_params
 
 log = logging.getLogger("guanhu.bot")
 

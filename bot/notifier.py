@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.client import Outcome, WeChatAPIClient, WeChatError, wechat_client
 from infra.clock import now as _now
-from models.deliveries import (
-    Delivery,
-    DeliveryChannel,
+from models.wechat.deliveries import (
     claim_delivery,
     claim_retries,
     mark_failed,
@@ -28,6 +26,7 @@ from models.deliveries import (
     mark_sent,
     mark_unknown,
 )
+from models.wechat.entities import Delivery, DeliveryChannel
 
 log = logging.getLogger("guanhu.bot")
 

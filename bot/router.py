@@ -19,7 +19,7 @@ from infra.unit_of_work import Job, UnitOfWork
 from models.clock import local_date
 from models.people import User
 from models.storage import MediaStorage
-from models.wechat import dedupe_key
+from models.wechat.claims import dedupe_key
 
 
 @dataclass

@@ -20,13 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wechatpy.session import SessionStorage
 from wechatpy.session.redisstorage import RedisStorage
 
-from models.wechat_tokens import (
-    delete_credential,
-    drop_lease,
-    read_credential,
-    take_lease,
-    write_credential,
-)
+from models.wechat.credentials import delete_credential, drop_lease, read_credential, take_lease, write_credential
 
 LOCK_SECONDS = 30  # a crashed holder blocks the others at most this long
 WAIT_SECONDS = 15  # how long a worker waits for another one's refresh

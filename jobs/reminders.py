@@ -14,11 +14,9 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from bot import notifier
-from models.deadline_sources import sync_deadlines
-from models.deadlines import Deadline, ensure_deadlines
-from models.deliveries import Delivery, DeliveryStatus
-from models.regions import districts
-from models.reminders import (
+from models.deadlines.calendar import ensure_deadlines
+from models.deadlines.entities import Deadline
+from models.deadlines.reminders import (
     Message,
     compute_digests,
     digest_message,
@@ -26,7 +24,10 @@ from models.reminders import (
     urgent_message,
     urgent_to_send,
 )
-from models.wechat import record_unsubscribe
+from models.deadlines.sources import sync_deadlines
+from models.regions import districts
+from models.wechat.entities import Delivery, DeliveryStatus
+from models.wechat.visitors import record_unsubscribe
 
 URGENT_LOOKBACK = dt.timedelta(days=3)  # urgent deadlines older than this go in digests only
 RETRY_BATCH = 200  # pushes re-sent per tick at most

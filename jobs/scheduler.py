@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from infra.clock import clock as app_clock
 from infra.database import database
 from jobs import reminders
-from models.job_states import JOB_LABELS, SCHEDULER_LEASE, record_run
-from models.leases import hold_lease, release_lease
-from models.wechat import purge_claims
+from models.scheduling.jobs import JOB_LABELS, SCHEDULER_LEASE
+from models.scheduling.operations import hold_lease, record_run, release_lease
+from models.wechat.claims import purge_claims
 
 log = logging.getLogger("guanhu.jobs")
 

@@ -1,27 +1,15 @@
 """The domain of guanhu: entities and the rules on them. Imports nothing from Flask or WeChat."""
 
-from models import (  # noqa: F401  (register every table)
-    assets,
-    audit,
-    cards,
-    complaints,
-    deadlines,
-    deliveries,
-    evaluations,
-    field_sessions,
-    income,
-    job_states,
-    leases,
-    maintenance,
-    notices,
-    people,
-    photos,
-    regions,
-    reminders,
-    wechat,
-    wechat_sandbox,
-    wechat_tokens,
-)
+from models import audit, people, photos, regions  # noqa: F401  (register every table)
+from models.assets import entities as _assets  # noqa: F401
 from models.base import Base
+from models.complaints import entities as _complaints  # noqa: F401
+from models.deadlines import entities as _deadlines  # noqa: F401
+from models.evaluations import entities as _evaluations  # noqa: F401
+from models.maintenance import entities as _maintenance  # noqa: F401
+from models.notices import entities as _notices  # noqa: F401
+from models.operating import entities as _operating  # noqa: F401
+from models.scheduling import entities as _scheduling  # noqa: F401
+from models.wechat import entities as _wechat  # noqa: F401
 
 __all__ = ["Base"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
-from models.assets import Asset
+from models.assets.entities import Asset
 from models.errors import Forbidden, NotFound
 from models.people import Role, User
 from models.regions import Region, RegionLevel

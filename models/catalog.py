@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.assets import AssetClass, AssetSubtype
+from models.assets.entities import AssetClass, AssetSubtype
 from models.people import Department
 from models.regions import Region
 

@@ -48,6 +48,11 @@ class Region(Base):
             region = region.parent
         return "".join(reversed(names))
 
+    @property
+    def own_district_id(self) -> int:
+        """The id of the district this region lies in (its own, for a district)."""
+        return self.district_id or self.id
+
     def ancestor(self, level: RegionLevel) -> Region | None:
         region: Region | None = self
         while region is not None and region.level is not level:
@@ -64,7 +69,7 @@ def add_region(session: Session, name: str, level: RegionLevel, parent: Region |
     if (parent.level if parent else None) is not expected_parent:
         raise Invalid({"parent": f"{level.label}必须隶属于{expected_parent.label if expected_parent else '无上级'}。"})
     region = Region(name=name, level=level, parent=parent)
-    region.district_id = None if parent is None else (parent.district_id or parent.id)
+    region.district_id = None if parent is None else parent.own_district_id
     session.add(region)
     session.flush()
     return region

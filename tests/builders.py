@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.asset_fields import parse_asset_fields
-from models.assets import Asset, AssetSubtype
+from models.assets.entities import Asset, AssetSubtype
+from models.assets.fields import parse_asset_fields
+from models.assets.operations import create_asset
 from models.catalog import ensure_subtypes
 from models.clock import FixedClock
 from models.people import Department, Role, User, create_user
 from models.regions import Region, RegionLevel, add_region
-from models.register import create_asset
 
 TOWNS = {
     "青山镇": ["石桥村", "竹林村", "上坪村", "下湾村"],
@@ -53,7 +53,7 @@ class Builders:
         if department:
             dept = self.session.scalar(
                 select(Department).where(
-                    Department.name == department, Department.district_id == (region.district_id or region.id)
+                    Department.name == department, Department.district_id == region.own_district_id
                 )
             )
         return create_user(

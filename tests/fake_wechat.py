@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 import models
 from bot.sandbox import state
 from models.db import make_engine
-from models.wechat_sandbox import SandboxCall
+from models.wechat.entities import SandboxCall
 
 APPID, SECRET = "wxfake0000000001", "fake-secret"
 

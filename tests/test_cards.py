@@ -9,7 +9,7 @@ import zxingcpp
 from PIL import Image
 
 from models import audit
-from models.card_render import SCAN_LINE, card_lines, missing_glyphs, render_card, sheets_pdf
+from models.assets.card_render import SCAN_LINE, card_lines, missing_glyphs, render_card, sheets_pdf
 from models.people import Role
 from tests.conftest import csrf_token, login
 from web.cli import cli

@@ -10,12 +10,12 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import select
 
-from models.card_render import card_png
+from models.assets.card_render import card_png
 from models.catalog import ensure_departments
 from models.clock import SystemClock
-from models.complaints import Complaint, ComplaintStatus, StepKind
+from models.complaints.entities import Complaint, ComplaintStatus, StepKind
 from models.people import Role
-from models.wechat_sandbox import SandboxCall
+from models.wechat.entities import SandboxCall
 from tests import live_server, photo_files
 from tests.builders import PASSWORD, Builders
 

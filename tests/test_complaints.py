@@ -9,26 +9,22 @@ import pytest
 from sqlalchemy import select
 
 from models import audit
-from models.complaints import (
+from models.complaints.entities import ComplaintStatus, StepKind
+from models.complaints.operations import (
     ComplaintLimits,
-    ComplaintStatus,
-    StepKind,
     WrongStep,
     accept,
     answer,
     assign,
-    by_number_and_phone,
     file_complaint,
-    open_limits,
-    overdue_complaints,
-    public_counts,
     rate,
     reject,
 )
-from models.deliveries import Delivery, DeliveryStatus
+from models.complaints.queries import by_number_and_phone, open_limits, overdue_complaints, public_counts
 from models.errors import Forbidden, Invalid
 from models.people import Role
 from models.storage import LocalStorage
+from models.wechat.entities import Delivery, DeliveryStatus
 from tests import photo_files
 from tests.conftest import csrf_token, login
 from tests.fake_wechat import serve_fake_wechat

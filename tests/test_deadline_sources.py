@@ -10,15 +10,17 @@ from sqlalchemy import func, select
 
 from jobs.scheduler import Runner
 from models.audit import AuditEntry
-from models.complaints import ComplaintLimits, accept, answer, file_complaint, rate
-from models.deadline_sources import SyncResult, sync_deadlines
-from models.deadlines import Deadline, open_tasks_for
-from models.deliveries import Delivery, DeliveryStatus
-from models.maintenance import MaintenanceKind, record_maintenance
-from models.notices import publish_notice
+from models.complaints.operations import ComplaintLimits, accept, answer, file_complaint, rate
+from models.deadlines.entities import Deadline
+from models.deadlines.reminders import urgent_to_send
+from models.deadlines.sources import SyncResult, sync_deadlines
+from models.deadlines.tasks import open_tasks_for
+from models.maintenance.entities import MaintenanceKind
+from models.maintenance.operations import record_maintenance
+from models.notices.operations import publish_notice
 from models.people import Role
-from models.reminders import urgent_to_send
 from models.storage import LocalStorage
+from models.wechat.entities import Delivery, DeliveryStatus
 from tests.photo_files import jpeg
 from tests.test_scheduler import close_client, morning
 

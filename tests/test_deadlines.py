@@ -8,18 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from models import audit
-from models.deadlines import (
-    CALENDAR_ENTITY,
-    ENTITY,
-    Deadline,
-    close_deadline,
-    ensure_calendar,
-    ensure_deadlines,
-    mark_done,
-    move_calendar_entry,
-    open_deadline,
-    open_tasks_for,
-)
+from models.deadlines.calendar import ensure_calendar, ensure_deadlines, move_calendar_entry
+from models.deadlines.entities import CALENDAR_ENTITY, ENTITY, Deadline
+from models.deadlines.operations import close_deadline, mark_done, open_deadline
+from models.deadlines.tasks import open_tasks_for
 from models.errors import Forbidden, Invalid, NotFound
 from models.people import Role
 from tests.conftest import TEST_NOW

@@ -7,10 +7,12 @@ import datetime as dt
 from sqlalchemy import select
 
 from models import audit
-from models.deadlines import CALENDAR_ENTITY, CalendarEntry, Deadline, ensure_deadlines
-from models.deliveries import DeliveryChannel, claim_delivery, mark_failed
-from models.job_states import record_run
+from models.deadlines.calendar import ensure_deadlines
+from models.deadlines.entities import CALENDAR_ENTITY, CalendarEntry, Deadline
 from models.people import Role
+from models.scheduling.operations import record_run
+from models.wechat.deliveries import claim_delivery, mark_failed
+from models.wechat.entities import DeliveryChannel
 from tests.conftest import csrf_token
 
 JUNE_28 = dt.datetime(2026, 6, 28, 1, 0, tzinfo=dt.UTC)

@@ -3,12 +3,12 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from models import demo
-from models.assets import Asset, AssetClass, AssetStatus, AssetSubtype
+from demo import county as demo
+from models.assets.entities import Asset, AssetClass, AssetStatus, AssetSubtype
 from models.catalog import SUBTYPES
-from models.complaints import Complaint, ComplaintStatus
-from models.evaluations import Evaluation
-from models.maintenance import MaintenanceRecord
+from models.complaints.entities import Complaint, ComplaintStatus
+from models.evaluations.entities import Evaluation
+from models.maintenance.entities import MaintenanceRecord
 from models.people import Role, User
 from models.regions import Region, RegionLevel
 from tests.conftest import TEST_NOW, csrf_token

@@ -9,7 +9,8 @@ from sqlalchemy import column, select, table
 from sqlalchemy.exc import DBAPIError
 
 from models.db import DriverStatement
-from models.wechat import CLAIM, InboundMessage, claim_of, claim_params
+from models.wechat.claims import CLAIM, claim_of, claim_params
+from models.wechat.entities import InboundMessage
 
 
 def test_binds_are_processed_as_sqlalchemy_would(connection):

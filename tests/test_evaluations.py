@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models.audit import AuditEntry
-from models.evaluations import Evaluation, Grade, grade_for, rate
+from models.evaluations.entities import Evaluation, Grade
+from models.evaluations.operations import grade_for, rate
 from models.people import Role
 from tests.conftest import csrf_token, login
 
@@ -140,7 +141,7 @@ def test_two_records_at_the_same_moment_end_as_a_correction(session, county, bui
     rate(
         session, build.user(Role.DISTRICT_ADMIN, county.district), village, 2025, "80", this_year=2026, now=clock.now()
     )
-    from models import evaluations
+    from models.evaluations import operations as evaluations
 
     looked_up = evaluations.evaluation_of
     calls = []

@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 
 from bot.after_commit import maintenance as saving
 from bot.handlers import field
-from models.assets import AssetStatus
-from models.field_sessions import FieldSession
-from models.maintenance import MaintenanceKind, MaintenanceRecord
+from models.assets.entities import AssetStatus
+from models.maintenance.entities import FieldSession, MaintenanceKind, MaintenanceRecord
 from models.people import Role
 from tests import live_server, photo_files
 from tests.builders import Builders

@@ -8,17 +8,11 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from models import audit
-from models.assets import AssetStatus
+from models.assets.entities import AssetStatus
 from models.errors import Forbidden, Invalid
-from models.maintenance import (
-    MaintenanceKind,
-    MaintenanceRecord,
-    RepairTask,
-    mark_doubtful,
-    overdue_inspections,
-    overdue_repairs,
-    record_maintenance,
-)
+from models.maintenance.entities import MaintenanceKind, MaintenanceRecord, RepairTask
+from models.maintenance.operations import mark_doubtful, record_maintenance
+from models.maintenance.queries import overdue_inspections, overdue_repairs
 from models.people import Role
 from models.photos import Photo, PhotoRejected
 from models.storage import LocalStorage

@@ -8,7 +8,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
 from models.clock import SystemClock
-from models.maintenance import MaintenanceKind, MaintenanceRecord
+from models.maintenance.entities import MaintenanceKind, MaintenanceRecord
 from models.people import Role
 from tests import live_server, photo_files
 from tests.builders import Builders

@@ -10,8 +10,8 @@ import requests
 from PIL import Image
 from sqlalchemy import func, select
 
-from models.assets import AssetStatus
-from models.maintenance import MaintenanceKind, MaintenanceRecord, RepairTask
+from models.assets.entities import AssetStatus
+from models.maintenance.entities import MaintenanceKind, MaintenanceRecord, RepairTask
 from models.people import Role
 from models.photos import Photo
 from tests import photo_files

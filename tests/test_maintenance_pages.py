@@ -3,7 +3,8 @@
 import pytest
 
 from models import audit
-from models.maintenance import MaintenanceKind, record_maintenance
+from models.maintenance.entities import MaintenanceKind
+from models.maintenance.operations import record_maintenance
 from models.people import Role
 from models.storage import LocalStorage
 from tests.conftest import csrf_token

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.notifier import send_subscribe, send_template, send_text
-from models.deliveries import Delivery, DeliveryChannel, DeliveryStatus, claim_delivery
+from models.wechat.deliveries import claim_delivery
+from models.wechat.entities import Delivery, DeliveryChannel, DeliveryStatus
 from tests.conftest import TEST_NOW
 
 SEND = "cgi-bin/message/custom/send"

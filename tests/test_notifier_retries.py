@@ -10,7 +10,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.notifier import MAX_ATTEMPTS, retry_due, send_text
-from models.deliveries import Delivery, DeliveryChannel, DeliveryStatus, claim_delivery, claim_retries
+from models.wechat.deliveries import claim_delivery, claim_retries
+from models.wechat.entities import Delivery, DeliveryChannel, DeliveryStatus
 
 SEND = "cgi-bin/message/custom/send"
 

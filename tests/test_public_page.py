@@ -10,12 +10,13 @@ from decimal import Decimal
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from models.assets import AssetStatus, DisposalMethod
-from models.cards import reissue_card
-from models.complaints import Complaint, ComplaintLimits, file_complaint
-from models.income import record_income
-from models.maintenance import MaintenanceKind, MaintenanceRecord
-from models.notices import publish_notice
+from models.assets.cards import reissue_card
+from models.assets.entities import AssetStatus, DisposalMethod
+from models.complaints.entities import Complaint
+from models.complaints.operations import ComplaintLimits, file_complaint
+from models.maintenance.entities import MaintenanceKind, MaintenanceRecord
+from models.notices.operations import publish_notice
+from models.operating.operations import record_income
 from models.people import Role
 from models.photos import store_photo
 from tests import photo_files

@@ -6,10 +6,10 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 
-from models.assets import Asset, AssetFunding
+from models.assets.entities import Asset, AssetFunding
+from models.assets.xlsx_export import COLUMN_LABELS, COLUMNS, export_query, export_register
+from models.assets.xlsx_import import import_register
 from models.people import Role
-from models.register_export import COLUMN_LABELS, COLUMNS, export_query, export_register
-from models.register_import import import_register
 from tests.conftest import csrf_token
 from tests.test_register_import import SAMPLE, register_row, workbook_bytes
 from web.cli import cli

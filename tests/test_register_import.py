@@ -11,13 +11,13 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from models import audit
-from models.assets import Asset
+from models.assets.entities import Asset
+from models.assets.xlsx_export import COLUMN_LABELS, COLUMNS
+from models.assets.xlsx_import import MAX_ROWS, UnreadableRegister, import_register
 from models.audit import AuditEntry
 from models.errors import Forbidden
 from models.people import Role
 from models.regions import Region, find_child
-from models.register_export import COLUMN_LABELS, COLUMNS
-from models.register_import import MAX_ROWS, UnreadableRegister, import_register
 
 SAMPLE = Path(__file__).parent / "fixtures" / "county-register.xlsx"
 
@@ -254,7 +254,7 @@ def test_missing_required_columns_are_named(session, county, clock, build):
 
 
 def test_too_many_rows_are_refused(session, county, clock, build, monkeypatch):
-    monkeypatch.setattr("models.register_import.MAX_ROWS", 2)
+    monkeypatch.setattr("models.assets.xlsx_import.MAX_ROWS", 2)
     with pytest.raises(UnreadableRegister, match="一次最多导入2行"):
         run(session, county, clock, workbook_bytes([register_row(build) for _ in range(3)]))
     assert counts(session) == (0, 0)

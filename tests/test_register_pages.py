@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, update
 
 from models import audit
-from models.assets import Asset, AssetStatus
+from models.assets.entities import Asset, AssetStatus
 from models.people import Role
 from tests.conftest import csrf_token
 

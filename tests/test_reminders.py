@@ -10,17 +10,12 @@ from sqlalchemy import select
 
 from jobs.scheduler import Runner
 from models.access import staff_scope
-from models.deadlines import ensure_deadlines, open_deadline
-from models.deliveries import Delivery, DeliveryChannel, DeliveryStatus
+from models.deadlines.calendar import ensure_deadlines
+from models.deadlines.entities import Digest, DigestStatus
+from models.deadlines.operations import open_deadline
+from models.deadlines.reminders import compute_digests, fit_field, unreachable_staff, urgent_to_send
 from models.people import Role
-from models.reminders import (
-    Digest,
-    DigestStatus,
-    compute_digests,
-    fit_field,
-    unreachable_staff,
-    urgent_to_send,
-)
+from models.wechat.entities import Delivery, DeliveryChannel, DeliveryStatus
 from tests.test_scheduler import close_client
 
 NOW = dt.datetime(2026, 6, 23, 0, 30, tzinfo=dt.UTC)

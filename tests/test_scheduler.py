@@ -10,13 +10,15 @@ import pytest
 from sqlalchemy import delete, select
 
 from jobs.scheduler import Runner, build_scheduler
-from models.deadlines import Deadline, ensure_calendar, mark_done, move_calendar_entry
-from models.deliveries import Delivery, DeliveryChannel, DeliveryStatus, claim_delivery
-from models.job_states import SCHEDULER_LEASE, job_states
-from models.leases import current_lease
+from models.deadlines.calendar import ensure_calendar, move_calendar_entry
+from models.deadlines.entities import Deadline, Digest, DigestStatus
+from models.deadlines.operations import mark_done
 from models.people import Role
-from models.reminders import Digest, DigestStatus
-from models.wechat import can_push
+from models.scheduling.jobs import SCHEDULER_LEASE
+from models.scheduling.queries import current_lease, job_states
+from models.wechat.deliveries import claim_delivery
+from models.wechat.entities import Delivery, DeliveryChannel, DeliveryStatus
+from models.wechat.visitors import can_push
 
 TEMPLATE = "cgi-bin/message/template/send"
 TEMPLATE_ID = "tpl-deadline-reminder"
@@ -283,7 +285,8 @@ def test_the_lease_is_exclusive_across_real_connections(engine) -> None:
     """Two processes' own connections and transactions: the second does not get the lease."""
     from sqlalchemy.orm import Session
 
-    from models.leases import Lease, hold_lease
+    from models.scheduling.entities import Lease
+    from models.scheduling.operations import hold_lease
 
     at = dt.datetime(2026, 6, 23, tzinfo=dt.UTC)
     try:

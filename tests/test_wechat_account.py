@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from models.people import Role
-from models.wechat import redeem_bind_code
+from models.wechat.binding import redeem_bind_code
 from tests.conftest import csrf_token
 
 PAGE = "/account/wechat"

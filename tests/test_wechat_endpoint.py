@@ -12,9 +12,12 @@ from bot.handlers.fallback import NOT_UNDERSTOOD
 from bot.handlers.help import VILLAGER_HELP
 from bot.handlers.scan import UNKNOWN_ASSET, asset_scene
 from bot.replies import MENU_EMPTY, UNSUPPORTED_VIDEO, UNSUPPORTED_VOICE
-from models.assets import AssetStatus
+from models.assets.entities import AssetStatus
 from models.people import Role
-from models.wechat import InboundMessage, WeChatVisitor, can_push, issue_bind_code, purge_claims
+from models.wechat.binding import issue_bind_code
+from models.wechat.claims import purge_claims
+from models.wechat.entities import InboundMessage, WeChatVisitor
+from models.wechat.visitors import can_push
 from tests.wechat_messages import (
     ACCOUNT,
     AES_KEY,

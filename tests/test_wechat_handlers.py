@@ -15,14 +15,8 @@ from infra.unit_of_work import UnitOfWork
 from models.audit import AuditEntry
 from models.people import Role
 from models.storage import LocalStorage
-from models.wechat import (
-    BIND_MAX_FAILURES,
-    BindRefused,
-    issue_bind_code,
-    redeem_bind_code,
-    staff_for_openid,
-    unbind_wechat,
-)
+from models.wechat.binding import BIND_MAX_FAILURES, BindRefused, issue_bind_code, redeem_bind_code, unbind_wechat
+from models.wechat.visitors import staff_for_openid
 
 OPENID = "oHandlerTest000000000000001"
 NO_FILES = LocalStorage(tempfile.gettempdir())  # these handlers store no files

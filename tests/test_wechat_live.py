@@ -18,7 +18,8 @@ from bot.handlers.binding import BOUND
 from bot.replies import SYSTEM_BUSY
 from models.audit import AuditEntry
 from models.people import Role, User
-from models.wechat import InboundMessage, issue_bind_code
+from models.wechat.binding import issue_bind_code
+from models.wechat.entities import InboundMessage
 from tests import live_server
 from tests.builders import Builders
 from tests.live_server import serving

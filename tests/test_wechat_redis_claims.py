@@ -15,7 +15,8 @@ from bot.handlers.binding import BOUND
 from bot.handlers.help import VILLAGER_HELP
 from bot.replies import SYSTEM_BUSY
 from models.people import Role, User
-from models.wechat import CLAIMS_KEPT, issue_bind_code, unbind_wechat
+from models.wechat.binding import issue_bind_code, unbind_wechat
+from models.wechat.claims import CLAIMS_KEPT
 from tests.test_wechat_endpoint import WECHAT_CONFIG, claims, reply
 from tests.wechat_messages import STAFF, VILLAGER, WeChatMessages
 

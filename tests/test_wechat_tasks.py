@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.handlers.tasks import DEADLINES_SHOWN
-from models.deadlines import mark_done, open_deadline
+from models.deadlines.operations import mark_done, open_deadline
 from models.people import Role
 from tests.test_wechat_endpoint import WECHAT_CONFIG, reply
 from tests.wechat_messages import STAFF, WeChatMessages

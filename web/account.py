@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from infra.clock import now
 from infra.database import db_session
-from models.wechat import BIND_CODE_LIFETIME, issue_bind_code, unbind_wechat
+from models.wechat.binding import BIND_CODE_LIFETIME, issue_bind_code, unbind_wechat
 from web.auth import staff
 from web.security import limiter
 

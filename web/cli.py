@@ -17,20 +17,20 @@ from werkzeug.serving import is_running_from_reloader
 
 from bot.client import WeChatError, wechat_client
 from bot.menu import MENU
+from demo import county as demo
 from infra.clock import now
 from infra.database import db_session, unit_of_work
 from infra.storage import media_storage
 from jobs.scheduler import IN_PROCESS_FLAG, Runner, build_scheduler, start_in_process
-from models import demo
-from models.card_render import sheets_pdf
-from models.cards import village_cards
+from models.assets.card_render import sheets_pdf
+from models.assets.cards import village_cards
+from models.assets.xlsx_export import export_query, export_register
+from models.assets.xlsx_import import import_register
 from models.catalog import ensure_subtypes
 from models.errors import DomainError, Invalid
 from models.migrate import upgrade
 from models.people import Role, create_user, department_named
 from models.regions import Ambiguous, Region, RegionLevel, district_named, districts, region_by_path, village_named
-from models.register_export import export_query, export_register
-from models.register_import import import_register
 from web import create_app
 from web.cards import qr_text
 

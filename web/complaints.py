@@ -16,8 +16,9 @@ from bot.after_commit.complaints import push_result
 from infra.clock import now
 from infra.database import after_commit, db_session
 from infra.storage import media_storage
-from models import complaints
-from models.complaints import Complaint, ComplaintStatus, ComplaintStep
+from models.complaints.entities import Complaint, ComplaintStatus, ComplaintStep
+from models.complaints.operations import MAX_PHOTOS, accept, answer, assign, close, reject
+from models.complaints.queries import get_visible_complaint, visible_complaints
 from models.errors import Invalid
 from models.photos import PhotoRejected
 from web.auth import staff
@@ -33,7 +34,7 @@ PER_PAGE = 30
 def index() -> str:
     status = ComplaintStatus.from_label(request.args.get("status", "")) if request.args.get("status") else None
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    query = complaints.visible_complaints(staff(), status)
+    query = visible_complaints(staff(), status)
     total = db_session().scalar(select(func.count()).select_from(query.with_only_columns(Complaint.id).subquery()))
     items = list(
         db_session().scalars(query.order_by(Complaint.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
@@ -52,29 +53,25 @@ def index() -> str:
 @blueprint.get("/complaints/<int:complaint_id>")
 @login_required
 def detail(complaint_id: int) -> str:
-    complaint = complaints.get_visible_complaint(db_session(), staff(), complaint_id)
+    complaint = get_visible_complaint(db_session(), staff(), complaint_id)
     return render_template("complaints/detail.html", complaint=complaint, errors={}, form={})
 
 
 # Each action a handler may take: (the complaint) -> the step it made, from the posted form.
 ACTIONS: dict[str, Callable[[Complaint], ComplaintStep]] = {
-    "accept": lambda complaint: complaints.accept(db_session(), staff(), complaint, now()),
-    "reject": lambda complaint: complaints.reject(
-        db_session(), staff(), complaint, request.form.get("reason", ""), now()
-    ),
-    "assign": lambda complaint: complaints.assign(
-        db_session(), staff(), complaint, request.form.get("assigned_to", ""), now()
-    ),
-    "answer": lambda complaint: complaints.answer(
+    "accept": lambda complaint: accept(db_session(), staff(), complaint, now()),
+    "reject": lambda complaint: reject(db_session(), staff(), complaint, request.form.get("reason", ""), now()),
+    "assign": lambda complaint: assign(db_session(), staff(), complaint, request.form.get("assigned_to", ""), now()),
+    "answer": lambda complaint: answer(
         db_session(),
         media_storage(),
         staff(),
         complaint,
         request.form.get("answer", ""),
-        uploaded_photos(complaints.MAX_PHOTOS),
+        uploaded_photos(MAX_PHOTOS),
         now(),
     ),
-    "close": lambda complaint: complaints.close(db_session(), staff(), complaint, now()),
+    "close": lambda complaint: close(db_session(), staff(), complaint, now()),
 }
 
 
@@ -82,14 +79,14 @@ ACTIONS: dict[str, Callable[[Complaint], ComplaintStep]] = {
 @login_required
 def act(complaint_id: int, action: str):
     session = db_session()
-    complaint = complaints.get_visible_complaint(session, staff(), complaint_id)
+    complaint = get_visible_complaint(session, staff(), complaint_id)
     if action not in ACTIONS:
         return error_response(404, "没有这个操作。")
     try:
         step = ACTIONS[action](complaint)
     except (Invalid, PhotoRejected) as error:
         session.rollback()
-        complaint = complaints.get_visible_complaint(session, staff(), complaint_id)
+        complaint = get_visible_complaint(session, staff(), complaint_id)
         errors = error.fields if isinstance(error, Invalid) else {"photos": error.message}
         return render_template(
             "complaints/detail.html", complaint=complaint, errors=errors, form=request.form

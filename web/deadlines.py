@@ -12,22 +12,16 @@ from sqlalchemy import select
 from infra import clock
 from infra.database import db_session
 from models.access import regions_under, staff_scope
-from models.deadlines import (
-    Deadline,
-    calendar,
-    done_tasks_for,
-    ensure_calendar,
-    get_calendar_entry,
-    mark_done,
-    move_calendar_entry,
-    open_tasks_for,
-)
+from models.deadlines.calendar import calendar, ensure_calendar, get_calendar_entry, move_calendar_entry
+from models.deadlines.entities import Deadline
+from models.deadlines.operations import mark_done
+from models.deadlines.reminders import pushes, state_text, unreachable_staff
+from models.deadlines.tasks import done_tasks_for, open_tasks_for
 from models.errors import Invalid
-from models.job_states import JOB_LABELS, SCHEDULER_LEASE, job_states
-from models.leases import current_lease
 from models.people import Role, User
 from models.regions import Region, RegionLevel
-from models.reminders import pushes, state_text, unreachable_staff
+from models.scheduling.jobs import JOB_LABELS, SCHEDULER_LEASE
+from models.scheduling.queries import current_lease, job_states
 from web.auth import staff
 
 blueprint = Blueprint("deadlines", __name__)

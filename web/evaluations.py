@@ -9,7 +9,8 @@ from infra.clock import now, today
 from infra.database import db_session
 from models.access import RATED_BY, ratable_regions
 from models.errors import Invalid, NotFound
-from models.evaluations import FIRST_YEAR, check_year, evaluations_in, rate
+from models.evaluations.operations import FIRST_YEAR, check_year, rate
+from models.evaluations.queries import evaluations_in
 from models.regions import Region
 from web.auth import staff
 

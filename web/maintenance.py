@@ -13,15 +13,9 @@ from infra.database import db_session
 from infra.storage import media_storage
 from models import audit
 from models.access import REVIEWERS
-from models.maintenance import (
-    MAINTENANCE_ENTITY,
-    MaintenanceKind,
-    MaintenanceRecord,
-    get_visible_record,
-    mark_doubtful,
-    records_with_photo,
-    visible_records,
-)
+from models.maintenance.entities import MaintenanceKind, MaintenanceRecord
+from models.maintenance.operations import MAINTENANCE_ENTITY, mark_doubtful
+from models.maintenance.queries import get_visible_record, records_with_photo, visible_records
 from models.photos import Photo
 from web.auth import staff
 

@@ -19,9 +19,10 @@ from bot.media_fetch import fetch_media
 from infra.clock import now
 from infra.database import after_commit, db_session
 from infra.storage import media_storage
-from models.assets import Asset
+from models.assets.entities import Asset
 from models.errors import Invalid
-from models.maintenance import EvidenceRules, MaintenanceKind, record_maintenance
+from models.maintenance.entities import RULES, MaintenanceKind
+from models.maintenance.operations import record_maintenance
 from models.people import User
 from models.photos import PhotoRejected
 from web.errors import error_response
@@ -35,7 +36,7 @@ log = logging.getLogger("guanhu.web")
 JSSDK = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
 NOT_STAFF = "只有本村的管护员和村干部可以提交这项资产的管护记录。工作人员请在微信里打开本页，或先登录。"
 NOT_FETCHED = "照片没能从微信取回，请重新选择照片后再提交。"
-MAX_PHOTOS = EvidenceRules().max_photos
+MAX_PHOTOS = RULES.max_photos
 
 
 @blueprint.get("/a/<token>/maintenance")

@@ -27,14 +27,17 @@ from bot.client import WeChatError, wechat_client
 from infra.clock import now, today
 from infra.database import db_session
 from infra.storage import media_storage
-from models import complaints
 from models.access import require_can_record_maintenance
-from models.asset_page import asset_by_token, asset_page
-from models.assets import Asset, AssetStatus
+from models.assets.entities import Asset, AssetStatus
+from models.assets.public_page import asset_by_token, asset_page
+from models.complaints.entities import Complaint, ComplaintCategory, Rating
+from models.complaints.operations import MAX_PHOTOS, ComplaintLimits, file_complaint
+from models.complaints.operations import rate as rate_complaint
+from models.complaints.queries import by_number_and_phone, by_token, of_visitor
 from models.errors import Forbidden, Invalid
 from models.people import User
 from models.photos import Photo, PhotoRejected
-from models.wechat import staff_for_openid
+from models.wechat.visitors import staff_for_openid
 from web.page_cache import page_cache
 from web.public_door import PublicPageDoor
 from web.security import limiter
@@ -56,9 +59,9 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = PublicPageDoor(app.wsgi_app, cache)  # type: ignore[method-assign]
 
 
-def limits() -> complaints.ComplaintLimits:
+def limits() -> ComplaintLimits:
     config = current_app.config
-    return complaints.ComplaintLimits(
+    return ComplaintLimits(
         accept_days=int(config["COMPLAINT_ACCEPT_DAYS"]),
         answer_days=int(config["COMPLAINT_ANSWER_DAYS"]),
         timezone=config["TIMEZONE"],
@@ -169,7 +172,7 @@ def report_form(token: str) -> Response | str:
         asset=found,
         form={},
         errors={},
-        categories=list(complaints.ComplaintCategory),
+        categories=list(ComplaintCategory),
         known=bool(session.get(VISITOR_KEY)),
     )
 
@@ -180,7 +183,7 @@ def report_form(token: str) -> Response | str:
 def report(token: str) -> Response | tuple[str, int]:
     found = _found_asset(token)
     try:
-        complaint = complaints.file_complaint(
+        complaint = file_complaint(
             db_session(),
             media_storage(),
             found,
@@ -188,7 +191,7 @@ def report(token: str) -> Response | tuple[str, int]:
             description=request.form.get("description", ""),
             contact_name=request.form.get("contact_name"),
             contact_phone=request.form.get("contact_phone"),
-            photos=uploaded_photos(complaints.MAX_PHOTOS),
+            photos=uploaded_photos(MAX_PHOTOS),
             openid=session.get(VISITOR_KEY),
             now=now(),
             limits=limits(),
@@ -207,13 +210,13 @@ def _form_again(found: Asset, errors: dict[str, str], status: int) -> tuple[str,
         asset=found,
         form=request.form,
         errors=errors,
-        categories=list(complaints.ComplaintCategory),
+        categories=list(ComplaintCategory),
         known=bool(session.get(VISITOR_KEY)),
     ), status
 
 
-def _complaint(token: str) -> complaints.Complaint:
-    complaint = complaints.by_token(db_session(), token)
+def _complaint(token: str) -> Complaint:
+    complaint = by_token(db_session(), token)
     if complaint is None:
         abort(Response(render_template("public/not_found.html"), 404))
     return complaint
@@ -226,7 +229,7 @@ def tracking(token: str) -> str:
         "public/tracking.html",
         complaint=_complaint(token),
         new=request.args.get("new"),
-        ratings=list(complaints.Rating),
+        ratings=list(Rating),
         errors={},
     )
 
@@ -235,7 +238,7 @@ def tracking(token: str) -> str:
 @limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"], key_func=_visitor_key)
 def rate(token: str) -> Response:
     complaint = _complaint(token)
-    complaints.rate(db_session(), complaint, request.form.get("rating", ""), now(), limits())
+    rate_complaint(db_session(), complaint, request.form.get("rating", ""), now(), limits())
     return redirect(url_for("public.tracking", token=token), 303)
 
 
@@ -247,16 +250,16 @@ def mine() -> Response | str | tuple[str, int]:
     if learn:
         return learn
     db = db_session()
-    found: dict[int, complaints.Complaint] = {}
+    found: dict[int, Complaint] = {}
     openid = session.get(VISITOR_KEY)
-    for complaint in complaints.of_visitor(db, openid) if openid else []:
+    for complaint in of_visitor(db, openid) if openid else []:
         found[complaint.id] = complaint
     for token in session.get(MINE_KEY, []):
-        complaint = complaints.by_token(db, token)
+        complaint = by_token(db, token)
         if complaint is not None:
             found[complaint.id] = complaint
     if request.method == "POST":
-        complaint = complaints.by_number_and_phone(db, request.form.get("number", ""), request.form.get("last4", ""))
+        complaint = by_number_and_phone(db, request.form.get("number", ""), request.form.get("last4", ""))
         if complaint is None:
             return render_template(
                 "public/mine.html",

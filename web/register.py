@@ -10,12 +10,13 @@ from infra.clock import now
 from infra.database import db_session
 from models import audit
 from models.access import get_visible_asset, require_register_editor, visible_villages
-from models.asset_fields import FIELD_LABELS, parse_asset_fields
-from models.assets import Asset, AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingKind
+from models.assets.entities import Asset, AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingKind
+from models.assets.fields import FIELD_LABELS, parse_asset_fields
+from models.assets.operations import ENTITY, create_asset, snapshot, update_asset
+from models.assets.queries import RegisterFilter, search_assets
 from models.errors import Invalid
-from models.maintenance import recent_records
+from models.maintenance.queries import recent_records
 from models.regions import Region
-from models.register import ENTITY, RegisterFilter, create_asset, search_assets, snapshot, update_asset
 from web.auth import staff
 
 blueprint = Blueprint("register", __name__)

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from infra.clock import now
 from infra.database import db_session
 from models.access import require_register_editor
+from models.assets.xlsx_export import export_query, export_register
+from models.assets.xlsx_import import DEFAULT_MAX_BYTES, UnreadableRegister, import_register
 from models.people import User
 from models.regions import Region
-from models.register_export import export_query, export_register
-from models.register_import import DEFAULT_MAX_BYTES, UnreadableRegister, import_register
 from web.auth import staff
 from web.register import filter_from_args
 
@@ -25,7 +25,7 @@ SHOWN_ERRORS = 1000  # rows of problems listed on the page; the count covers the
 
 
 def _district(session: Session, actor: User) -> Region:
-    return session.get_one(Region, actor.region.district_id or actor.region.id)
+    return session.get_one(Region, actor.region.own_district_id)
 
 
 @blueprint.route("/import", methods=["GET", "POST"])

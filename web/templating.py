@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import Flask, current_app
 
-from models.assets import format_wan
+from models.assets.entities import format_wan
 from models.clock import local_time
 
 

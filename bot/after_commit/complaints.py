@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.notifier import send_template, send_text
 from models.clock import local_time
-from models.complaints import ComplaintStep, StepKind
+from models.complaints.entities import ComplaintStep, StepKind
 
 PUSHED_STEPS = (StepKind.ANSWERED, StepKind.REJECTED)
 PUSH_TEXT = "您反映的问题（受理编号 {number}）{result}，请点开查看：{url}"

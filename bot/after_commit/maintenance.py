@@ -23,11 +23,11 @@ from bot.media_fetch import fetch_media
 from bot.notifier import send_template, send_text
 from infra.clock import now as clock_now
 from infra.storage import media_storage
-from models import field_sessions as fields
 from models.clock import local_time
-from models.damage_reports import damage_report_recipients
 from models.errors import DomainError, Forbidden, Invalid
-from models.maintenance import MaintenanceKind, MaintenanceRecord
+from models.maintenance import field_sessions as fields
+from models.maintenance.damage_reports import damage_report_recipients
+from models.maintenance.entities import MaintenanceKind, MaintenanceRecord
 from models.photos import PhotoRejected
 
 log = logging.getLogger("guanhu.bot")

@@ -6,7 +6,7 @@ from wechatpy.messages import BaseMessage
 
 from bot.replies import Reply
 from bot.router import Context, router
-from models.wechat import BindRefused, redeem_bind_code
+from models.wechat.binding import BindRefused, redeem_bind_code
 
 ASK_FOR_CODE = "请在「绑定」后面加上网页上显示的6位绑定码，例如：绑定 123456"
 BOUND = "绑定成功！{name}（{role}），以后的提醒会发到这个微信。发「我的任务」看要处理的事。"

@@ -16,12 +16,11 @@ from bot.after_commit.maintenance import fetch_photo, save_when_ready
 from bot.handlers.fallback import not_understood
 from bot.replies import STAFF_ONLY, Reply
 from bot.router import Context, router
-from models import field_sessions as fields
 from models.access import VILLAGE_STAFF
-from models.assets import Asset
+from models.assets.entities import Asset
 from models.errors import Forbidden
-from models.field_sessions import SessionState
-from models.maintenance import MaintenanceKind
+from models.maintenance import field_sessions as fields
+from models.maintenance.entities import MaintenanceKind, SessionState
 
 log = logging.getLogger("guanhu.bot")
 

@@ -9,8 +9,8 @@ from wechatpy.messages import BaseMessage
 from bot.handlers.field import field_visit
 from bot.replies import Article, Reply
 from bot.router import Context, router
-from models import field_sessions
-from models.assets import Asset
+from models.assets.entities import Asset
+from models.maintenance import field_sessions as field_sessions
 
 ASSET_SCENE_PREFIX = "asset:"
 UNKNOWN_ASSET = "没有找到这个资产，二维码可能已经作废。有疑问请联系村委会。"

@@ -8,7 +8,7 @@ from bot.handlers.help import show_help
 from bot.handlers.scan import scan_reply
 from bot.replies import Reply
 from bot.router import Context, router
-from models.wechat import record_subscribe, record_unsubscribe
+from models.wechat.visitors import record_subscribe, record_unsubscribe
 
 WELCOME = "欢迎关注资产管护通！\n"
 

@@ -12,8 +12,8 @@ from wechatpy.messages import BaseMessage
 from bot.replies import STAFF_ONLY, Reply
 from bot.router import Context, router
 from models.access import visible_assets
-from models.assets import Asset, AssetStatus
-from models.deadlines import open_tasks_for
+from models.assets.entities import Asset, AssetStatus
+from models.deadlines.tasks import open_tasks_for
 from models.people import User
 
 NOTHING_TO_DO = "{name}您好，目前没有要处理的事。"

@@ -35,10 +35,10 @@ from bot.sandbox.fake_api import PERSON_KEY
 from bot.sandbox.signing import Keys, message_xml, read_reply, sign
 from infra.clock import now
 from infra.database import database
-from models.assets import Asset
+from models.assets.entities import Asset
 from models.people import User
-from models.wechat import issue_bind_code, redeem_bind_code
-from models.wechat_sandbox import SandboxCall
+from models.wechat.binding import issue_bind_code, redeem_bind_code
+from models.wechat.entities import SandboxCall
 
 blueprint = Blueprint(
     "sandbox_phone", __name__, url_prefix="/sandbox/phone", template_folder="templates", static_folder="static"

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from models.wechat_sandbox import SandboxCall, SandboxMedia, SandboxValue
+from models.wechat.entities import SandboxCall, SandboxMedia, SandboxValue
 
 TOKEN_SECONDS = 7200
 CODE_SECONDS = 300

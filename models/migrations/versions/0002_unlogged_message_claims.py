@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from models.wechat import SET_CLAIMS_LOGGED, SET_CLAIMS_UNLOGGED
+from models.wechat.entities import SET_CLAIMS_LOGGED, SET_CLAIMS_UNLOGGED
 
 revision = "0002"
 down_revision = "0001"

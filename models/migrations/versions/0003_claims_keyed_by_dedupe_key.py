@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import models.base
-from models.wechat import SET_CLAIMS_UNLOGGED
+from models.wechat.entities import SET_CLAIMS_UNLOGGED
 
 revision = "0003"
 down_revision = "0002"

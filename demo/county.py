@@ -1,0 +1,402 @@
+"""The demo county (示范区): regions, staff of every role and ~300 assets, all fictional.
+
+Deterministic: the same seed and `now` give the same county. Assets go through the same parser
+and operations as the web form, so the demo never holds what a person could not have typed.
+Later features (maintenance records, complaints …) add a step to `load_demo` that builds on the
+returned `Demo`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from demo.activity import PASSWORD, load_activity
+from models.assets.entities import Asset, AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingSource
+from models.assets.fields import parse_asset_fields
+from models.assets.operations import create_asset, update_asset
+from models.catalog import SUBTYPES, ensure_departments, ensure_subtypes
+from models.errors import DomainError, Invalid
+from models.evaluations.operations import rate
+from models.people import Department, Role, User, create_user
+from models.regions import Region, RegionLevel, add_region, find_child
+from models.storage import MediaStorage
+
+DISTRICT = "示范区"
+
+
+TOWNS = {
+    "青山镇": ["石桥村", "竹林村", "上坪村", "下湾村"],
+    "河湾镇": ["清水村", "新塘村", "榕树村", "大岭村"],
+    "云岭乡": ["云岭村", "白沙村", "高峰村", "平安社区"],
+}
+
+
+DEFAULT_SEED = 2024
+
+
+ASSETS_PER_VILLAGE = 25
+
+
+CENTRE = (21.9, 108.6)  # latitude, longitude the villages lie around
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: Role
+    place: tuple[str, ...]  # names below the district: () · (town,) · (town, village)
+    phone: str
+    name: str
+    department: str | None = None
+
+    @property
+    def place_text(self) -> str:
+        return DISTRICT + "".join(self.place) + (self.department or "")
+
+
+ACCOUNTS = [
+    DemoAccount(Role.DISTRICT_ADMIN, (), "13900000001", "韦建华"),
+    DemoAccount(Role.DEPARTMENT, (), "13900000002", "黄丽萍", "交通运输局"),
+    DemoAccount(Role.TOWN_OFFICIAL, ("青山镇",), "13900000011", "覃志刚"),
+    DemoAccount(Role.TOWN_OFFICIAL, ("河湾镇",), "13900000012", "梁秀兰"),
+    DemoAccount(Role.TOWN_OFFICIAL, ("云岭乡",), "13900000013", "陆国庆"),
+    DemoAccount(Role.VILLAGE_CLERK, ("青山镇", "石桥村"), "13900000021", "莫海燕"),
+    DemoAccount(Role.VILLAGE_SUPERVISOR, ("青山镇", "石桥村"), "13900000022", "蒙德明"),
+    DemoAccount(Role.CUSTODIAN, ("青山镇", "石桥村"), "13900000023", "李小军"),
+]
+
+
+# Share of each status among the demo assets (the rest are 正常).
+STATUS_SHARE = {
+    AssetStatus.IDLE: 0.08,
+    AssetStatus.DAMAGED: 0.07,
+    AssetStatus.SUSPENDED: 0.05,
+    AssetStatus.DISPOSED: 0.04,
+}
+
+
+# Share (%) of each class among the assets drawn once every sub-type has one.
+CLASS_WEIGHT = {AssetClass.PUBLIC_BENEFIT: 55, AssetClass.OPERATING: 30, AssetClass.HOUSEHOLD: 15}
+
+
+# Sub-type → (name patterns, value range in 万元). {v} village, {h} hamlet, {n} a small number.
+NAMES: dict[str, tuple[list[str], tuple[float, float]]] = {
+    "道路交通": (["{v}{h}硬化道路{n}公里", "{v}{h}产业路", "{v}{h}便民桥"], (20, 200)),
+    "农田水利": (["{v}{h}灌溉水渠", "{v}{h}提灌站", "{v}{h}山塘加固"], (10, 150)),
+    "供水饮水": (["{v}{h}饮水工程", "{v}{h}蓄水池{n}座"], (5, 120)),
+    "环卫公厕": (["{v}{h}公共厕所", "{v}{h}垃圾收集池"], (3, 30)),
+    "教育": (["{v}小学教学楼", "{v}幼儿园"], (30, 300)),
+    "文化": (["{v}文化活动室", "{v}{h}文化广场"], (5, 60)),
+    "体育": (["{v}{h}篮球场", "{v}健身路径"], (3, 30)),
+    "卫生": (["{v}卫生室"], (10, 60)),
+    "电力": (["{v}{h}变压器增容", "{v}{h}太阳能路灯{n}盏"], (5, 80)),
+    "农林牧渔业产业基地": (["{v}百香果种植基地", "{v}肉牛养殖场", "{v}茶叶基地", "{v}{h}砂糖橘基地"], (20, 200)),
+    "生产加工设施": (["{v}扶贫车间", "{v}农产品加工厂"], (30, 250)),
+    "旅游设施": (["{v}民宿", "{v}游客服务中心"], (20, 200)),
+    "经营性电商服务设施": (["{v}电商服务站"], (3, 30)),
+    "经营性冷藏存储设施": (["{v}冷库"], (20, 180)),
+    "光伏电站": (["{v}村级光伏电站{n}0千瓦"], (10, 200)),
+    "权益性资产": (["入股{v}种养合作社", "入股{v}农旅开发公司"], (10, 150)),
+    "到户类": (
+        [
+            "{v}{h}{p}户能繁母牛{n}头",
+            "{v}{h}{p}户户用光伏",
+            "{v}{h}{p}户砂糖橘果苗",
+            "{v}{h}{p}户蜂箱{n}0箱",
+        ],
+        (0.3, 3),
+    ),
+}
+
+
+HAMLETS = ["新屯", "老屋屯", "坡头屯", "岭脚屯", "水口屯", "一组", "二组", "三组"]
+
+
+SURNAMES = "韦覃黄莫蒙梁陆农李陈罗杨"
+
+
+GIVEN_NAMES = [
+    "建国",
+    "秀英",
+    "德明",
+    "海燕",
+    "志强",
+    "春梅",
+    "永福",
+    "小军",
+    "文华",
+    "丽萍",
+    "桂兰",
+    "金凤",
+]
+
+
+OPERATORS = [
+    "委托经营：绿源农业有限公司",
+    "委托经营：山里香食品有限公司",
+    "合作经营：{v}种养专业合作社",
+    "自主经营：{v}股份经济合作社",
+    "租赁经营：青山农旅开发有限公司",
+]
+
+
+EARLY_SOURCES = [
+    FundingSource.FISCAL,
+    FundingSource.INTEGRATED,
+    FundingSource.LOCAL_BOND,
+    FundingSource.PAIRED_ASSISTANCE,
+    FundingSource.EAST_WEST,
+    FundingSource.DONATION,
+]
+
+
+LATE_SOURCES = [
+    FundingSource.LINKAGE,
+    FundingSource.INTEGRATED,
+    FundingSource.LOCAL_BOND,
+    FundingSource.PAIRED_ASSISTANCE,
+    FundingSource.EAST_WEST,
+    FundingSource.DONATION,
+]
+
+
+@dataclass
+class Demo:
+    district: Region
+    towns: dict[str, Region] = field(default_factory=dict)
+    villages: dict[str, Region] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)  # by phone
+    assets: list[Asset] = field(default_factory=list)
+    records: int = 0
+    complaints: int = 0
+
+
+def is_loaded(session: Session) -> bool:
+    """Whether the demo accounts are in this database."""
+    return session.scalar(select(User.id).where(User.phone == ACCOUNTS[0].phone)) is not None
+
+
+def load_demo(session: Session, storage: MediaStorage, now: dt.datetime, seed: int = DEFAULT_SEED) -> Demo:
+    """Create the demo county as of `now`, with a year of records and complaints. Flushes, never commits."""
+    if session.scalar(select(Region.id).where(Region.parent_id.is_(None), Region.name == DISTRICT)):
+        raise DomainError(f"已有名为{DISTRICT}的区县，示范数据不再重复加载。")
+    rng = random.Random(seed)  # noqa: S311  (repeatable demo data, not secrets)
+    demo = _regions(session)
+    ensure_departments(session, demo.district)
+    _staff(session, demo, now)
+    _assets(session, demo, rng, now)
+    demo.records, demo.complaints = load_activity(session, storage, demo.villages, demo.assets, demo.users, now, seed)
+    _last_years_grades(session, demo, rng, now)
+    return demo
+
+
+def _last_years_grades(session: Session, demo: Demo, rng: random.Random, now: dt.datetime) -> None:
+    """Last year's scores of every village and town, as the district office would have recorded them."""
+    rater = next(user for user in demo.users.values() if user.role is Role.DISTRICT_ADMIN)
+    last_year = now.year - 1
+    for region in [*demo.towns.values(), *demo.villages.values()]:
+        score = f"{rng.uniform(65, 97):.1f}"
+        rate(session, rater, region, last_year, score, this_year=last_year + 1, now=now)
+
+
+def _regions(session: Session) -> Demo:
+    demo = Demo(district=add_region(session, DISTRICT, RegionLevel.DISTRICT, None))
+    for town_name, village_names in TOWNS.items():
+        town = add_region(session, town_name, RegionLevel.TOWN, demo.district)
+        demo.towns[town_name] = town
+        for village_name in village_names:
+            village = add_region(session, village_name, RegionLevel.VILLAGE, town)
+            demo.villages[village_name] = village
+    return demo
+
+
+def _staff(session: Session, demo: Demo, now: dt.datetime) -> None:
+    for account in ACCOUNTS:
+        region = demo.district
+        for name in account.place:
+            region = find_child(session, region, name)
+        department = None
+        if account.department:
+            department = session.scalar(
+                select(Department).where(
+                    Department.district_id == demo.district.id, Department.name == account.department
+                )
+            )
+        demo.users[account.phone] = create_user(
+            session,
+            phone=account.phone,
+            name=account.name,
+            password=PASSWORD,
+            role=account.role,
+            region=region,
+            department=department,
+            now=now,
+        )
+
+
+def _subtype_plan(rng: random.Random, count: int) -> list[str]:
+    """Sub-type names for `count` assets: every sub-type at least once, then weighted by class."""
+    names = [name for name, *_ in SUBTYPES]
+    weights = [
+        CLASS_WEIGHT[asset_class] / sum(1 for s in SUBTYPES if s[1] is asset_class)
+        for _name, asset_class, *_ in SUBTYPES
+    ]
+    plan = names + rng.choices(names, weights=weights, k=count - len(names))
+    rng.shuffle(plan)
+    return plan
+
+
+def _status_plan(rng: random.Random, count: int) -> list[AssetStatus]:
+    plan = [s for s, share in STATUS_SHARE.items() for _ in range(max(1, round(share * count)))]
+    plan += [AssetStatus.NORMAL] * (count - len(plan))
+    rng.shuffle(plan)
+    return plan
+
+
+def _person(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)
+
+
+def _phone(rng: random.Random) -> str:
+    return f"138{rng.randrange(10**8):08d}"
+
+
+def _assets(session: Session, demo: Demo, rng: random.Random, now: dt.datetime) -> None:
+    subtypes = ensure_subtypes(session)
+    count = ASSETS_PER_VILLAGE * len(demo.villages)
+    plan = zip(_subtype_plan(rng, count), _status_plan(rng, count), strict=True)
+    officials = {u.region_id: u for u in demo.users.values() if u.role is Role.TOWN_OFFICIAL}
+    # The demo custodian account looks after some of its village's assets.
+    own = next(a for a in ACCOUNTS if a.role is Role.CUSTODIAN)
+    sequence = 0
+    for village in demo.villages.values():
+        centre = (CENTRE[0] + rng.uniform(-0.12, 0.12), CENTRE[1] + rng.uniform(-0.15, 0.15))
+        custodians = [(_person(rng), _phone(rng)) for _ in range(3)]
+        if village.name == own.place[-1]:
+            custodians[0] = (own.name, own.phone)
+        place = (centre, custodians)
+        actor, names = officials[village.parent_id], set()
+        for subtype_name, status in itertools.islice(plan, ASSETS_PER_VILLAGE):
+            sequence += 1
+            registered = _office_hours(rng, now, days_ago=rng.randint(120, 400))
+            subtype = subtypes[subtype_name]
+            raw = _raw_asset(rng, sequence, village, subtype, status, registered, place)
+            raw["name"] = _new_name(raw["name"], names)
+            asset = create_asset(session, actor, _parse(raw, subtypes), village, registered)
+            if status is not AssetStatus.NORMAL:
+                # Registered as 正常; the town records what happened to it later.
+                changed = _office_hours(rng, now, days_ago=rng.randint(1, (now - registered).days - 1))
+                raw = _changed_status(rng, raw, status, changed.date())
+                update_asset(session, actor, asset, _parse(raw, subtypes), village, changed)
+            demo.assets.append(asset)
+
+
+def _office_hours(rng: random.Random, now: dt.datetime, days_ago: int) -> dt.datetime:
+    """A moment between 9:00 and 17:00 China time, `days_ago` days before `now`."""
+    morning = now.astimezone(dt.UTC).replace(hour=1, minute=0, second=0, microsecond=0)
+    return morning - dt.timedelta(days=days_ago) + dt.timedelta(minutes=rng.randint(0, 480))
+
+
+def _new_name(name: str, taken: set[str]) -> str:
+    """The name, or a later phase of it when the village already has one so named."""
+    for phase in ("", "（二期）", "（三期）", "（四期）", "（五期）"):
+        if name + phase not in taken:
+            taken.add(name + phase)
+            return name + phase
+    return name
+
+
+def _raw_asset(
+    rng: random.Random,
+    sequence: int,
+    village: Region,
+    subtype: AssetSubtype,
+    status: AssetStatus,
+    registered: dt.datetime,
+    place: tuple[tuple[float, float], list[tuple[str, str]]],
+) -> dict[str, Any]:
+    """Raw field values, as a clerk would type them, for one demo asset.
+
+    `place` is the village's centre (latitude, longitude) and its custodians (name, phone).
+    """
+    centre, custodians = place
+    v, hamlet = village.name, rng.choice(HAMLETS)
+    committee = f"{v}{'居民' if v.endswith('社区') else '村民'}委员会"
+    patterns, (low, high) = NAMES[subtype.name]
+    if status is AssetStatus.DISPOSED:
+        year = rng.randint(2014, 2019)
+    else:
+        year = rng.randint(2015, registered.year)
+    value = Decimal(f"{rng.uniform(low, high):.2f}")
+    person = _person(rng)
+    raw: dict[str, Any] = {
+        "code": f"DM{year}{sequence:04d}",
+        "name": rng.choice(patterns).format(v=v, h=hamlet, n=rng.randint(2, 9), p=person),
+        "asset_class": subtype.asset_class.label,
+        "subtype": subtype.name,
+        "project_name": f"{year}年{v}{subtype.name}项目",
+        "project_year": f"{year}年",
+        "original_value": str(value),
+        "fundings": _funding_text(rng, year, value),
+        "hamlet": hamlet,
+        "owner": f"{v}股份经济合作社" if subtype.asset_class is AssetClass.OPERATING else committee,
+        "ownership_confirmed": "是" if rng.random() < 0.85 else "否",
+        "custodian_body": committee,
+        "status": AssetStatus.NORMAL.label,
+        "card_on_wall": "是" if rng.random() < 0.85 else "否",
+    }
+    raw["custodian_name"], raw["custodian_phone"] = rng.choice(custodians)
+    if rng.random() < 0.9:
+        raw["latitude"] = f"{centre[0] + rng.uniform(-0.01, 0.01):.6f}"
+        raw["longitude"] = f"{centre[1] + rng.uniform(-0.01, 0.01):.6f}"
+    if subtype.asset_class is AssetClass.HOUSEHOLD:
+        raw.update(
+            owner=f"脱贫户{person}",
+            custodian_body=f"脱贫户{person}",
+            custodian_name=person,
+            custodian_phone=_phone(rng),
+            project_name=f"{year}年{v}产业到户奖补项目",
+            beneficiary_households="1",
+            beneficiary_poor_households="1",
+        )
+    else:
+        households = rng.randint(15, 400)
+        raw["beneficiary_households"] = str(households)
+        raw["beneficiary_poor_households"] = str(rng.randint(0, households // 3))
+    if subtype.asset_class is AssetClass.OPERATING:
+        raw["operator"] = rng.choice(OPERATORS).format(v=v)
+    return raw
+
+
+def _funding_text(rng: random.Random, year: int, value: Decimal) -> str:
+    """One or two sources; when two, usually with amounts that add up to the value."""
+    sources = rng.sample(LATE_SOURCES if year >= 2021 else EARLY_SOURCES, k=rng.choice((1, 1, 2)))
+    if len(sources) == 1:
+        return sources[0].label
+    if rng.random() < 0.3:
+        return "、".join(s.label for s in sources)
+    first = (value * Decimal(rng.randint(30, 70)) / 100).quantize(Decimal("0.01"))
+    return f"{sources[0].label} {first}、{sources[1].label} {value - first}"
+
+
+def _parse(raw: dict[str, Any], subtypes: dict[str, AssetSubtype]) -> dict[str, Any]:
+    values, errors = parse_asset_fields(raw, subtypes)
+    if errors:
+        raise Invalid(errors, f"示范资产{raw['code']}不合规则")
+    return values
+
+
+def _changed_status(rng: random.Random, raw: dict[str, Any], status: AssetStatus, on: dt.date) -> dict[str, Any]:
+    raw = {**raw, "status": status.label}
+    if status is AssetStatus.DISPOSED:
+        raw["disposed_on"] = on - dt.timedelta(days=rng.randint(3, 20))  # recorded some days later
+        raw["disposal_method"] = rng.choice(list(DisposalMethod)).label
+        raw["notes"] = "经村民代表会议表决，报镇人民政府批准后处置。"
+    return raw

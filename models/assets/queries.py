@@ -1,0 +1,108 @@
+"""Searching the register: the filters of the list page, sorted and paged, with overdue inspections marked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from models.access import visible_assets
+from models.assets.entities import Asset, AssetClass, AssetStatus
+from models.maintenance.queries import inspection_overdue
+from models.people import User
+
+SORT_KEYS = {
+    "code": Asset.code,
+    "-code": Asset.code.desc(),
+    "name": Asset.name,
+    "year": Asset.project_year,
+    "-year": Asset.project_year.desc(),
+    "value": Asset.original_value,
+    "-value": Asset.original_value.desc(),
+    "-updated": Asset.updated_at.desc(),
+}
+
+
+@dataclass
+class RegisterFilter:
+    town_id: int | None = None
+    village_id: int | None = None
+    asset_class: AssetClass | None = None
+    subtype_id: int | None = None
+    status: AssetStatus | None = None
+    year: int | None = None
+    custodian: str | None = None
+    text: str | None = None
+    overdue_only: bool = False  # only assets overdue for inspection
+    sort: str = "code"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Page:
+    items: list[Asset]
+    total: int
+    page: int
+    per_page: int
+    overdue_ids: set[int]  # of the items, those overdue for inspection
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+EQUALITY_FILTERS = {
+    "town_id": Asset.town_id,
+    "village_id": Asset.village_id,
+    "asset_class": Asset.asset_class,
+    "subtype_id": Asset.subtype_id,
+    "status": Asset.status,
+    "year": Asset.project_year,
+}
+
+
+def matching_assets(actor: User, wanted: RegisterFilter) -> Select[tuple[Asset]]:
+    """The assets the actor may see that match the filter (unordered, unpaged)."""
+    conditions = [column == getattr(wanted, name) for name, column in EQUALITY_FILTERS.items() if getattr(wanted, name)]
+    if wanted.custodian:
+        conditions.append(Asset.custodian_name == wanted.custodian.strip())
+    if wanted.text:
+        pattern = f"%{_escape_like(wanted.text.strip())}%"
+        conditions.append(
+            or_(
+                Asset.name.like(pattern, escape="\\"),
+                Asset.code.like(pattern, escape="\\"),
+                Asset.project_name.like(pattern, escape="\\"),
+            )
+        )
+    return visible_assets(actor).where(*conditions)
+
+
+def search_assets(session: Session, actor: User, wanted: RegisterFilter, now: dt.datetime) -> Page:
+    """One page of the assets the actor may see that match the filter, marking overdue inspections."""
+    overdue = inspection_overdue(session, now)
+    query = matching_assets(actor, wanted)
+    if wanted.overdue_only:
+        query = query.where(overdue)
+    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Asset.id).subquery()))
+    order = SORT_KEYS.get(wanted.sort, Asset.code)
+    page = max(1, wanted.page)
+    # Page through ids alone (an index walk), then load only those rows with their eager joins:
+    # joining on every skipped row made deep pages of a large town ~30 times slower.
+    page_ids = (
+        query.with_only_columns(Asset.id)
+        .order_by(order, Asset.id)
+        .limit(wanted.per_page)
+        .offset((page - 1) * wanted.per_page)
+    )
+    items = list(session.scalars(select(Asset).where(Asset.id.in_(page_ids)).order_by(order, Asset.id)))
+    overdue_ids = set(session.scalars(select(Asset.id).where(Asset.id.in_([a.id for a in items]), overdue)))
+    return Page(items=items, total=total or 0, page=page, per_page=wanted.per_page, overdue_ids=overdue_ids)

@@ -1,0 +1,1 @@
+"""The yearly evaluation (考核) of villages and towns."""

@@ -1,0 +1,60 @@
+"""Why a record's photos deserve a second look: capture time, distance, recycled pictures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.orm import Session
+
+from models.assets.entities import Asset
+from models.maintenance.entities import EvidenceRules, MaintenanceRecord, maintenance_photos
+from models.photos import Photo, similar_photos
+
+
+def evidence_flags(session: Session, record: MaintenanceRecord, asset: Asset, rules: EvidenceRules) -> list[str]:
+    """Plain Chinese reasons why this record's photos deserve a second look (empty when none)."""
+    flags = []
+    for number, photo in enumerate(record.photos, start=1):
+        if photo.taken_at and abs(photo.uploaded_at - photo.taken_at) > rules.capture_drift:
+            days = abs(photo.uploaded_at - photo.taken_at).days
+            flags.append(f"第{number}张照片的拍摄时间与上传时间相差{days}天以上")
+        if None not in (photo.latitude, photo.longitude, asset.latitude, asset.longitude):
+            distance = distance_m(photo.latitude, photo.longitude, asset.latitude, asset.longitude)
+            if distance > rules.max_distance_m:
+                flags.append(f"第{number}张照片的拍摄地点距资产约{distance / 1000:.1f}公里")
+        for other, _distance in similar_photos(session, photo):
+            flags.append(f"第{number}张照片与{_where_used(session, other, record)}的照片相同或高度相似")
+    return flags
+
+
+def _where_used(session: Session, photo: Photo, this_record: MaintenanceRecord) -> str:
+    row = session.execute(
+        select(MaintenanceRecord.recorded_at, Asset.code, Asset.name)
+        .join(maintenance_photos, maintenance_photos.c.record_id == MaintenanceRecord.id)
+        .join(Asset, Asset.id == MaintenanceRecord.asset_id)
+        .where(maintenance_photos.c.photo_id == photo.id, MaintenanceRecord.id != this_record.id)
+        .order_by(MaintenanceRecord.recorded_at)
+        .limit(1)
+    ).first()
+    if row is None:
+        return "系统中已有照片"
+    return f"资产{row.code}（{row.name}）{row.recorded_at.astimezone(CHINA).date().isoformat()}的管护记录"
+
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+EARTH_RADIUS_M = 6_371_000
+
+
+def distance_m(lat1: Decimal, lon1: Decimal, lat2: Decimal, lon2: Decimal) -> float:
+    """Great-circle distance in metres (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))

@@ -1,0 +1,79 @@
+"""Reading maintenance records and what is overdue: inspections and repairs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from models.access import asset_scope
+from models.assets.entities import Asset, AssetStatus, AssetSubtype
+from models.errors import NotFound
+from models.maintenance.entities import MaintenanceRecord, RepairTask, maintenance_photos
+from models.people import User
+from models.photos import Photo
+
+
+def recent_records(session: Session, asset: Asset, limit: int = 10) -> list[MaintenanceRecord]:
+    return list(
+        session.scalars(
+            select(MaintenanceRecord)
+            .where(MaintenanceRecord.asset_id == asset.id)
+            .order_by(MaintenanceRecord.recorded_at.desc(), MaintenanceRecord.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def inspection_overdue(session: Session, now: dt.datetime) -> ColumnElement[bool]:
+    """The condition an asset (not disposed) meets when no upkeep fell within its sub-type's interval."""
+    conditions = [
+        and_(
+            Asset.subtype_id == subtype.id,
+            func.coalesce(Asset.last_inspected_at, Asset.created_at)
+            < now - dt.timedelta(days=subtype.inspection_interval_days),
+        )
+        for subtype in session.scalars(select(AssetSubtype))
+    ]
+    return and_(Asset.status != AssetStatus.DISPOSED, or_(false(), *conditions))
+
+
+def overdue_inspections(session: Session, now: dt.datetime) -> Select[tuple[Asset]]:
+    """Assets overdue for inspection; add a scope to it."""
+    return select(Asset).where(inspection_overdue(session, now))
+
+
+def overdue_repairs(today: dt.date) -> Select[tuple[RepairTask]]:
+    """Open repair tasks past their due date (for reminders and escalation)."""
+    return select(RepairTask).where(RepairTask.closed_at.is_(None), RepairTask.due_on < today)
+
+
+def visible_records(actor: User) -> Select[tuple[MaintenanceRecord]]:
+    """Records of the assets the actor may see, newest first."""
+    return (
+        select(MaintenanceRecord)
+        .join(Asset, Asset.id == MaintenanceRecord.asset_id)
+        .where(asset_scope(actor))
+        .order_by(MaintenanceRecord.recorded_at.desc(), MaintenanceRecord.id.desc())
+    )
+
+
+def get_visible_record(session: Session, actor: User, record_id: int) -> MaintenanceRecord:
+    record = session.scalar(visible_records(actor).where(MaintenanceRecord.id == record_id))
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def records_with_photo(photo: Photo) -> Select[tuple[int]]:
+    """Ids of the records that hold this photo."""
+    return select(maintenance_photos.c.record_id).where(maintenance_photos.c.photo_id == photo.id)

@@ -1,0 +1,1 @@
+"""Operating assets: their income (收益)."""

@@ -1,0 +1,1 @@
+"""Scheduling: the scheduler's lease and the state of its jobs."""

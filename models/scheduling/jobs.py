@@ -1,0 +1,16 @@
+"""The scheduled jobs by name and the lease the one scheduler holds."""
+
+from __future__ import annotations
+
+SCHEDULER_LEASE = "scheduler"  # the lease the one scheduler process holds
+
+
+# The scheduled jobs by name, in the order they run each tick, with the names staff read.
+JOB_LABELS = {
+    "calendars": "生成年度任务",
+    "sources": "同步办理时限",  # before the pushes that read them
+    "urgent": "紧急事项推送",
+    "digests": "每日提醒推送",
+    "retries": "重发推送",
+    "claims": "清理消息去重记录",
+}

@@ -1,0 +1,1 @@
+"""WeChat's side of the domain: visitors, message claims, bind codes, credentials, deliveries, sandbox."""
