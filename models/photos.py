@@ -225,6 +225,13 @@ def store_photo(
     return photo
 
 
+def photo_by_token(session: Session, token: str) -> Photo | None:
+    """The photo a public page shows under this random token, or None."""
+    if not token or len(token) > 32:
+        return None
+    return session.scalar(select(Photo).where(Photo.public_token == token))
+
+
 def similar_photos(session: Session, photo: Photo) -> list[tuple[Photo, int]]:
     """Other photos that are the same or nearly the same picture, with their hash distance."""
     bands = _bands(photo.phash)

@@ -35,7 +35,7 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
         clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="李文书")
         session.commit()
         with live.app.test_request_context():
-            from web.cards import qr_text
+            from web.assets.cards import qr_text
 
             png = card_png(asset, qr_text(asset))
         clerk_phone = clerk.phone

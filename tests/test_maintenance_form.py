@@ -18,7 +18,7 @@ from tests import photo_files
 from tests.conftest import csrf_token
 from tests.fake_wechat import serve_fake_wechat
 from tests.live_server import serving
-from web.public import VISITOR_KEY
+from web.wechat.visitors import VISITOR_KEY
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from web.page_cache import RedisPageCache
+from web.assets.page_cache import RedisPageCache
 
 IGNORED = {"X-Request-Id"}  # one per request
 
@@ -17,14 +17,14 @@ def counted(app_factory):
 
     def make(limit: str = "100 per minute"):
         app = app_factory(PUBLIC_PAGE_CACHE_SECONDS=30, RATELIMIT_ENABLED=True, PUBLIC_PAGE_RATE_LIMIT=limit)
-        view = app.view_functions["public.asset"]
+        view = app.view_functions["asset_page.asset"]
         app.view_calls = 0
 
         def counting(**kwargs):
             app.view_calls += 1
             return view(**kwargs)
 
-        app.view_functions["public.asset"] = counting
+        app.view_functions["asset_page.asset"] = counting
         return app
 
     return make
@@ -116,7 +116,7 @@ def test_with_redis_a_page_rendered_by_one_worker_is_served_by_another(app_facto
     path = f"/a/{asset.public_token}"
     rendered = one.test_client().get(path)
     assert shared_cache.ttl(RedisPageCache.PREFIX + asset.public_token) in range(25, 31)
-    two.view_functions["public.asset"] = None  # the second worker's app must not be needed
+    two.view_functions["asset_page.asset"] = None  # the second worker's app must not be needed
     served = two.test_client().get(path)
     assert served.status_code == 200 and served.data == rendered.data
 

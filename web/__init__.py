@@ -8,25 +8,15 @@ from flask import Flask
 
 import bot
 from infra import background, clock, database, settings, storage
-from web import (
-    account,
-    auth,
-    cards,
-    complaints,
-    deadlines,
-    errors,
-    evaluations,
-    health,
-    maintenance,
-    maintenance_form,
-    page_cache,
-    public,
-    register,
-    register_io,
-    security,
-    templating,
-)
+from web import auth, deadlines, errors, evaluations, health, photos, security, templating
+from web.assets import cards, page_cache, pages, xlsx
+from web.assets import public as asset_page
+from web.complaints import pages as complaint_pages
+from web.complaints import public as complaint_forms
 from web.logs import configure_logging
+from web.maintenance import form as maintenance_form
+from web.maintenance import pages as maintenance_pages
+from web.wechat import binding, visitors
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -38,18 +28,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         integration.init_app(app)
     for module in (
         health,
-        register,
-        register_io,
-        maintenance,
+        pages,
+        xlsx,
+        cards,
+        complaint_pages,
+        complaint_forms,
+        maintenance_pages,
         maintenance_form,
-        account,
         deadlines,
         evaluations,
-        complaints,
-        cards,
+        binding,
+        visitors,
+        photos,
     ):
         app.register_blueprint(module.blueprint)
-    for feature in (public, bot):
-        feature.init_app(app)
+    for door in (asset_page, bot):  # WSGI layers in front of the app: the cached public page, /wechat
+        door.init_app(app)
     security.trust_proxy(app)
     return app

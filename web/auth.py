@@ -61,7 +61,7 @@ def staff() -> User:
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("register.index")
+    return url_for("assets.index")
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

@@ -32,7 +32,7 @@ from models.migrate import upgrade
 from models.people import Role, create_user, department_named
 from models.regions import Ambiguous, Region, RegionLevel, district_named, districts, region_by_path, village_named
 from web import create_app
-from web.cards import qr_text
+from web.assets.cards import qr_text
 
 cli = FlaskGroup(create_app=create_app, help="资产管护通 (guanhu) — manage the service.")
 

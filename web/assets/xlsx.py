@@ -16,10 +16,10 @@ from models.assets.xlsx_export import export_query, export_register
 from models.assets.xlsx_import import DEFAULT_MAX_BYTES, UnreadableRegister, import_register
 from models.people import User
 from models.regions import Region
+from web.assets.pages import filter_from_args
 from web.auth import staff
-from web.register import filter_from_args
 
-blueprint = Blueprint("register_io", __name__, url_prefix="/register")
+blueprint = Blueprint("assets_xlsx", __name__, url_prefix="/register")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_ERRORS = 1000  # rows of problems listed on the page; the count covers them all
 
@@ -34,10 +34,10 @@ def import_view():
     actor = staff()
     require_register_editor(actor)
     if request.method == "GET":
-        return render_template("register/import.html", report=None, problem=None)
+        return render_template("assets/import.html", report=None, problem=None)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("register/import.html", report=None, problem="请选择要导入的 .xlsx 文件。"), 422
+        return render_template("assets/import.html", report=None, problem="请选择要导入的 .xlsx 文件。"), 422
     session = db_session()
     try:
         report = import_register(
@@ -51,9 +51,9 @@ def import_view():
             max_bytes=current_app.config.get("REGISTER_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES),
         )
     except UnreadableRegister as error:
-        return render_template("register/import.html", report=None, problem=error.message), 422
+        return render_template("assets/import.html", report=None, problem=error.message), 422
     return render_template(
-        "register/import.html", report=report, problem=None, shown_errors=report.errors[:SHOWN_ERRORS]
+        "assets/import.html", report=report, problem=None, shown_errors=report.errors[:SHOWN_ERRORS]
     ), (422 if report.refused else 200)
 
 

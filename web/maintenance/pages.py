@@ -16,7 +16,7 @@ from models.access import REVIEWERS
 from models.maintenance.entities import MaintenanceKind, MaintenanceRecord
 from models.maintenance.operations import MAINTENANCE_ENTITY, mark_doubtful
 from models.maintenance.queries import get_visible_record, records_with_photo, visible_records
-from models.photos import Photo
+from models.photos import photo_by_token
 from web.auth import staff
 
 blueprint = Blueprint("maintenance", __name__, url_prefix="/maintenance")
@@ -80,7 +80,7 @@ def doubt(record_id: int):
 def original(token: str):
     """The untouched original (with its EXIF), for staff who may see a record that holds it."""
     session = db_session()
-    photo = session.scalar(select(Photo).where(Photo.public_token == token[:32]))
+    photo = photo_by_token(session, token)
     if photo is None:
         abort(404)
     visible = session.scalar(

@@ -19,13 +19,13 @@ from models.maintenance.queries import recent_records
 from models.regions import Region
 from web.auth import staff
 
-blueprint = Blueprint("register", __name__)
+blueprint = Blueprint("assets", __name__)
 PER_PAGE = 20
 
 
 @blueprint.route("/")
 def home():
-    return redirect(url_for("register.index" if current_user.is_authenticated else "auth.login"))
+    return redirect(url_for("assets.index" if current_user.is_authenticated else "auth.login"))
 
 
 def _int_arg(name: str) -> int | None:
@@ -74,7 +74,7 @@ def _choices() -> dict:
 def index():
     wanted = filter_from_args()
     page = search_assets(db_session(), staff(), wanted, now())
-    return render_template("register/list.html", page=page, wanted=wanted, args=request.args, **_choices())
+    return render_template("assets/list.html", page=page, wanted=wanted, args=request.args, **_choices())
 
 
 @blueprint.route("/assets/<int:asset_id>")
@@ -84,7 +84,7 @@ def detail(asset_id: int):
     asset = get_visible_asset(session, staff(), asset_id)
     entries = audit.history(session, ENTITY, asset.id)
     return render_template(
-        "register/detail.html",
+        "assets/detail.html",
         asset=asset,
         records=recent_records(session, asset),
         values=snapshot(asset, asset.village),
@@ -125,11 +125,11 @@ def _save(asset: Asset | None):
                     expected_version=int(version) if version.isdigit() else -1,
                 )
                 flash("已保存修改。" if changes else "没有修改任何内容。")
-            return redirect(url_for("register.detail", asset_id=asset.id))
+            return redirect(url_for("assets.detail", asset_id=asset.id))
         except Invalid as error:
             errors.update(error.fields)
     return render_template(
-        "register/form.html", asset=asset, form=request.form, errors=errors, labels=FIELD_LABELS, **choices
+        "assets/form.html", asset=asset, form=request.form, errors=errors, labels=FIELD_LABELS, **choices
     ), 422
 
 
@@ -139,7 +139,7 @@ def create():
     require_register_editor(staff())
     if request.method == "POST":
         return _save(None)
-    return render_template("register/form.html", asset=None, form={}, errors={}, labels=FIELD_LABELS, **_choices())
+    return render_template("assets/form.html", asset=None, form={}, errors={}, labels=FIELD_LABELS, **_choices())
 
 
 @blueprint.route("/assets/<int:asset_id>/edit", methods=["GET", "POST"])
@@ -150,7 +150,7 @@ def edit(asset_id: int):
     if request.method == "POST":
         return _save(asset)
     return render_template(
-        "register/form.html", asset=asset, form=form_values(asset), errors={}, labels=FIELD_LABELS, **_choices()
+        "assets/form.html", asset=asset, form=form_values(asset), errors={}, labels=FIELD_LABELS, **_choices()
     )
 
 

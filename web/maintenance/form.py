@@ -25,10 +25,11 @@ from models.maintenance.entities import RULES, MaintenanceKind
 from models.maintenance.operations import record_maintenance
 from models.people import User
 from models.photos import PhotoRejected
+from web.assets.public import found_asset, recording_staff
 from web.errors import error_response
-from web.public import _found_asset, _learn_openid, _visitor_key, recording_staff
 from web.security import CONTENT_SECURITY_POLICY, limiter
 from web.uploads import uploaded_photos
+from web.wechat.visitors import learn_openid, visitor_key
 
 blueprint = Blueprint("maintenance_form", __name__)
 log = logging.getLogger("guanhu.web")
@@ -41,17 +42,17 @@ MAX_PHOTOS = RULES.max_photos
 
 @blueprint.get("/a/<token>/maintenance")
 def form(token: str) -> Response | tuple:
-    found = _found_asset(token)
+    found = found_asset(token)
     actor = recording_staff(found)
     if actor is None:
-        return _learn_openid() or error_response(403, NOT_STAFF)
+        return learn_openid() or error_response(403, NOT_STAFF)
     return _page(found, actor, {}, {}, 200)
 
 
 @blueprint.post("/a/<token>/maintenance")
-@limiter.limit(lambda: current_app.config["MAINTENANCE_FORM_RATE_LIMIT"], key_func=_visitor_key)
+@limiter.limit(lambda: current_app.config["MAINTENANCE_FORM_RATE_LIMIT"], key_func=visitor_key)
 def submit(token: str) -> Response | tuple:
-    found = _found_asset(token)
+    found = found_asset(token)
     actor = recording_staff(found)
     if actor is None:
         return error_response(403, NOT_STAFF)
@@ -97,7 +98,7 @@ def submit(token: str) -> Response | tuple:
         return _page(found, actor, form_data, {"photos": error.message}, error.status)
     if kind is MaintenanceKind.DAMAGE_REPORT:
         after_commit(push_damage_report, record.id)
-    return redirect(url_for("public.asset", token=found.public_token, recorded=1), 303)
+    return redirect(url_for("asset_page.asset", token=found.public_token, recorded=1), 303)
 
 
 def _cost(text: str) -> Decimal | None | bool:
@@ -124,7 +125,7 @@ def _coordinate(text: str | None, bound: int) -> Decimal | None:
 def _page(found: Asset, actor: User, form_data, errors: dict[str, str], status: int) -> tuple[Response, int]:
     wx = _jsapi_config()
     html = render_template(
-        "public/maintenance_form.html",
+        "maintenance/form.html",
         asset=found,
         actor=actor,
         form=form_data,

@@ -11,7 +11,7 @@ from models.wechat.binding import BIND_CODE_LIFETIME, issue_bind_code, unbind_we
 from web.auth import staff
 from web.security import limiter
 
-blueprint = Blueprint("account", __name__, url_prefix="/account")
+blueprint = Blueprint("binding", __name__, url_prefix="/account")
 MINUTES_VALID = int(BIND_CODE_LIFETIME.total_seconds() // 60)
 
 
@@ -19,13 +19,13 @@ MINUTES_VALID = int(BIND_CODE_LIFETIME.total_seconds() // 60)
 @login_required
 def index():
     """The account's only page so far is 绑定微信."""
-    return redirect(url_for("account.wechat"))
+    return redirect(url_for("binding.wechat"))
 
 
 @blueprint.get("/wechat")
 @login_required
 def wechat():
-    return render_template("account/wechat.html", user=staff(), code=None, minutes=MINUTES_VALID)
+    return render_template("wechat/binding.html", user=staff(), code=None, minutes=MINUTES_VALID)
 
 
 @blueprint.post("/wechat/code")
@@ -33,7 +33,7 @@ def wechat():
 @limiter.limit("10 per hour")
 def new_code():
     code = issue_bind_code(db_session(), staff(), now())
-    return render_template("account/wechat.html", user=staff(), code=code, minutes=MINUTES_VALID)
+    return render_template("wechat/binding.html", user=staff(), code=code, minutes=MINUTES_VALID)
 
 
 @blueprint.post("/wechat/unbind")
@@ -41,4 +41,4 @@ def new_code():
 def unbind():
     unbind_wechat(db_session(), staff(), now())
     flash("已解除微信绑定，提醒不会再发到那个微信。")
-    return redirect(url_for("account.wechat"))
+    return redirect(url_for("binding.wechat"))

@@ -53,7 +53,7 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
 @login_required
 def card(asset_id: int) -> str:
     asset = get_visible_asset(db_session(), staff(), asset_id)
-    return render_template("cards/card.html", asset=asset, errors={})
+    return render_template("assets/card.html", asset=asset, errors={})
 
 
 @blueprint.get("/assets/<int:asset_id>/card.png")
@@ -74,7 +74,7 @@ def reissue(asset_id: int):
     try:
         reissue_card(session, staff(), asset, request.form.get("reason", ""), now())
     except Invalid as error:
-        return render_template("cards/card.html", asset=asset, errors=error.fields), 422
+        return render_template("assets/card.html", asset=asset, errors=error.fields), 422
     flash("已换发新卡：旧卡二维码已作废，请打印新卡张贴。")
     return redirect(url_for("cards.card", asset_id=asset.id), 303)
 
@@ -82,7 +82,7 @@ def reissue(asset_id: int):
 @blueprint.get("/cards")
 @login_required
 def sheets() -> str:
-    return render_template("cards/sheets.html", villages=visible_villages(db_session(), staff()))
+    return render_template("assets/card_sheets.html", villages=visible_villages(db_session(), staff()))
 
 
 @blueprint.get("/cards/sheet.pdf")

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
+from web.assets.page_cache import PageCache, RedisPageCache
 from web.errors import new_request_id
-from web.page_cache import PageCache, RedisPageCache
 from web.security import page_headers
 
 PAGE = re.compile(r"/a/([A-Za-z0-9_-]{1,64})")

@@ -1,0 +1,1 @@
+"""Maintenance on the web: the staff's review pages, and the form village staff fill in on the phone."""

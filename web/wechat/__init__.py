@@ -1,0 +1,1 @@
+"""WeChat on the web: staff binding their WeChat, and learning which WeChat a visitor is."""
