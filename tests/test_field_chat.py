@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.after_commit import maintenance as saving
-from bot.handlers import field
+from bot.handlers import maintenance as field
 from models.assets.entities import AssetStatus
 from models.maintenance.entities import FieldSession, MaintenanceKind, MaintenanceRecord
 from models.people import Role

@@ -7,11 +7,12 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from bot.handlers.binding import BOUND
+from bot.handlers.assets import UNKNOWN_ASSET
 from bot.handlers.fallback import NOT_UNDERSTOOD
 from bot.handlers.help import VILLAGER_HELP
-from bot.handlers.scan import UNKNOWN_ASSET, asset_scene
+from bot.handlers.wechat import BOUND
 from bot.replies import MENU_EMPTY, UNSUPPORTED_VIDEO, UNSUPPORTED_VOICE
+from models.assets.cards import asset_scene
 from models.assets.entities import AssetStatus
 from models.people import Role
 from models.wechat.binding import issue_bind_code

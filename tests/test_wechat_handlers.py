@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from wechatpy import parse_message
 
-from bot.handlers.field import VILLAGER_PHOTO
+from bot.handlers.maintenance import VILLAGER_PHOTO
 from bot.replies import Article, cdata_safe, render
 from bot.router import Context, Router, router
 from infra.unit_of_work import UnitOfWork

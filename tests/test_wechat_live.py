@@ -14,7 +14,7 @@ import requests
 from flask import Flask, jsonify, request
 from sqlalchemy import func, select
 
-from bot.handlers.binding import BOUND
+from bot.handlers.wechat import BOUND
 from bot.replies import SYSTEM_BUSY
 from models.audit import AuditEntry
 from models.people import Role, User

@@ -11,8 +11,8 @@ import redis
 from sqlalchemy import update
 
 from bot.dedupe import RedisClaims
-from bot.handlers.binding import BOUND
 from bot.handlers.help import VILLAGER_HELP
+from bot.handlers.wechat import BOUND
 from bot.replies import SYSTEM_BUSY
 from models.people import Role, User
 from models.wechat.binding import issue_bind_code, unbind_wechat

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.handlers.tasks import DEADLINES_SHOWN
+from bot.handlers.deadlines import DEADLINES_SHOWN
 from models.deadlines.operations import mark_done, open_deadline
 from models.people import Role
 from tests.test_wechat_endpoint import WECHAT_CONFIG, reply

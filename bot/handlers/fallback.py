@@ -10,7 +10,7 @@ from bot.router import Context, router
 NOT_UNDERSTOOD = "没看懂您的意思。发「帮助」看看在这里能做什么。"
 
 
-@router.message("*")  # text goes to bot.handlers.field first, which falls back to this
+@router.message("*")  # text goes to bot.handlers.maintenance first, which falls back to this
 def not_understood(message: BaseMessage, ctx: Context) -> Reply:
     return NOT_UNDERSTOOD
 

@@ -28,13 +28,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wechatpy.exceptions import WeChatException
 
-from bot.handlers.scan import asset_scene
 from bot.menu import click_buttons
 from bot.sandbox import state
 from bot.sandbox.fake_api import PERSON_KEY
 from bot.sandbox.signing import Keys, message_xml, read_reply, sign
 from infra.clock import now
 from infra.database import database
+from models.assets.cards import asset_scene
 from models.assets.entities import Asset
 from models.people import User
 from models.wechat.binding import issue_bind_code, redeem_bind_code

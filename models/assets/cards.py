@@ -61,6 +61,21 @@ def chosen_cards(session: Session, actor: User, asset_ids: list[int]) -> list[As
     return list(session.scalars(visible_assets(actor).where(Asset.id.in_(asset_ids)).order_by(Asset.code)))
 
 
+ASSET_SCENE_PREFIX = "asset:"
+
+
+def asset_scene(public_token: str) -> str:
+    """The scene a card's parametric WeChat QR code carries (at most 64 characters): scanning it
+    tells the bot which asset."""
+    return ASSET_SCENE_PREFIX + public_token
+
+
+def scene_asset(session: Session, scene: str) -> Asset | None:
+    """The asset a scanned scene names, or None."""
+    token = scene.removeprefix(ASSET_SCENE_PREFIX)
+    return session.scalar(select(Asset).where(Asset.public_token == token)) if token else None
+
+
 def replaced_token(session: Session, token: str) -> ReplacedCardToken | None:
     """The record of a token that belonged to a re-issued card, or None."""
     return session.scalar(select(ReplacedCardToken).where(ReplacedCardToken.token == token))

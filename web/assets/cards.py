@@ -8,12 +8,18 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import login_required
 
 from bot.client import WeChatError, wechat_client
-from bot.handlers.scan import asset_scene
 from infra.clock import now
 from infra.database import db_session
 from models.access import get_visible_asset, require_register_editor, visible_villages
 from models.assets.card_render import card_png, sheets_pdf
-from models.assets.cards import chosen_cards, keep_wechat_code, reissue_card, village_cards, wechat_code_url
+from models.assets.cards import (
+    asset_scene,
+    chosen_cards,
+    keep_wechat_code,
+    reissue_card,
+    village_cards,
+    wechat_code_url,
+)
 from models.assets.entities import Asset
 from models.errors import DomainError, Invalid
 from web.auth import staff

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wechatpy.messages import BaseMessage
 
-from bot.handlers.field import field_visit
+from bot.handlers.maintenance import field_visit
 from bot.replies import Article, Reply
 from bot.router import Context, router
-from models.assets.entities import Asset
-from models.maintenance import field_sessions as field_sessions
+from models.assets.cards import ASSET_SCENE_PREFIX, scene_asset
+from models.maintenance import field_sessions
 
-ASSET_SCENE_PREFIX = "asset:"
 UNKNOWN_ASSET = "没有找到这个资产，二维码可能已经作废。有疑问请联系村委会。"
 CARD_TEXT = "{village} · {status} · 管护人：{custodian}。点开查看详情。"
-
-
-def asset_scene(public_token: str) -> str:
-    """The scene string a parametric QR code for this asset carries (at most 64 characters)."""
-    return ASSET_SCENE_PREFIX + public_token
 
 
 def asset_card(session: Session, scene: str, public_base_url: str) -> Reply:
@@ -38,13 +31,8 @@ def asset_card(session: Session, scene: str, public_base_url: str) -> Reply:
     )
 
 
-def scene_asset(session: Session, scene: str) -> Asset | None:
-    token = scene.removeprefix(ASSET_SCENE_PREFIX)
-    return session.scalar(select(Asset).where(Asset.public_token == token)) if token else None
-
-
 def scan_reply(message: BaseMessage, ctx: Context) -> Reply:
-    """Village staff of the asset start a maintenance record (field.py); anyone else sees its card."""
+    """Village staff of the asset start a maintenance record (maintenance.py); anyone else sees its card."""
     field_sessions.lock(ctx.session, message.source, ctx.now)  # before any read: a session may start
     scene = message.scene_id or ""
     asset = scene_asset(ctx.session, scene) if scene.startswith(ASSET_SCENE_PREFIX) else None
