@@ -3,9 +3,7 @@ transaction per test rolled back at the end, the app and its client bound to tha
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,9 +14,10 @@ import models
 from models.catalog import ensure_departments
 from models.clock import FixedClock
 from models.db import make_engine
-from tests.builders import Builders
-
-TEST_NOW = dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.UTC)
+from tests.support.builders import Builders
+from tests.support.clock import TEST_NOW
+from tests.support.pages import login
+from tests.support.wechat_messages import WECHAT_CONFIG, WeChatMessages
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +123,9 @@ def app_factory(database_url: str, connection, bound_sessionmaker: sessionmaker[
     yield make
     for app in apps:
         app.extensions["db"].engine.dispose()
+        client = app.extensions.get("wechat_client")
+        if client is not None:  # an open socket is a warning, so an error
+            client._http.close()
 
 
 @pytest.fixture
@@ -141,23 +143,6 @@ def runner(app):
     return app.test_cli_runner()
 
 
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token a page hands out, read from its HTML as a browser would."""
-    page = client.get(path)
-    match = CSRF_FIELD.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def login(client, user, password: str = "password-123") -> None:
-    token = csrf_token(client)
-    response = client.post("/login", data={"phone": user.phone, "password": password, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)
-
-
 @pytest.fixture
 def login_as(client):
     def do(user) -> None:
@@ -166,10 +151,22 @@ def login_as(client):
     return do
 
 
+@pytest.fixture
+def messages(clock: FixedClock) -> WeChatMessages:
+    """Messages as WeChat sends them, timed by the test's clock."""
+    return WeChatMessages(clock)
+
+
+@pytest.fixture
+def wechat_client(app_factory):
+    """A test client of an app whose /wechat answers in plain mode."""
+    return app_factory(**WECHAT_CONFIG).test_client()
+
+
 @pytest.fixture(scope="session")
 def fake_wechat_server(tmp_path_factory: pytest.TempPathFactory):
     """The sandbox's fake WeChat API on a real loopback port, shared by the whole run."""
-    from tests.fake_wechat import serve_fake_wechat
+    from tests.support.fake_wechat import serve_fake_wechat
 
     with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat")) as server:
         yield server

@@ -1,0 +1,139 @@
+import re
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from demo import county as demo
+from models.assets.entities import Asset, AssetClass, AssetStatus, AssetSubtype
+from models.catalog import SUBTYPES
+from models.complaints.entities import Complaint, ComplaintStatus
+from models.evaluations.entities import Evaluation
+from models.maintenance.entities import MaintenanceRecord
+from models.people import Role, User
+from models.regions import Region, RegionLevel
+from tests.support.clock import TEST_NOW
+from tests.support.pages import csrf_token
+from web.cli import cli
+
+
+def load(runner, *args: str):
+    return runner.invoke(cli, ["demo", "load", *args])
+
+
+def count(session, model, *conditions) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*conditions))
+
+
+def test_demo_load_creates_a_county_of_every_class_status_subtype_and_role(runner, session, app):
+    result = load(runner)
+    assert result.exit_code == 0, result.output
+    assert f"打开 {app.config['PUBLIC_BASE_URL']} 登录" in result.output
+    for account in demo.ACCOUNTS:
+        assert account.phone in result.output
+    assert demo.PASSWORD in result.output
+
+    regions = {
+        level: sorted(session.scalars(select(Region.name).where(Region.level == level))) for level in RegionLevel
+    }
+    assert regions[RegionLevel.DISTRICT] == ["示范区"]
+    assert regions[RegionLevel.TOWN] == sorted(demo.TOWNS)
+    assert regions[RegionLevel.VILLAGE] == sorted(v for vs in demo.TOWNS.values() for v in vs)
+
+    assets = list(session.scalars(select(Asset)))
+    assert len(assets) == 300
+    assert all(count == 25 for count in Counter(a.village_id for a in assets).values())
+    classes, statuses = Counter(a.asset_class for a in assets), Counter(a.status for a in assets)
+    assert set(classes) == set(AssetClass) and set(statuses) == set(AssetStatus)
+    assert statuses[AssetStatus.NORMAL] > len(assets) / 2
+    assert {a.subtype.name for a in assets} == {name for name, *_ in SUBTYPES}
+    disposed = [a for a in assets if a.status is AssetStatus.DISPOSED]
+    assert all(a.disposed_on and a.disposal_method for a in disposed)
+    assert all(a.operator for a in assets if a.asset_class is AssetClass.OPERATING)
+    assert all(a.fundings for a in assets)
+    # The sample county register (codes SF<year><4 digits>) must import beside the demo.
+    assert not any(re.fullmatch(r"SF\d{8}", a.code) for a in assets)
+
+    roles = Counter(session.scalars(select(User.role)))
+    assert set(roles) == set(Role)
+    assert roles[Role.TOWN_OFFICIAL] == len(demo.TOWNS)
+    assert roles[Role.CUSTODIAN] == len(regions[RegionLevel.VILLAGE])  # one per village keeps records
+
+    # A year of maintenance records, by each village's custodian, and complaints in every state.
+    records = list(session.scalars(select(MaintenanceRecord)))
+    assert len(records) > 300
+    assert all(r.photos and r.recorded_by_id for r in records)
+    assert [r.asset.code for r in records if r.flagged]  # the one recycled photo, as reviewers meet it
+    statuses = {c.status for c in session.scalars(select(Complaint))}
+    assert statuses == set(ComplaintStatus)
+    # Last year's grade of every town and village, so the villagers' pages show one.
+    graded = session.scalars(select(Evaluation.region_id).where(Evaluation.year == TEST_NOW.year - 1)).all()
+    assert len(graded) == len(regions[RegionLevel.TOWN]) + len(regions[RegionLevel.VILLAGE])
+
+
+def test_demo_load_if_empty_does_not_load_twice(runner, session):
+    assert load(runner, "--if-empty").exit_code == 0
+    result = load(runner, "--if-empty")
+    assert result.exit_code == 0, result.output
+    assert "未加载示范数据" in result.output
+    assert "13900000001" in result.output  # the logins are shown again
+    assert count(session, Asset) == 300
+    assert count(session, Region, Region.level == RegionLevel.DISTRICT) == 1
+    villages_without_a_custodian_login = 11
+    assert count(session, User) == len(demo.ACCOUNTS) + villages_without_a_custodian_login
+
+
+def test_demo_load_if_empty_leaves_a_database_with_another_district_alone(runner, session, build):
+    build.county("别的区")
+    result = load(runner, "--if-empty")
+    assert result.exit_code == 0, result.output
+    assert "13900000001" not in result.output
+    assert count(session, Asset) == 0
+    assert count(session, Region, Region.name == "示范区") == 0
+
+
+def test_demo_load_twice_without_if_empty_is_refused_in_chinese(runner, session):
+    assert load(runner).exit_code == 0
+    result = load(runner)
+    assert result.exit_code != 0
+    assert "已有名为示范区的区县" in result.output
+    assert count(session, Asset) == 300
+
+
+def test_every_demo_login_signs_in_and_sees_its_own_scope(runner, session, client):
+    assert load(runner).exit_code == 0
+    roads = session.scalar(select(AssetSubtype.id).where(AssetSubtype.name == "道路交通"))
+    expected = {
+        RegionLevel.DISTRICT: 300,
+        RegionLevel.TOWN: 100,
+        RegionLevel.VILLAGE: 25,
+    }
+    for account in demo.ACCOUNTS:
+        response = client.post(
+            "/login",
+            data={
+                "phone": account.phone,
+                "password": demo.PASSWORD,
+                "csrf_token": csrf_token(client),
+            },
+        )
+        assert response.status_code == 302, (account, response.get_data(as_text=True))
+        page = client.get("/assets").get_data(as_text=True)
+        assert account.name in page
+        seen = expected[account.role.region_level]
+        if account.role is Role.DEPARTMENT:
+            seen = count(session, Asset, Asset.subtype_id == roads)
+        assert f"共 {seen} 项" in page, account
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/assets")})
+
+
+def test_paging_the_demo_register_by_value_lists_every_asset_once_in_order(runner, session, client):
+    assert load(runner).exit_code == 0
+    admin = demo.ACCOUNTS[0]
+    client.post("/login", data={"phone": admin.phone, "password": demo.PASSWORD, "csrf_token": csrf_token(client)})
+    links = []
+    for page in range(1, 16):
+        html = client.get(f"/assets?sort=-value&page={page}").get_data(as_text=True)
+        links += [int(n) for n in re.findall(r'href="/assets/(\d+)"', html)]
+    assert len(links) == len(set(links)) == 300
+    values = {a.id: (a.original_value, a.id) for a in session.scalars(select(Asset))}
+    assert links == sorted(links, key=lambda n: (-values[n][0], n))
