@@ -7,7 +7,7 @@ import enum
 from decimal import Decimal
 from typing import Annotated
 
-from sqlalchemy import DateTime, Integer, MetaData, Numeric, String, TypeDecorator
+from sqlalchemy import DateTime, Enum, Integer, MetaData, Numeric, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 NAMING_CONVENTION = {
@@ -61,7 +61,6 @@ class LabelledEnum(enum.Enum):
 
 def enum_column(enum_class: type[enum.Enum]):
     """A portable enum column storing the member value as a short string."""
-    from sqlalchemy import Enum
 
     return Enum(
         enum_class,

@@ -7,6 +7,7 @@ import os
 from urllib.parse import urlsplit
 
 import pytest
+import requests.adapters
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,8 +17,10 @@ from models.clock import FixedClock
 from models.db import make_engine
 from tests.support.builders import Builders
 from tests.support.clock import TEST_NOW
+from tests.support.fake_wechat import serve_fake_wechat
 from tests.support.pages import login
 from tests.support.wechat_messages import WECHAT_CONFIG, WeChatMessages
+from web import create_app
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +70,6 @@ WECHAT_HOSTS = ("api.weixin.qq.com", "mp.weixin.qq.com", "open.weixin.qq.com")
 @pytest.fixture(autouse=True)
 def no_real_wechat(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any HTTP request to WeChat's real servers fails the test (use the sandbox's fake)."""
-    import requests.adapters
 
     send = requests.adapters.HTTPAdapter.send
 
@@ -100,7 +102,6 @@ def county(build: Builders):
 @pytest.fixture
 def app_factory(database_url: str, connection, bound_sessionmaker: sessionmaker[Session], clock: FixedClock, tmp_path):
     """Builds test apps bound to this test's transaction; keyword arguments override the config."""
-    from web import create_app
 
     apps = []
 
@@ -166,7 +167,6 @@ def wechat_client(app_factory):
 @pytest.fixture(scope="session")
 def fake_wechat_server(tmp_path_factory: pytest.TempPathFactory):
     """The sandbox's fake WeChat API on a real loopback port, shared by the whole run."""
-    from tests.support.fake_wechat import serve_fake_wechat
 
     with serve_fake_wechat(tmp_path_factory.mktemp("fake-wechat")) as server:
         yield server

@@ -16,7 +16,7 @@ from models.deadlines.calendar import calendar, ensure_calendar, get_calendar_en
 from models.deadlines.entities import Deadline
 from models.deadlines.operations import mark_done
 from models.deadlines.reminders import pushes, state_text, unreachable_staff
-from models.deadlines.tasks import done_tasks_for, open_tasks_for
+from models.deadlines.tasks import done_tasks_for, waiting_for
 from models.errors import Invalid
 from models.people import Role, User
 from models.regions import Region, RegionLevel
@@ -31,40 +31,37 @@ LIST_LIMIT = 300
 @blueprint.route("/tasks")
 @login_required
 def my_tasks():
+    return _tasks_page({}, None, 200)
+
+
+def _tasks_page(errors: dict[str, str], failed_id: int | None, status: int):
     session, user, today = db_session(), staff(), clock.today()
     return render_template(
         "deadlines/tasks.html",
-        tasks=open_tasks_for(session, user, today),
+        tasks=waiting_for(session, user, today),
         done=done_tasks_for(session, user, today),
-        errors={},
-        failed_id=None,
-    )
+        errors=errors,
+        failed_id=failed_id,
+    ), status
 
 
 @blueprint.route("/tasks/<int:deadline_id>/done", methods=["POST"])
 @login_required
 def mark_task_done(deadline_id: int):
-    session, user, today = db_session(), staff(), clock.today()
     form = request.form
     try:
         deadline = mark_done(
-            session,
-            user,
+            db_session(),
+            staff(),
             deadline_id,
             note=form.get("note", ""),
             file_key=form.get("file", ""),
             record=form.get("record", ""),
-            today=today,
+            today=clock.today(),
             now=clock.now(),
         )
     except Invalid as error:
-        return render_template(
-            "deadlines/tasks.html",
-            tasks=open_tasks_for(session, user, today),
-            done=done_tasks_for(session, user, today),
-            errors=error.fields,
-            failed_id=deadline_id,
-        ), 422
+        return _tasks_page(error.fields, deadline_id, 422)
     flash(f"已标记完成：{deadline.title}。")
     return redirect(url_for("deadlines.my_tasks"))
 

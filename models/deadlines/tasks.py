@@ -1,18 +1,20 @@
-"""Tasks of a person (我的任务): their own open deadlines and the overdue ones of the level below."""
+"""What needs a person (我的任务): their own open deadlines, the overdue ones of the level below,
+and the assets in their scope that need something done. The one definition the web page and the
+WeChat command both show."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import (
-    or_,
-    select,
-)
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from models.assets.entities import Asset, AssetStatus
+from models.assets.queries import RegisterFilter, matching_assets
 from models.deadlines.entities import Deadline, KindRole
 from models.errors import NotFound
+from models.paging import count_of
 from models.people import Role, User
 
 
@@ -86,3 +88,44 @@ def get_task(session: Session, user: User, deadline_id: int, today: dt.date) -> 
     if deadline is None or not user.active:
         raise NotFound()
     return _task(user, deadline, today)
+
+
+@dataclass(frozen=True)
+class AssetsNeedingCare:
+    """Assets in the person's scope that need something done: how many, the first few names, and
+    the register filter that lists them all."""
+
+    label: str
+    wanted: RegisterFilter
+    count: int
+    names: list[str]
+
+
+# What makes an asset need someone (the register's own filters, so the count is what the link lists).
+ASSETS_NEEDING_CARE = (
+    ("资产损毁待修", RegisterFilter(status=AssetStatus.DAMAGED)),
+    ("资产卡未上墙", RegisterFilter(no_card_only=True)),
+)
+NAMES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class MyTasks:
+    deadlines: list[Task]
+    assets: list[AssetsNeedingCare]  # only the groups that have any
+
+    @property
+    def empty(self) -> bool:
+        return not (self.deadlines or self.assets)
+
+
+def waiting_for(session: Session, user: User, today: dt.date) -> MyTasks:
+    """Everything that is waiting for `user`, most urgent deadlines first."""
+    groups = []
+    for label, wanted in ASSETS_NEEDING_CARE if user.active else ():
+        query = matching_assets(user, wanted)
+        count = count_of(session, query)
+        if count:
+            names = list(session.scalars(query.with_only_columns(Asset.name).order_by(Asset.code).limit(NAMES_SHOWN)))
+            groups.append(AssetsNeedingCare(label, wanted, count, names))
+    return MyTasks(deadlines=open_tasks_for(session, user, today), assets=groups)

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from models.access import asset_scope
 from models.assets.entities import Asset, AssetStatus, AssetSubtype
+from models.base import LabelledEnum
 from models.errors import NotFound
-from models.maintenance.entities import MaintenanceRecord, RepairTask, maintenance_photos
+from models.maintenance.entities import MaintenanceKind, MaintenanceRecord, RepairTask, maintenance_photos
 from models.people import User
 from models.photos import Photo
 
@@ -57,14 +58,35 @@ def overdue_repairs(today: dt.date) -> Select[tuple[RepairTask]]:
     return select(RepairTask).where(RepairTask.closed_at.is_(None), RepairTask.due_on < today)
 
 
-def visible_records(actor: User) -> Select[tuple[MaintenanceRecord]]:
-    """Records of the assets the actor may see, newest first."""
-    return (
-        select(MaintenanceRecord)
-        .join(Asset, Asset.id == MaintenanceRecord.asset_id)
-        .where(asset_scope(actor))
-        .order_by(MaintenanceRecord.recorded_at.desc(), MaintenanceRecord.id.desc())
-    )
+class Shown(LabelledEnum):
+    """Which of the records a reviewer looks at."""
+
+    FLAGGED = ("flagged", "有疑点的")
+    DOUBTFUL = ("doubtful", "已标记存疑的")
+
+
+NEWEST_FIRST = (MaintenanceRecord.recorded_at.desc(), MaintenanceRecord.id.desc())
+
+
+def visible_records(
+    actor: User, shown: Shown | None = None, kind: MaintenanceKind | None = None
+) -> Select[tuple[MaintenanceRecord]]:
+    """Records of the assets the actor may see (only the flagged or doubtful ones, only of a kind),
+    newest first."""
+    query = select(MaintenanceRecord).join(Asset, Asset.id == MaintenanceRecord.asset_id).where(asset_scope(actor))
+    if shown is Shown.FLAGGED:
+        query = query.where(MaintenanceRecord.flagged)
+    elif shown is Shown.DOUBTFUL:
+        query = query.where(MaintenanceRecord.doubtful)
+    if kind is not None:
+        query = query.where(MaintenanceRecord.kind == kind)
+    return query.order_by(*NEWEST_FIRST)
+
+
+def may_see_photo(session: Session, actor: User, photo: Photo) -> bool:
+    """Whether the actor may see a record holding this photo (and so the photo's original)."""
+    holding = visible_records(actor).where(MaintenanceRecord.id.in_(records_with_photo(photo)))
+    return session.scalar(holding.with_only_columns(MaintenanceRecord.id).limit(1)) is not None
 
 
 def get_visible_record(session: Session, actor: User, record_id: int) -> MaintenanceRecord:

@@ -8,6 +8,8 @@ import io
 
 import zxingcpp
 from PIL import Image
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 
 from models.assets.card_render import card_png
@@ -18,14 +20,13 @@ from models.people import Role
 from models.wechat.entities import SandboxCall
 from tests.support import live_server, photo_files
 from tests.support.builders import PASSWORD, Builders
+from web.assets.cards import qr_text
 
 pytestmark = live_server.needs_browser
 browser, live = live_server.browser, live_server.live  # fixtures shared with other browser tests
 
 
 def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, browser, tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
 
     with live.sessions() as session:
         build = Builders(session, SystemClock())
@@ -35,8 +36,6 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
         clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="李文书")
         session.commit()
         with live.app.test_request_context():
-            from web.assets.cards import qr_text
-
             png = card_png(asset, qr_text(asset))
         clerk_phone = clerk.phone
 

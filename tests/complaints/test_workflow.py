@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import audit
 from models.complaints.entities import ComplaintStatus, StepKind
@@ -23,6 +24,7 @@ from models.complaints.operations import (
 from models.complaints.queries import by_number_and_phone, open_limits, overdue_complaints, public_counts
 from models.errors import Forbidden, Invalid
 from models.people import Role
+from models.photos import Photo
 from models.storage import LocalStorage
 from models.wechat.entities import Delivery, DeliveryStatus
 from tests.support import photo_files
@@ -222,3 +224,36 @@ def test_the_answer_is_pushed_as_a_template_message_once(
         assert sent["data"]["character_string1"]["value"] == complaint.tracking_number
         [delivery] = session.scalars(select(Delivery)).all()
         assert delivery.status is DeliveryStatus.SENT and delivery.key.startswith("complaint-answered:")
+
+
+def test_the_list_pages_newest_first_and_keeps_its_filter(
+    session, storage, asset, clock, build, county, client, login_as
+):
+    numbers = [filed(session, storage, asset, clock).tracking_number for _ in range(31)]
+    login_as(build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
+    first = client.get("/complaints?status=new").get_data(as_text=True)
+    assert "第 1 / 2 页" in first and numbers[-1] in first and numbers[0] not in first
+    assert html.escape("/complaints?status=new&page=2") in first
+    second = client.get("/complaints?status=new&page=2").get_data(as_text=True)
+    assert numbers[0] in second and numbers[1] not in second and "上一页" in second
+    assert numbers[-1] in client.get("/complaints?page=x").get_data(as_text=True)  # a bad page number: the first
+
+
+def test_an_answer_with_too_many_or_unreadable_photos_is_refused_and_keeps_nothing(
+    session, storage, asset, clock, build, county, client, login_as
+):
+    complaint = filed(session, storage, asset, clock)
+    login_as(build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
+    token = csrf_token(client, f"/complaints/{complaint.id}")
+    assert client.post(f"/complaints/{complaint.id}/accept", data={"csrf_token": token}).status_code == 303
+    answer = {"csrf_token": token, "answer": "已修复路面并拍照留存。"}
+    four = [(io.BytesIO(photo_files.jpeg(i)), f"{i}.jpg") for i in range(4)]
+    too_many = client.post(f"/complaints/{complaint.id}/answer", data={**answer, "photos": four})
+    assert too_many.status_code == 422 and "最多上传3张照片" in too_many.get_data(as_text=True)
+    unreadable = client.post(
+        f"/complaints/{complaint.id}/answer", data={**answer, "photos": (io.BytesIO(b"not a photo"), "a.jpg")}
+    )
+    assert unreadable.status_code == 415 and "不是可以识别的照片" in unreadable.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(type(complaint), complaint.id).status is ComplaintStatus.ACCEPTED
+    assert session.scalar(select(func.count()).select_from(Photo)) == 0

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 from sqlalchemy import select
 
+from bot.handlers.deadlines import task_lines
 from models import audit
 from models.deadlines.calendar import ensure_deadlines
 from models.deadlines.entities import CALENDAR_ENTITY, CalendarEntry, Deadline
+from models.deadlines.tasks import waiting_for
 from models.people import Role
 from models.scheduling.operations import record_run
 from models.wechat.deliveries import claim_delivery, mark_failed
@@ -33,6 +37,30 @@ def test_my_tasks_lists_what_is_due_most_urgent_first(client, login_as, session,
     assert "我的任务" in page and "2026年年中自查（两委签字）报镇" in page and "还剩2天" in page
     assert page.index("年中自查") < page.index("核查问题整改") < page.index("年终自评")
     assert "竹林村" not in page
+
+
+def test_my_tasks_on_the_web_and_in_the_chat_are_one_list_whose_assets_link_to_the_register(
+    client, login_as, session, county, build, clock
+) -> None:
+    clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
+    build.asset(county.villages["石桥村"], code="D-1", name="石桥村损毁水渠", status="损毁")
+    build.asset(county.villages["石桥村"], code="C-1", name="石桥村无卡道路", card_on_wall="否")
+    build.asset(county.villages["石桥村"], code="C-2", name="石桥村已处置仓库", card_on_wall="否", status="已处置")
+    build.asset(county.villages["竹林村"], code="Z-1", name="竹林村损毁水渠", status="损毁")
+    login_as(clerk)
+
+    page = client.get("/tasks").get_data(as_text=True)
+    damaged = re.search(r'href="([^"]+)">资产损毁待修 1处</a>', page)
+    no_card = re.search(r'href="([^"]+)">资产卡未上墙 1处</a>', page)
+    assert damaged and no_card, page
+    assert "石桥村损毁水渠" in page and "竹林村" not in page
+    damaged_list = client.get(html.unescape(damaged.group(1))).get_data(as_text=True)
+    assert "D-1" in damaged_list and "C-1" not in damaged_list and "Z-1" not in damaged_list
+    no_card_list = client.get(html.unescape(no_card.group(1))).get_data(as_text=True)
+    assert "C-1" in no_card_list and "C-2" not in no_card_list and "D-1" not in no_card_list
+
+    chat = task_lines(waiting_for(session, clerk, clock.now().date()))
+    assert "资产损毁待修1处：石桥村损毁水渠" in chat and "资产卡未上墙1处：石桥村无卡道路" in chat
 
 
 def test_marking_a_task_done_needs_evidence(client, login_as, session, county, build, clock) -> None:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models.audit import AuditEntry
+from models.evaluations import operations as evaluations
 from models.evaluations.entities import Evaluation, Grade
 from models.evaluations.operations import grade_for, rate
 from models.people import Role
@@ -141,7 +142,6 @@ def test_two_records_at_the_same_moment_end_as_a_correction(session, county, bui
     rate(
         session, build.user(Role.DISTRICT_ADMIN, county.district), village, 2025, "80", this_year=2026, now=clock.now()
     )
-    from models.evaluations import operations as evaluations
 
     looked_up = evaluations.evaluation_of
     calls = []

@@ -18,6 +18,7 @@ from tests.support import live_server, photo_files
 from tests.support.builders import Builders
 from tests.support.fake_wechat import serve_fake_wechat
 from tests.support.wechat_messages import STAFF, TOKEN, VILLAGER, WeChatMessages
+from web import create_app
 
 live_database_url = live_server.live_database_url  # a fixture shared with other loopback tests
 OTHER_STAFF = "oStaff0000000000000000000002"
@@ -33,7 +34,6 @@ def fake(tmp_path: Path):
 
 @pytest.fixture
 def chat(live_database_url, fake, clock, tmp_path):
-    from web import create_app
 
     app = create_app(
         {

@@ -17,7 +17,7 @@ from models.photos import Photo
 from tests.support import photo_files
 from tests.support.fake_wechat import serve_fake_wechat
 from tests.support.live_server import serving
-from tests.support.pages import csrf_token
+from tests.support.pages import csrf_token, login
 from web.wechat.visitors import VISITOR_KEY
 
 
@@ -203,7 +203,6 @@ def test_a_recompressed_resized_copy_on_another_asset_is_flagged(client, session
 
 
 def test_photos_chosen_with_the_jssdk_are_fetched_by_media_id(app_factory, session, build, village, asset, tmp_path):
-    from tests.support.pages import login
 
     (tmp_path / "fake").mkdir()
     with serve_fake_wechat(tmp_path / "fake") as fake:

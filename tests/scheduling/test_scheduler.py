@@ -8,18 +8,22 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from jobs.scheduler import Runner, build_scheduler
 from models.deadlines.calendar import ensure_calendar, move_calendar_entry
 from models.deadlines.entities import Deadline, Digest, DigestStatus
 from models.deadlines.operations import mark_done
 from models.people import Role
+from models.scheduling.entities import Lease
 from models.scheduling.jobs import SCHEDULER_LEASE
+from models.scheduling.operations import hold_lease
 from models.scheduling.queries import current_lease, job_states
 from models.wechat.deliveries import claim_delivery
 from models.wechat.entities import Delivery, DeliveryChannel, DeliveryStatus
 from models.wechat.visitors import can_push
 from tests.support.clock import morning
+from web.cli import cli
 
 TEMPLATE = "cgi-bin/message/template/send"
 TEMPLATE_ID = "tpl-deadline-reminder"
@@ -248,7 +252,6 @@ def test_the_scheduler_has_tick_jobs_that_coalesce_and_tolerate_misfires(app) ->
 
 
 def test_the_scheduler_command_once_runs_every_job(app, fake, session, county, build, clock) -> None:
-    from web.cli import cli
 
     staff(build, county)
     session.commit()
@@ -270,10 +273,6 @@ def test_the_scheduler_command_once_runs_every_job(app, fake, session, county, b
 
 def test_the_lease_is_exclusive_across_real_connections(engine) -> None:
     """Two processes' own connections and transactions: the second does not get the lease."""
-    from sqlalchemy.orm import Session
-
-    from models.scheduling.entities import Lease
-    from models.scheduling.operations import hold_lease
 
     at = dt.datetime(2026, 6, 23, tzinfo=dt.UTC)
     try:

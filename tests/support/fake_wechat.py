@@ -20,6 +20,7 @@ import models
 from bot.sandbox import state
 from models.db import make_engine
 from models.wechat.entities import SandboxCall
+from web import create_app
 
 APPID, SECRET = "wxfake0000000001", "fake-secret"
 
@@ -75,7 +76,6 @@ class FakeWeChat:
 @contextmanager
 def serve_fake_wechat(folder: Path, **config: Any) -> Iterator[FakeWeChat]:
     """Serve an app with the sandbox on, at http://127.0.0.1:<free port>, until the block ends."""
-    from web import create_app
 
     holder: dict[str, Flask] = {}
     server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)

@@ -13,6 +13,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
@@ -21,6 +25,7 @@ import models
 from models.clock import SystemClock
 from models.db import make_engine
 from tests.support.fake_wechat import APPID, SECRET
+from web import create_app
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WECHAT_UA = (
@@ -99,7 +104,6 @@ def own_database(database_url: str, folder: Path) -> str:
 @pytest.fixture
 def live(database_url: str, tmp_path: Path) -> Iterator[SimpleNamespace]:
     """The app with the sandbox on, served on loopback from a database of its own."""
-    from web import create_app
 
     own = own_database(database_url, tmp_path)
     engine = make_engine(own)
@@ -137,8 +141,6 @@ def live(database_url: str, tmp_path: Path) -> Iterator[SimpleNamespace]:
 @pytest.fixture
 def browser() -> Iterator:
     """Headless Chromium as a 360-px phone with WeChat's user agent."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -162,8 +164,6 @@ def click_through(browser, element) -> None:
     The old document is marked and the wait ends when a document without the mark is complete;
     waiting for the clicked element to go stale instead races Chromium's teardown of the old page
     ("Node with given id does not belong to the document")."""
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.execute_script("window.__leaving = true")
     element.click()

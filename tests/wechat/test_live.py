@@ -24,6 +24,7 @@ from tests.support import live_server
 from tests.support.builders import Builders
 from tests.support.live_server import serving
 from tests.support.wechat_messages import APPID, STAFF, TOKEN, WeChatMessages
+from web import create_app
 
 live_database_url = live_server.live_database_url  # a fixture shared with other loopback tests
 
@@ -49,7 +50,6 @@ def fake_wechat_api() -> Iterator[tuple[str, list[dict]]]:
 
 @pytest.fixture(params=[None, "redis://127.0.0.1:6379/14"], ids=["claims-in-database", "claims-in-redis"])
 def live_app(request, live_database_url, clock, tmp_path, fake_wechat_api):
-    from web import create_app
 
     app = create_app(
         {
@@ -135,7 +135,6 @@ def test_three_retries_at_once_in_threads_are_handled_once(live_app, live_sessio
     ids=["postgresql-unreachable", "sqlite-missing-directory"],
 )
 def test_database_down_gets_a_polite_system_busy_and_a_log_line(database_url, clock, tmp_path, caplog):
-    from web import create_app
 
     app = create_app(
         {

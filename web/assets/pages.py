@@ -48,10 +48,29 @@ def filter_from_args() -> RegisterFilter:
         custodian=request.args.get("custodian", "").strip()[:40] or None,
         text=request.args.get("q", "").strip()[:60] or None,
         overdue_only=request.args.get("overdue") == "1",
+        no_card_only=request.args.get("nocard") == "1",
         sort=request.args.get("sort", "code"),
         page=_int_arg("page") or 1,
         per_page=PER_PAGE,
     )
+
+
+@blueprint.app_template_global()
+def register_args(wanted: RegisterFilter) -> dict[str, str]:
+    """The register list's query that shows what `wanted` picks (filter_from_args read back)."""
+    args = {
+        "town": wanted.town_id,
+        "village": wanted.village_id,
+        "class": wanted.asset_class.value if wanted.asset_class else None,
+        "subtype": wanted.subtype_id,
+        "status": wanted.status.value if wanted.status else None,
+        "year": wanted.year,
+        "custodian": wanted.custodian,
+        "q": wanted.text,
+        "overdue": "1" if wanted.overdue_only else None,
+        "nocard": "1" if wanted.no_card_only else None,
+    }
+    return {name: str(value) for name, value in args.items() if value}
 
 
 def _choices() -> dict:

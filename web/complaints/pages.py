@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import func, select
 
 from bot.after_commit.complaints import push_result
 from infra.clock import now
@@ -20,6 +19,7 @@ from models.complaints.entities import Complaint, ComplaintStatus, ComplaintStep
 from models.complaints.operations import MAX_PHOTOS, accept, answer, assign, close, reject
 from models.complaints.queries import get_visible_complaint, visible_complaints
 from models.errors import Invalid
+from models.paging import page_number, page_of
 from models.photos import PhotoRejected
 from web.auth import staff
 from web.errors import error_response
@@ -33,20 +33,10 @@ PER_PAGE = 30
 @login_required
 def index() -> str:
     status = ComplaintStatus.from_label(request.args.get("status", "")) if request.args.get("status") else None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
     query = visible_complaints(staff(), status)
-    total = db_session().scalar(select(func.count()).select_from(query.with_only_columns(Complaint.id).subquery()))
-    items = list(
-        db_session().scalars(query.order_by(Complaint.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
-    )
+    page = page_of(db_session(), query, page_number(request.args.get("page")), PER_PAGE, (Complaint.id.desc(),))
     return render_template(
-        "complaints/list.html",
-        items=items,
-        total=total,
-        page=page,
-        per_page=PER_PAGE,
-        status=status,
-        statuses=list(ComplaintStatus),
+        "complaints/list.html", page=page, args=request.args, status=status, statuses=list(ComplaintStatus)
     )
 
 

@@ -6,16 +6,16 @@ from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
-from sqlalchemy import func, select
 
 from infra.clock import now
 from infra.database import db_session
 from infra.storage import media_storage
 from models import audit
 from models.access import REVIEWERS
-from models.maintenance.entities import MaintenanceKind, MaintenanceRecord
+from models.maintenance.entities import MaintenanceKind
 from models.maintenance.operations import MAINTENANCE_ENTITY, mark_doubtful
-from models.maintenance.queries import get_visible_record, records_with_photo, visible_records
+from models.maintenance.queries import NEWEST_FIRST, Shown, get_visible_record, may_see_photo, visible_records
+from models.paging import page_number, page_of
 from models.photos import photo_by_token
 from web.auth import staff
 
@@ -26,27 +26,16 @@ PER_PAGE = 20
 @blueprint.get("")
 @login_required
 def index():
-    session = db_session()
-    query = visible_records(staff())
-    shown = request.args.get("show", "")
-    if shown == "flagged":
-        query = query.where(MaintenanceRecord.flagged)
-    elif shown == "doubtful":
-        query = query.where(MaintenanceRecord.doubtful)
+    shown = Shown.from_label(request.args.get("show", "")) if request.args.get("show") else None
     kind = MaintenanceKind.from_label(request.args.get("kind", "")) if request.args.get("kind") else None
-    if kind:
-        query = query.where(MaintenanceRecord.kind == kind)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and len(page) < 7 else 1
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    records = session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    query = visible_records(staff(), shown, kind)
+    page = page_of(db_session(), query, page_number(request.args.get("page")), PER_PAGE, NEWEST_FIRST)
     return render_template(
         "maintenance/list.html",
-        records=records,
-        total=total,
         page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        args=request.args,
         shown=shown,
+        shows=list(Shown),
         kind=kind,
         kinds=list(MaintenanceKind),
     )
@@ -83,10 +72,7 @@ def original(token: str):
     photo = photo_by_token(session, token)
     if photo is None:
         abort(404)
-    visible = session.scalar(
-        visible_records(staff()).where(MaintenanceRecord.id.in_(records_with_photo(photo))).limit(1)
-    )
-    if visible is None:
+    if not may_see_photo(session, staff(), photo):
         abort(404)
     return send_file(
         media_storage().open(photo.original_key),
