@@ -30,7 +30,7 @@ from models.clock import SystemClock
 from models.db import make_engine
 from models.maintenance.entities import MaintenanceRecord
 from models.people import Role
-from tests.builders import Builders
+from tests.support.builders import Builders
 
 STAFF = 20
 PHOTOS = 3

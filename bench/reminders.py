@@ -205,7 +205,7 @@ def measure() -> None:
 
 
 def send() -> None:
-    from tests.fake_wechat import serve_fake_wechat
+    from tests.support.fake_wechat import serve_fake_wechat
     from web import create_app
 
     with tempfile.TemporaryDirectory() as folder, serve_fake_wechat(Path(folder)) as fake:
