@@ -8,19 +8,33 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests.adapters
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
+from models import people
 from models.catalog import ensure_departments
 from models.clock import FixedClock
 from models.db import make_engine
+from tests.support.apps import bound_app, close_test_app
+from tests.support.apps import bound_sessionmaker as bound_sessions
 from tests.support.builders import Builders
 from tests.support.clock import TEST_NOW
 from tests.support.fake_wechat import serve_fake_wechat
 from tests.support.pages import login
 from tests.support.wechat_messages import WECHAT_CONFIG, WeChatMessages
-from web import create_app
+
+# Argon2 with the least work it allows. The production parameters cost ~50 ms a hash and the suite
+# makes hundreds of accounts; tests/people/test_auth.py checks them, and the upgrade between them.
+CHEAP_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(people, "password_hasher", CHEAP_PASSWORD_HASHER)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +69,7 @@ def connection(engine):
 
 @pytest.fixture
 def bound_sessionmaker(connection) -> sessionmaker[Session]:
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return bound_sessions(connection)
 
 
 @pytest.fixture
@@ -100,33 +114,17 @@ def county(build: Builders):
 
 
 @pytest.fixture
-def app_factory(database_url: str, connection, bound_sessionmaker: sessionmaker[Session], clock: FixedClock, tmp_path):
+def app_factory(database_url: str, connection, clock: FixedClock, tmp_path):
     """Builds test apps bound to this test's transaction; keyword arguments override the config."""
-
     apps = []
 
     def make(**overrides):
-        config = {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
-            "CLOCK": clock,
-            "MEDIA_ROOT": str(tmp_path / "media"),
-            "PUBLIC_BASE_URL": "http://guanhu.test",
-            "RATELIMIT_ENABLED": False,
-            "PUBLIC_PAGE_CACHE_SECONDS": 0,
-        }
-        app = create_app({**config, **overrides})
-        app.extensions["db"].bind_to(connection, bound_sessionmaker)
-        apps.append(app)
-        return app
+        apps.append(bound_app(database_url, connection, clock, tmp_path / "media", **overrides))
+        return apps[-1]
 
     yield make
     for app in apps:
-        app.extensions["db"].engine.dispose()
-        client = app.extensions.get("wechat_client")
-        if client is not None:  # an open socket is a warning, so an error
-            client._http.close()
+        close_test_app(app)
 
 
 @pytest.fixture

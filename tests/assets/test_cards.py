@@ -7,9 +7,11 @@ from html.parser import HTMLParser
 
 import zxingcpp
 from PIL import Image
+from sqlalchemy import select
 
 from models import audit
 from models.assets.card_render import SCAN_LINE, card_lines, missing_glyphs, render_card, sheets_pdf
+from models.assets.entities import ReplacedCardToken
 from models.people import Role
 from tests.support.pages import csrf_token, login
 from web.cli import cli
@@ -66,6 +68,8 @@ def test_reissuing_a_card_changes_the_token_and_audits_it(build, county, client,
     login_as(build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
     token = csrf_token(client, f"/assets/{asset.id}/card")
     assert client.post(f"/assets/{asset.id}/card/reissue", data={"csrf_token": token}).status_code == 422
+    session.refresh(asset)
+    assert asset.public_token == old and session.scalar(select(ReplacedCardToken.id)) is None
     response = client.post(f"/assets/{asset.id}/card/reissue", data={"csrf_token": token, "reason": "卡片丢失"})
     assert response.status_code == 303
     session.refresh(asset)

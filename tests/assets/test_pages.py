@@ -85,6 +85,7 @@ def test_cross_field_rules_are_checked(client, session, county, build, clerk):
     assert response.status_code == 422
     assert "属于公益性资产，与资产类别不符" in body
     assert "经营性资产须填写经营主体及方式" in body
+    assert session.scalar(select(Asset.id)) is None
 
 
 def test_duplicate_code_in_the_district_is_refused(client, session, county, build, clerk):
@@ -92,6 +93,7 @@ def test_duplicate_code_in_the_district_is_refused(client, session, county, buil
     response = _post_form(client, build, "/assets/new", county.villages["石桥村"], code="dup1")
     assert response.status_code == 422
     assert "资产编号DUP1已被本区另一项资产使用" in response.get_data(as_text=True)
+    assert session.scalars(select(Asset.code)).all() == ["DUP1"]
 
 
 def test_edit_records_before_and_after(client, session, county, build, clerk):

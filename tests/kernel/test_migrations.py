@@ -1,13 +1,22 @@
-"""`alembic upgrade head` on an empty database gives exactly the models' schema."""
+"""`alembic upgrade head` on an empty database gives exactly the models' schema, and again nothing changes."""
+
+from __future__ import annotations
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import make_url, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import make_url, select, text
+from sqlalchemy.orm import Session
 
 import models
+from models.assets.entities import AssetSubtype
+from models.catalog import SUBTYPES
 from models.db import make_engine
-from models.migrate import upgrade
+from models.migrate import alembic_config, upgrade
+from models.regions import Region, RegionLevel, add_region
+from web import create_app
+from web.cli import cli
 
 
 @pytest.fixture
@@ -48,6 +57,28 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(empty_database_url
     assert claims_table == "u" if postgresql else claims_table.rstrip().endswith("WITHOUT ROWID")
 
 
-def test_upgrade_is_repeatable(empty_database_url):
-    upgrade(empty_database_url)
-    upgrade(empty_database_url)
+def test_upgrading_again_changes_nothing_and_keeps_what_the_database_holds(empty_database_url, tmp_path):
+    app = create_app({"DATABASE_URL": empty_database_url, "SECRET_KEY": "x", "MEDIA_ROOT": str(tmp_path)})
+    runner = app.test_cli_runner()
+    first = runner.invoke(cli, ["db", "upgrade"])
+    assert first.exit_code == 0 and "数据库已升级到最新版本" in first.output, first.output
+    engine = make_engine(empty_database_url)
+    with Session(engine) as session:
+        add_region(session, "示范区", RegionLevel.DISTRICT, None)
+        session.commit()
+    again = runner.invoke(cli, ["db", "upgrade"])
+    assert again.exit_code == 0, again.output
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), models.Base.metadata
+        )
+    with Session(engine) as session:
+        regions = session.scalars(select(Region.name)).all()
+        subtypes = session.scalars(select(AssetSubtype.name)).all()
+    engine.dispose()
+    app.extensions["db"].engine.dispose()
+    assert revision == head and differences == []
+    assert regions == ["示范区"]
+    assert sorted(subtypes) == sorted(name for name, *_ in SUBTYPES)  # the shipped sub-types, once

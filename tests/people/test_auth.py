@@ -1,4 +1,12 @@
-from models.people import Role
+"""Signing in: the password page, its session cookie, argon2 hashes and their upgrade, rate limits."""
+
+from __future__ import annotations
+
+from argon2 import Type, extract_parameters, profiles
+
+from models import people
+from models.people import Role, authenticate
+from tests.support.builders import PASSWORD
 from tests.support.pages import csrf_token, login
 
 
@@ -40,6 +48,30 @@ def test_password_is_stored_with_argon2(county, build):
     user = build.user(Role.CUSTODIAN, county.villages["石桥村"])
     assert user.password_hash.startswith("$argon2id$")
     assert "password-123" not in user.password_hash
+
+
+def test_production_passwords_are_argon2id_with_the_rfc_9106_low_memory_parameters(monkeypatch, session, county, build):
+    monkeypatch.setattr(people, "password_hasher", people.PRODUCTION_PASSWORD_HASHER)
+    user = build.user(Role.CUSTODIAN, county.villages["石桥村"])
+    made = extract_parameters(user.password_hash)
+    wanted = profiles.RFC_9106_LOW_MEMORY
+    assert (made.type, made.time_cost, made.memory_cost, made.parallelism) == (Type.ID, 3, 65536, 4)
+    assert (made.time_cost, made.memory_cost, made.parallelism) == (
+        wanted.time_cost,
+        wanted.memory_cost,
+        wanted.parallelism,
+    )
+    assert authenticate(session, user.phone, PASSWORD) is user
+    assert authenticate(session, user.phone, "wrong-password") is None
+
+
+def test_a_hash_made_with_weaker_parameters_is_upgraded_at_the_next_sign_in(monkeypatch, session, county, build):
+    user = build.user(Role.CUSTODIAN, county.villages["石桥村"])  # the tests' cheap parameters
+    assert extract_parameters(user.password_hash).time_cost == 1
+    monkeypatch.setattr(people, "password_hasher", people.PRODUCTION_PASSWORD_HASHER)
+    assert authenticate(session, user.phone, PASSWORD) is user
+    assert extract_parameters(user.password_hash).time_cost == 3
+    assert authenticate(session, user.phone, PASSWORD) is user
 
 
 def test_changing_password_ends_other_sessions(client, session, county, build):

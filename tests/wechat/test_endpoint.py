@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.handlers.assets import UNKNOWN_ASSET
 from bot.handlers.fallback import NOT_UNDERSTOOD
@@ -36,6 +36,10 @@ from tests.support.wechat_messages import (
 @pytest.fixture
 def safe_client(app_factory):
     return app_factory(**WECHAT_CONFIG, WECHAT_AES_KEY=AES_KEY, WECHAT_AES_KEY_PREVIOUS=OLD_AES_KEY).test_client()
+
+
+def visitors(session) -> int:
+    return session.scalar(select(func.count()).select_from(WeChatVisitor))
 
 
 # The handshake
@@ -206,14 +210,15 @@ def test_stale_timestamp_is_refused_as_a_replay(wechat_client, messages):
         "not xml at all",
     ],
 )
-def test_malformed_body_gets_400_and_a_log_line(wechat_client, messages, caplog, body):
+def test_malformed_body_gets_400_and_a_log_line(wechat_client, messages, caplog, body, session):
     with caplog.at_level(logging.WARNING, logger="guanhu.bot"):
         response, _ = post(wechat_client, messages, body)
     assert response.status_code == 400
     assert "WeChat callback refused (400)" in caplog.text
+    assert claims(session) == 0 and visitors(session) == 0
 
 
-def test_xml_bomb_is_refused(wechat_client, messages):
+def test_xml_bomb_is_refused(wechat_client, messages, session):
     entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
     bomb = (
         f'<?xml version="1.0"?><!DOCTYPE xml [{"".join(entities)}]>'
@@ -222,9 +227,10 @@ def test_xml_bomb_is_refused(wechat_client, messages):
     )
     response, _ = post(wechat_client, messages, bomb)
     assert response.status_code == 400
+    assert claims(session) == 0 and visitors(session) == 0
 
 
-def test_external_entity_is_refused(wechat_client, messages):
+def test_external_entity_is_refused(wechat_client, messages, session):
     xxe = (
         '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
         f"<xml><ToUserName>a</ToUserName><FromUserName>{VILLAGER}</FromUserName><CreateTime>1</CreateTime>"
@@ -233,11 +239,13 @@ def test_external_entity_is_refused(wechat_client, messages):
     response, _ = post(wechat_client, messages, xxe)
     assert response.status_code == 400
     assert "root:" not in response.get_data(as_text=True)
+    assert claims(session) == 0 and visitors(session) == 0
 
 
-def test_body_over_the_cap_is_refused(wechat_client, messages):
+def test_body_over_the_cap_is_refused(wechat_client, messages, session):
     response, _ = post(wechat_client, messages, messages.text("帮助" + "啊" * 350_000))  # about 1 MB
     assert response.status_code == 413
+    assert claims(session) == 0
 
 
 # Safe mode and compatible mode
@@ -278,24 +286,27 @@ def test_bad_aes_payload_is_refused(safe_client, clock, session):
     assert claims(session) == 0
 
 
-def test_message_for_another_appid_is_refused(safe_client, clock):
+def test_message_for_another_appid_is_refused(safe_client, clock, session):
     messages = WeChatMessages(clock, aes_key=AES_KEY)
     response, _ = post(safe_client, messages, messages.text("帮助"), appid="wx0therapp0000000")
     assert response.status_code == 400
+    assert claims(session) == 0
 
 
-def test_cipher_signed_with_plain_signature_only_is_refused(safe_client, clock):
+def test_cipher_signed_with_plain_signature_only_is_refused(safe_client, clock, session):
     # msg_signature covers the Encrypt text: a right `signature` alone must not be enough.
     messages = WeChatMessages(clock, aes_key=AES_KEY)
     query, body = messages.request(messages.text("帮助"))
     query["msg_signature"] = query["signature"]
     response = safe_client.post("/wechat", query_string=query, data=body)
     assert response.status_code == 403
+    assert claims(session) == 0
 
 
-def test_plain_message_is_refused_when_safe_mode_is_on(safe_client, clock):
+def test_plain_message_is_refused_when_safe_mode_is_on(safe_client, clock, session):
     response, _ = post(safe_client, WeChatMessages(clock), WeChatMessages(clock).text("帮助"))
     assert response.status_code == 403
+    assert claims(session) == 0
 
 
 # Each message handled once
