@@ -13,9 +13,11 @@ request and response objects (a fifth of the door's own time).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 from xml.parsers.expat import ExpatError
@@ -23,6 +25,7 @@ from xml.parsers.expat import ExpatError
 from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from wechatpy import parse_message
+from wechatpy.fields import BaseField
 from wechatpy.messages import BaseMessage
 from werkzeug.wsgi import get_input_stream
 
@@ -201,15 +204,22 @@ def _parse(xml: str) -> BaseMessage:
     refuse_dtd(xml)
     try:
         message = parse_message(xml)
-        source, created = message.source, message._data.get("CreateTime")
+        values = {field.name: getattr(message, attribute) for attribute, field in _fields(type(message))}
     except (KeyError, ExpatError, ValueError, TypeError, AttributeError) as error:
         raise Refused(400, f"not a WeChat message: {error.__class__.__name__}") from error
-    if not isinstance(source, str) or not 0 < len(source) <= 64 or not str(created or "").isdigit():
+    source, created = values.get("FromUserName"), values.get("CreateTime")
+    if not isinstance(source, str) or not 0 < len(source) <= 64 or not isinstance(created, int) or created < 0:
         raise Refused(400, "FromUserName or CreateTime missing")
-    for name, value in message._data.items():  # repeated or nested elements where text belongs
-        if not (value is None or isinstance(value, str) or name.endswith("Info") and isinstance(value, dict)):
+    for name, value in values.items():  # repeated or nested elements where text belongs
+        if isinstance(value, list | tuple) or isinstance(value, dict) and not name.endswith("Info"):
             raise Refused(400, f"unexpected shape of <{name}>")
     return message
+
+
+@cache
+def _fields(message_class: type[BaseMessage]) -> tuple[tuple[str, BaseField], ...]:
+    """The fields wechatpy declares for a message class (what a handler can read), by attribute."""
+    return tuple(inspect.getmembers(message_class, lambda member: isinstance(member, BaseField)))
 
 
 def _handle(message: BaseMessage) -> Reply:

@@ -111,7 +111,7 @@ class Router:
         if message.type == "event":
             event = event_name(message)
             if event == "click":
-                key = message._data.get("EventKey") or ""
+                key = message.key or ""
                 handler = self._clicks.get(key) or self._clicks.get("*")
                 return Route(handler, f"click:{key[:30]}") if handler else None
             handler = self._events.get(event)
@@ -126,18 +126,23 @@ class Router:
 
 
 def event_name(message: BaseMessage) -> str:
-    return str(getattr(message, "event", "") or message._data.get("Event") or "").lower()
+    """The event as wechatpy names it (every event class carries its name)."""
+    return message.event.lower()
+
+
+def event_key(message: BaseMessage) -> str | None:
+    """An event's EventKey: wechatpy's field for it is `key` (menus) or `scene_id` (QR scans)."""
+    return getattr(message, "key", None) or getattr(message, "scene_id", None)
 
 
 def message_key(message: BaseMessage) -> str:
     """The deduplication key: FromUserName + MsgId for messages (MsgId alone has collided across
     users), FromUserName + CreateTime + Event + EventKey for events."""
-    data = message._data
     if message.type == "event":
-        return dedupe_key("event", message.source, data.get("CreateTime"), data.get("Event"), data.get("EventKey"))
-    if data.get("MsgId"):
-        return dedupe_key("message", message.source, data["MsgId"])
-    return dedupe_key("message", message.source, data.get("CreateTime"), message.type)
+        return dedupe_key("event", message.source, message.time, event_name(message), event_key(message))
+    if message.id:
+        return dedupe_key("message", message.source, message.id)
+    return dedupe_key("message", message.source, message.time, message.type)
 
 
 router = Router()

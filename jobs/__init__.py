@@ -1,1 +1,1 @@
-"""Scheduled work on APScheduler: reminders, sweeps and digests (the deadlines issue builds it)."""
+"""Scheduled work: APScheduler tick jobs under one lease (`scheduler`) and what they run (`reminders`)."""

@@ -1,4 +1,4 @@
-"""Places, voice and video sent to the account (photos belong to maintenance records: field.py)."""
+"""Places, voice and video sent to the account (photos belong to maintenance records: maintenance.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fake WeChat's memory, kept in the database (models/wechat_sandbox.py): what it was sent,
+"""The fake WeChat's memory, kept in the database (models/wechat/entities.py): what it was sent,
 the tokens, codes and media it issued, and the faults a test asked it to answer with."""
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.access import visible_through_asset
+from models.base import LabelledEnum
 from models.complaints.entities import OPEN_STATUSES, Complaint, ComplaintStatus
 from models.errors import NotFound
 from models.people import User
@@ -67,12 +68,17 @@ def get_visible_complaint(session: Session, actor: User, complaint_id: int) -> C
     return complaint
 
 
+class LimitKind(LabelledEnum):
+    ACCEPT = ("accept", "受理时限")
+    ANSWER = ("answer", "答复时限")
+
+
 @dataclass(frozen=True)
 class DueLimit:
-    """A time limit of an open complaint: `limit` is "accept" or "answer"."""
+    """A time limit of an open complaint."""
 
     complaint: Complaint
-    limit: str
+    limit: LimitKind
     due_on: dt.date
 
 
@@ -95,9 +101,9 @@ def open_limits(session: Session, due_by: dt.date) -> list[DueLimit]:
     found = []
     for complaint in session.scalars(query):
         if complaint.status is ComplaintStatus.NEW and complaint.accept_due_on <= due_by:
-            found.append(DueLimit(complaint, "accept", complaint.accept_due_on))
+            found.append(DueLimit(complaint, LimitKind.ACCEPT, complaint.accept_due_on))
         if complaint.answer_due_on <= due_by:
-            found.append(DueLimit(complaint, "answer", complaint.answer_due_on))
+            found.append(DueLimit(complaint, LimitKind.ANSWER, complaint.answer_due_on))
     return found
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.assets.entities import Asset
-from models.complaints.queries import open_limits
+from models.complaints.queries import LimitKind, open_limits
 from models.deadlines.entities import Deadline
 from models.deadlines.operations import close_deadline, open_deadline
 from models.maintenance.entities import RepairTask
@@ -111,7 +111,7 @@ def _complaint_limits(session: Session) -> list[Wanted]:
     for limit in open_limits(session, dt.date.max):
         complaint = limit.complaint
         village = complaint.asset.village
-        if limit.limit == "accept":
+        if limit.limit is LimitKind.ACCEPT:
             items.append(
                 Wanted(
                     "complaint_limit",

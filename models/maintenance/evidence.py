@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from decimal import Decimal
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.assets.entities import Asset
+from models.clock import local_date
 from models.maintenance.entities import EvidenceRules, MaintenanceRecord, maintenance_photos
 from models.photos import Photo, similar_photos
 
 
-def evidence_flags(session: Session, record: MaintenanceRecord, asset: Asset, rules: EvidenceRules) -> list[str]:
-    """Plain Chinese reasons why this record's photos deserve a second look (empty when none)."""
+def evidence_flags(
+    session: Session, record: MaintenanceRecord, asset: Asset, rules: EvidenceRules, timezone: str
+) -> list[str]:
+    """Plain Chinese reasons why this record's photos deserve a second look (empty when none);
+    dates are told as they fall in `timezone`."""
     flags = []
     for number, photo in enumerate(record.photos, start=1):
         if photo.taken_at and abs(photo.uploaded_at - photo.taken_at) > rules.capture_drift:
@@ -28,11 +29,11 @@ def evidence_flags(session: Session, record: MaintenanceRecord, asset: Asset, ru
             if distance > rules.max_distance_m:
                 flags.append(f"第{number}张照片的拍摄地点距资产约{distance / 1000:.1f}公里")
         for other, _distance in similar_photos(session, photo):
-            flags.append(f"第{number}张照片与{_where_used(session, other, record)}的照片相同或高度相似")
+            flags.append(f"第{number}张照片与{_where_used(session, other, record, timezone)}的照片相同或高度相似")
     return flags
 
 
-def _where_used(session: Session, photo: Photo, this_record: MaintenanceRecord) -> str:
+def _where_used(session: Session, photo: Photo, this_record: MaintenanceRecord, timezone: str) -> str:
     row = session.execute(
         select(MaintenanceRecord.recorded_at, Asset.code, Asset.name)
         .join(maintenance_photos, maintenance_photos.c.record_id == MaintenanceRecord.id)
@@ -43,10 +44,7 @@ def _where_used(session: Session, photo: Photo, this_record: MaintenanceRecord) 
     ).first()
     if row is None:
         return "系统中已有照片"
-    return f"资产{row.code}（{row.name}）{row.recorded_at.astimezone(CHINA).date().isoformat()}的管护记录"
-
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
+    return f"资产{row.code}（{row.name}）{local_date(row.recorded_at, timezone).isoformat()}的管护记录"
 
 
 EARTH_RADIUS_M = 6_371_000

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     select,
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from models import audit
 from models.access import require_can_record_maintenance, require_can_review_maintenance
 from models.assets.entities import Asset, AssetStatus
+from models.clock import local_date
 from models.errors import Invalid
 from models.maintenance.entities import RULES, EvidenceRules, MaintenanceKind, MaintenanceRecord, RepairTask
 from models.maintenance.evidence import evidence_flags
@@ -66,7 +66,7 @@ def record_maintenance(
     )
     session.add(record)
     session.flush()
-    record.flags = evidence_flags(session, record, asset, rules)
+    record.flags = evidence_flags(session, record, asset, rules, timezone)
     record.flagged = bool(record.flags)
     audit.record(
         session,
@@ -143,10 +143,6 @@ def _set_status(
         changes={"status": [before.label, status.label]},
         now=now,
     )
-
-
-def local_date(instant_: dt.datetime, timezone: str) -> dt.date:
-    return instant_.astimezone(ZoneInfo(timezone)).date()
 
 
 def mark_doubtful(session: Session, actor: User, record: MaintenanceRecord, reason: str, now: dt.datetime) -> None:

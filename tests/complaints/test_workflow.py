@@ -21,7 +21,7 @@ from models.complaints.operations import (
     rate,
     reject,
 )
-from models.complaints.queries import by_number_and_phone, open_limits, overdue_complaints, public_counts
+from models.complaints.queries import LimitKind, by_number_and_phone, open_limits, overdue_complaints, public_counts
 from models.errors import Forbidden, Invalid
 from models.people import Role
 from models.photos import Photo
@@ -150,12 +150,12 @@ def test_time_limits_are_data_the_reminder_jobs_can_read(session, storage, asset
     accepted = filed(session, storage, asset, clock)
     accept(session, clerk, accepted, clock.now())
     today = dt.date(2026, 6, 5)  # accept limit (4 June) passed, answer limit (16 June) not yet
-    assert [(d.complaint.id, d.limit) for d in overdue_complaints(session, today)] == [(waiting.id, "accept")]
+    assert [(d.complaint.id, d.limit) for d in overdue_complaints(session, today)] == [(waiting.id, LimitKind.ACCEPT)]
     soon = open_limits(session, dt.date(2026, 6, 16))
     assert {(d.complaint.id, d.limit) for d in soon} == {
-        (waiting.id, "accept"),
-        (waiting.id, "answer"),
-        (accepted.id, "answer"),
+        (waiting.id, LimitKind.ACCEPT),
+        (waiting.id, LimitKind.ANSWER),
+        (accepted.id, LimitKind.ANSWER),
     }
 
 
