@@ -47,9 +47,12 @@ def count_of(session: Session, query: Select[Any]) -> int:
 def page_of(
     session: Session, query: Select[tuple[T]], number: int, per_page: int, order: Sequence[ColumnElement[Any]]
 ) -> Page[T]:
-    """Page `number` of the rows `query` finds, in `order` (which must end with a unique column)."""
+    """Page `number` of the rows `query` finds, in `order` (which must end with a unique column);
+    the last page for a number past it."""
     entity = query.column_descriptions[0]["entity"]
+    total = count_of(session, query)
+    number = min(number, max(1, math.ceil(total / per_page)))
     ids = query.with_only_columns(entity.id).order_by(None).order_by(*order)
     ids = ids.limit(per_page).offset((number - 1) * per_page)
     items = list(session.scalars(select(entity).where(entity.id.in_(ids)).order_by(*order)))
-    return Page(items=items, total=count_of(session, query), number=number, per_page=per_page)
+    return Page(items=items, total=total, number=number, per_page=per_page)

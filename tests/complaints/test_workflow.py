@@ -237,6 +237,8 @@ def test_the_list_pages_newest_first_and_keeps_its_filter(
     second = client.get("/complaints?status=new&page=2").get_data(as_text=True)
     assert numbers[0] in second and numbers[1] not in second and "上一页" in second
     assert numbers[-1] in client.get("/complaints?page=x").get_data(as_text=True)  # a bad page number: the first
+    beyond = client.get("/complaints?status=new&page=9").get_data(as_text=True)  # past the end: the last
+    assert "第 2 / 2 页" in beyond and numbers[0] in beyond
 
 
 def test_an_answer_with_too_many_or_unreadable_photos_is_refused_and_keeps_nothing(
