@@ -25,7 +25,7 @@ from xml.parsers.expat import ExpatError
 from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from wechatpy import parse_message
-from wechatpy.fields import BaseField
+from wechatpy.fields import BaseField, DateTimeField
 from wechatpy.messages import BaseMessage
 from werkzeug.wsgi import get_input_stream
 
@@ -204,22 +204,30 @@ def _parse(xml: str) -> BaseMessage:
     refuse_dtd(xml)
     try:
         message = parse_message(xml)
-        values = {field.name: getattr(message, attribute) for attribute, field in _fields(type(message))}
+        values = {name: getattr(message, attribute) for name, attribute in _fields(type(message))}
     except (KeyError, ExpatError, ValueError, TypeError, AttributeError) as error:
         raise Refused(400, f"not a WeChat message: {error.__class__.__name__}") from error
     source, created = values.get("FromUserName"), values.get("CreateTime")
     if not isinstance(source, str) or not 0 < len(source) <= 64 or not isinstance(created, int) or created < 0:
         raise Refused(400, "FromUserName or CreateTime missing")
     for name, value in values.items():  # repeated or nested elements where text belongs
-        if isinstance(value, list | tuple) or isinstance(value, dict) and not name.endswith("Info"):
+        if isinstance(value, STRUCTURED) and not (isinstance(value, dict) and name.endswith("Info")):
             raise Refused(400, f"unexpected shape of <{name}>")
     return message
 
 
+STRUCTURED = (dict, list, tuple)  # what xmltodict makes of nested or repeated elements
+
+
 @cache
-def _fields(message_class: type[BaseMessage]) -> tuple[tuple[str, BaseField], ...]:
-    """The fields wechatpy declares for a message class (what a handler can read), by attribute."""
-    return tuple(inspect.getmembers(message_class, lambda member: isinstance(member, BaseField)))
+def _fields(message_class: type[BaseMessage]) -> tuple[tuple[str, str], ...]:
+    """(element, attribute) of each element wechatpy reads for a message class: what a handler can
+    see. One attribute per element (CreateTime is read as `time` and as `create_time`)."""
+    fields: dict[str, str] = {}
+    for attribute, declared in inspect.getmembers(message_class, lambda member: isinstance(member, BaseField)):
+        if declared.name not in fields or not isinstance(declared, DateTimeField):
+            fields[declared.name] = attribute
+    return tuple(fields.items())
 
 
 def _handle(message: BaseMessage) -> Reply:
@@ -235,13 +243,13 @@ def _handle(message: BaseMessage) -> Reply:
         return SYSTEM_BUSY
     if not claim.first:
         return None  # a retry: the first delivery is (being) handled
-    config = current_app.config
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  (once: each proxy lookup costs)
     ctx = Context(
-        work=begin_unit_of_work(run=background().submit),
+        work=begin_unit_of_work(run=background(app).submit),
         now=now,
-        timezone=config["TIMEZONE"],
-        storage=media_storage(),
-        public_base_url=config["PUBLIC_BASE_URL"],
+        timezone=app.config["TIMEZONE"],
+        storage=media_storage(app),
+        public_base_url=app.config["PUBLIC_BASE_URL"],
         openid=message.source,
         staff_id=claim.staff_id,
     )

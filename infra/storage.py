@@ -11,5 +11,5 @@ def init_app(app: Flask) -> None:
     app.extensions["storage"] = LocalStorage(app.config["MEDIA_ROOT"])
 
 
-def media_storage() -> MediaStorage:
-    return current_app.extensions["storage"]
+def media_storage(app: Flask | None = None) -> MediaStorage:
+    return (app or current_app).extensions["storage"]
