@@ -29,6 +29,7 @@ from wechatpy.exceptions import WeChatClientException, WeChatException
 from wechatpy.oauth import WeChatOAuth
 
 from bot.token_store import DatabaseStorage, LockBusy, RedisTokenStorage
+from infra.database import database
 
 OFFICIAL_API = "https://api.weixin.qq.com"
 OFFICIAL_MP = "https://mp.weixin.qq.com"
@@ -384,7 +385,7 @@ def build_client(app: Flask) -> WeChatAPIClient:
     if config.get("REDIS_URL"):
         storage = RedisTokenStorage(config["REDIS_URL"])
     else:
-        storage = DatabaseStorage(app.extensions["db"].sessionmaker)
+        storage = DatabaseStorage(database(app).sessionmaker)
     return WeChatAPIClient(
         config.get("WECHAT_APPID") or "",
         config.get("WECHAT_SECRET") or "",

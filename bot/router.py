@@ -1,7 +1,7 @@
 """The registry that maps message types, events, menu keys and text commands to handlers.
 
 A handler is a small function `(message, ctx) -> Reply`, registered by decorator; it needs no
-Flask, so a test calls it with `wechatpy.parse_message(literal_xml)` and a database session.
+Flask, so a test calls it with `wechatpy.parse_message(literal_xml)` and a Context over a session.
 """
 
 from __future__ import annotations

@@ -36,6 +36,11 @@ SUBTYPES: list[tuple[str, AssetClass, int, str]] = [
 ]
 
 
+def all_subtypes(session: Session) -> list[AssetSubtype]:
+    """Every sub-type, in the order they were made (the shipped order)."""
+    return list(session.scalars(select(AssetSubtype).order_by(AssetSubtype.id)))
+
+
 def ensure_subtypes(session: Session) -> dict[str, AssetSubtype]:
     """Create the shipped sub-types that are missing; return all by name."""
     existing = {s.name: s for s in session.scalars(select(AssetSubtype))}

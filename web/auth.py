@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
-from sqlalchemy import select
 
 from infra.database import db_session
 from models.people import User, authenticate
@@ -47,7 +46,7 @@ def _load_user(session_id: str) -> SessionUser | None:
     user_id, _, fingerprint = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db_session().scalar(select(User).where(User.id == int(user_id)))
+    user = db_session().get(User, int(user_id))
     if user is None or not user.active or user.password_hash[-16:] != fingerprint:
         return None
     return SessionUser(user)

@@ -7,16 +7,14 @@ import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from infra import clock
 from infra.database import db_session
-from models.access import regions_under, staff_scope
+from models.access import staff_scope
 from models.deadlines.calendar import calendar, ensure_calendar, get_calendar_entry, move_calendar_entry
-from models.deadlines.entities import Deadline
 from models.deadlines.operations import mark_done
 from models.deadlines.reminders import pushes, state_text, unreachable_staff
-from models.deadlines.tasks import done_tasks_for, waiting_for
+from models.deadlines.tasks import done_tasks_for, open_deadlines_under, waiting_for
 from models.errors import Invalid
 from models.people import Role, User
 from models.regions import Region, RegionLevel
@@ -140,14 +138,8 @@ def move_entry(entry_id: int):
 @login_required
 def overview():
     """What is due in my area, for whom: open deadlines of every region I oversee."""
-    session, user, today = db_session(), staff(), clock.today()
-    query = (
-        select(Deadline)
-        .where(Deadline.done_at.is_(None), Deadline.region_id.in_(regions_under(user)))
-        .order_by(Deadline.due_on, Deadline.id)
-        .limit(LIST_LIMIT)
-    )
-    deadlines = list(session.scalars(query))
+    deadlines = open_deadlines_under(db_session(), staff(), LIST_LIMIT)
+    today = clock.today()
     return render_template(
         "deadlines/overview.html", deadlines=deadlines, today=today, state_text=state_text, limit=LIST_LIMIT
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from models.access import regions_under
 from models.assets.entities import Asset, AssetStatus
 from models.assets.queries import RegisterFilter, matching_assets
 from models.deadlines.entities import Deadline, KindRole
@@ -88,6 +89,19 @@ def get_task(session: Session, user: User, deadline_id: int, today: dt.date) -> 
     if deadline is None or not user.active:
         raise NotFound()
     return _task(user, deadline, today)
+
+
+def open_deadlines_under(session: Session, user: User, limit: int) -> list[Deadline]:
+    """Open deadlines of every region `user` oversees (their own and those below), soonest first."""
+    if not user.active:
+        return []
+    query = (
+        select(Deadline)
+        .where(Deadline.done_at.is_(None), Deadline.region_id.in_(regions_under(user)))
+        .order_by(Deadline.due_on, Deadline.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from infra.clock import now
 from infra.database import db_session
 from models import audit
 from models.access import get_visible_asset, require_register_editor, visible_villages
-from models.assets.entities import Asset, AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingKind
+from models.assets.entities import Asset, AssetClass, AssetStatus, DisposalMethod, FundingKind
 from models.assets.fields import FIELD_LABELS, parse_asset_fields
 from models.assets.operations import ENTITY, create_asset, snapshot, update_asset
 from models.assets.queries import RegisterFilter, search_assets
+from models.catalog import all_subtypes
 from models.errors import Invalid
 from models.maintenance.queries import recent_records
 from models.regions import Region
@@ -80,7 +80,7 @@ def _choices() -> dict:
     return {
         "villages": villages,
         "towns": list(towns.values()),
-        "subtypes": list(session.scalars(select(AssetSubtype).order_by(AssetSubtype.id))),
+        "subtypes": all_subtypes(session),
         "classes": list(AssetClass),
         "statuses": list(AssetStatus),
         "funding_kinds": list(FundingKind),
