@@ -25,6 +25,7 @@ from models.deadlines.reminders import (
     urgent_to_send,
 )
 from models.deadlines.sources import sync_deadlines
+from models.errors import DomainError
 from models.regions import districts
 from models.wechat.entities import Delivery, DeliveryStatus
 from models.wechat.visitors import record_unsubscribe
@@ -34,7 +35,7 @@ RETRY_BATCH = 200  # pushes re-sent per tick at most
 UNREACHABLE_CODES = frozenset({43004, 43101})  # not following / refused: final for the person
 
 
-class ReminderConfigMissing(RuntimeError):
+class ReminderConfigMissing(DomainError):
     """No template id is configured, so reminders cannot be sent."""
 
 

@@ -26,8 +26,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from infra.clock import clock as app_clock
-from infra.database import database
+from infra.database import database, unit_of_work
 from jobs import reminders
+from models.errors import DomainError
 from models.scheduling.jobs import JOB_LABELS, SCHEDULER_LEASE
 from models.scheduling.operations import hold_lease, record_run, release_lease
 from models.wechat.claims import purge_claims
@@ -37,6 +38,8 @@ log = logging.getLogger("guanhu.jobs")
 LEASE_SECONDS = 300  # several ticks: a live holder always renews it in time
 MISFIRE_GRACE_SECONDS = 6 * 3600  # a late run still runs (the jobs catch up from the database)
 IN_PROCESS_FLAG = "GUANHU_SCHEDULER_IN_PROCESS"
+# What the back office shows of a failure that is not the domain's (the stack goes to the log).
+UNEXPECTED_FAILURE = "运行出错，详情已记入日志，下次运行时会再试。"
 
 
 @dataclass(frozen=True)
@@ -75,37 +78,33 @@ class Runner:
     def tick(self, name: str) -> bool:
         """One run of job `name`; False (and nothing done) when another process holds the lease."""
         job = next(job for job in JOBS if job.name == name)
-        with self.app.app_context():
-            clock = app_clock()
-            session = database().sessionmaker()
+        with self.app.app_context():  # its teardown closes the unit of work
+            clock, work = app_clock(), unit_of_work()
+            started = clock.now()
+            if not hold_lease(work.session, SCHEDULER_LEASE, self.holder, started, LEASE_SECONDS):
+                work.rollback()
+                return False
+            work.commit()
+            result, error = None, None
             try:
-                started = clock.now()
-                if not hold_lease(session, SCHEDULER_LEASE, self.holder, started, LEASE_SECONDS):
-                    session.rollback()
-                    return False
-                session.commit()
-                result, error = None, None
-                try:
-                    result = job.run(session, started)
-                    session.commit()
-                except Exception as failure:  # recorded, shown in the back office, retried next tick
-                    session.rollback()
-                    log.exception("job %s failed", name)
-                    error = f"{failure.__class__.__name__}: {failure}"
-                record_run(
-                    session,
-                    name,
-                    holder=self.holder,
-                    started=started,
-                    finished=clock.now(),
-                    next_run=self._next_run(name),
-                    result=result,
-                    error=error,
-                )
-                session.commit()
-                return True
-            finally:
-                session.close()
+                result = job.run(work.session, started)
+                work.commit()
+            except Exception as failure:  # recorded, shown in the back office, retried next tick
+                work.rollback()
+                log.exception("job %s failed", name)
+                error = failure.message if isinstance(failure, DomainError) else UNEXPECTED_FAILURE
+            record_run(
+                work.session,
+                name,
+                holder=self.holder,
+                started=started,
+                finished=clock.now(),
+                next_run=self._next_run(name),
+                result=result,
+                error=error,
+            )
+            work.commit()
+            return True
 
     def tick_all(self) -> None:
         for job in JOBS:

@@ -64,7 +64,7 @@ def _upper_region_id(kind: DeadlineKind, region: Region) -> int | None:
 
 
 def close_deadline(session: Session, key: str, record: str, now: dt.datetime) -> Deadline | None:
-    """Close a deadline because the record it asked for now exists (used by later features)."""
+    """Close a deadline because what it asked for is done (`sources` closes those of other features)."""
     deadline = session.scalar(select(Deadline).where(Deadline.key == key))
     if deadline is None or deadline.is_done:
         return deadline

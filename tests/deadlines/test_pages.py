@@ -168,7 +168,7 @@ def test_job_state_is_shown_to_the_district_office(client, login_as, session, co
         started=clock.now(),
         finished=clock.now(),
         next_run=None,
-        error="ReminderConfigMissing: 未配置提醒模板",
+        error="未配置提醒模板（GUANHU_WECHAT_REMINDER_TEMPLATE_ID）",
     )
     login_as(admin)
 

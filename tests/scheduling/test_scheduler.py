@@ -5,12 +5,13 @@ a moved deadline, an unsubscribed official."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from jobs.scheduler import Runner, build_scheduler
+from jobs.scheduler import JOBS, UNEXPECTED_FAILURE, Runner, build_scheduler
 from models.deadlines.calendar import ensure_calendar, move_calendar_entry
 from models.deadlines.entities import Deadline, Digest, DigestStatus
 from models.deadlines.operations import mark_done
@@ -236,8 +237,21 @@ def test_job_state_records_runs_and_failures(app_factory, fake, session, county,
     states = {state.name: state for state in job_states(session)}
     assert states["calendars"].failures == 0 and states["calendars"].last_ok_at == clock.now()
     assert states["digests"].failures == 2
-    assert "未配置提醒模板" in states["digests"].last_error
+    assert states["digests"].last_error == "未配置提醒模板（GUANHU_WECHAT_REMINDER_TEMPLATE_ID）"
     assert fake.calls(TEMPLATE) == []
+
+
+def test_an_unexpected_failure_is_told_in_chinese_and_its_stack_is_logged(app, session, clock, monkeypatch, caplog):
+    def broken(session, now):
+        raise KeyError("digest_time")
+
+    monkeypatch.setattr(
+        "jobs.scheduler.JOBS", tuple(replace(job, run=broken) if job.name == "digests" else job for job in JOBS)
+    )
+    Runner(app).tick("digests")
+    state = {state.name: state for state in job_states(session)}["digests"]
+    assert state.failures == 1 and state.last_error == UNEXPECTED_FAILURE
+    assert "KeyError" not in state.last_error and "KeyError: 'digest_time'" in caplog.text
 
 
 def test_the_scheduler_has_tick_jobs_that_coalesce_and_tolerate_misfires(app) -> None:
