@@ -53,7 +53,7 @@ def escalated_condition(user: User, today: dt.date):
 
 def open_tasks_for(session: Session, user: User, today: dt.date) -> list[Task]:
     """What is due for `user` (my tasks): own open deadlines and escalated overdue ones, most
-    urgent first. Used by the web's 我的任务 and the WeChat command of the same name."""
+    urgent first: the deadlines of `waiting_for`."""
     if not user.active:
         return []
     query = (
