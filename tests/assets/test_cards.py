@@ -46,6 +46,13 @@ def test_staff_of_another_village_cannot_get_the_card(build, county, client, log
     assert client.get(f"/cards/sheet.pdf?asset={asset.id}").status_code == 404
 
 
+def test_a_village_with_nothing_the_visitor_may_print_says_so(build, county, client, login_as):
+    build.asset(county.villages["石桥村"], subtype="供水饮水")
+    login_as(build.user(Role.DEPARTMENT, county.district, department="交通运输局"))
+    response = client.get(f"/cards/sheet.pdf?village={county.villages['石桥村'].id}")
+    assert response.status_code == 404 and "没有您可以打印资产卡的在用资产" in response.get_data(as_text=True)
+
+
 def test_a_print_sheet_has_eight_cards_to_an_a4_page(build, county):
     assets = [build.asset(county.villages["石桥村"]) for _ in range(9)]
     pdf = sheets_pdf((a, f"http://guanhu.test/a/{a.public_token}") for a in assets)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from bot.client import WeChatError, wechat_client
@@ -21,7 +21,7 @@ from models.assets.cards import (
     wechat_code_url,
 )
 from models.assets.entities import Asset
-from models.errors import DomainError, Invalid
+from models.errors import DomainError, Invalid, NotFound
 from web.auth import staff
 
 blueprint = Blueprint("cards", __name__)
@@ -106,7 +106,7 @@ def sheet() -> Response:
     else:
         raise DomainError("请先在台账中勾选要打印资产卡的资产，或选择一个村。")
     if not assets:
-        abort(404)
+        raise NotFound("没有您可以打印资产卡的在用资产。")
     name = assets[0].village.full_name if village_id and not ids else "所选资产"
     return _download(
         sheets_pdf(((a, qr_text(a)) for a in assets), title=f"{name}资产卡"), "application/pdf", "cards.pdf"
