@@ -17,7 +17,7 @@ from models.people import Role
 from models.scheduling.operations import record_run
 from models.wechat.deliveries import claim_delivery, mark_failed
 from models.wechat.entities import DeliveryChannel
-from tests.support.pages import csrf_token
+from tests.support.pages import csrf_token, visible_text
 
 JUNE_28 = dt.datetime(2026, 6, 28, 1, 0, tzinfo=dt.UTC)
 
@@ -54,9 +54,9 @@ def test_my_tasks_on_the_web_and_in_the_chat_are_one_list_whose_assets_link_to_t
     no_card = re.search(r'href="([^"]+)">资产卡未上墙 1处</a>', page)
     assert damaged and no_card, page
     assert "石桥村损毁水渠" in page and "竹林村" not in page
-    damaged_list = client.get(html.unescape(damaged.group(1))).get_data(as_text=True)
+    damaged_list = visible_text(client.get(html.unescape(damaged.group(1))).get_data(as_text=True))
     assert "D-1" in damaged_list and "C-1" not in damaged_list and "Z-1" not in damaged_list
-    no_card_list = client.get(html.unescape(no_card.group(1))).get_data(as_text=True)
+    no_card_list = visible_text(client.get(html.unescape(no_card.group(1))).get_data(as_text=True))
     assert "C-1" in no_card_list and "C-2" not in no_card_list and "D-1" not in no_card_list
 
     chat = task_lines(waiting_for(session, clerk, clock.now().date()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -19,3 +20,20 @@ def login(client, user, password: str = "password-123") -> None:
     token = csrf_token(client)
     response = client.post("/login", data={"phone": user.phone, "password": password, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def visible_text(page: str) -> str:
+    """A page's text as a reader sees it: no tags, attributes or hidden form values (a CSRF token is
+    random letters and digits, so a short code asserted absent could otherwise turn up inside one)."""
+    parser = _TextOnly()
+    parser.feed(page)
+    return " ".join(parser.parts)
