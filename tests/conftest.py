@@ -7,6 +7,7 @@ import os
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 import requests.adapters
 from argon2 import PasswordHasher
 from sqlalchemy import text
@@ -93,6 +94,20 @@ def no_real_wechat(monkeypatch: pytest.MonkeyPatch) -> None:
         return send(adapter, request, *args, **kwargs)
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", guarded)
+
+
+# Its own Redis database, so that runs side by side on one machine keep apart (e.g. 13 and 14).
+TEST_REDIS_URL = os.environ.get("GUANHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis the tests of shared state talk to; a test that needs it fails without it."""
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL).ping()
+    except redis.RedisError as error:
+        pytest.fail(f"this test needs Redis at {TEST_REDIS_URL}: {error}")
+    return TEST_REDIS_URL
 
 
 @pytest.fixture

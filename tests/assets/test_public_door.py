@@ -96,23 +96,16 @@ def test_an_unknown_token_is_never_cached_and_gets_the_friendly_404(counted):
     assert [a.status_code for a in answers] == [404, 404] and app.view_calls == 2
 
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
 @pytest.fixture
-def shared_cache():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.fail(f"this test needs Redis at {REDIS_URL}: {error}")
+def shared_cache(redis_url):
+    client = redis.Redis.from_url(redis_url)
     yield client
     for key in client.scan_iter(RedisPageCache.PREFIX + "*"):
         client.delete(key)
 
 
-def test_with_redis_a_page_rendered_by_one_worker_is_served_by_another(app_factory, asset, shared_cache):
-    one, two = (app_factory(PUBLIC_PAGE_CACHE_SECONDS=30, REDIS_URL=REDIS_URL) for _ in range(2))
+def test_with_redis_a_page_rendered_by_one_worker_is_served_by_another(app_factory, asset, shared_cache, redis_url):
+    one, two = (app_factory(PUBLIC_PAGE_CACHE_SECONDS=30, REDIS_URL=redis_url) for _ in range(2))
     path = f"/a/{asset.public_token}"
     rendered = one.test_client().get(path)
     assert shared_cache.ttl(RedisPageCache.PREFIX + asset.public_token) in range(25, 31)

@@ -6,7 +6,6 @@ import hashlib
 import io
 
 import pytest
-import redis
 import requests
 from PIL import Image
 
@@ -227,16 +226,6 @@ def test_refresh_waiting_on_the_lock_is_a_retryable_error(app, fake) -> None:
 
     assert raised.value.outcome is Outcome.RETRY
     assert fake.calls(TOKEN) == []
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        RedisTokenStorage(url).redis.ping()
-    except redis.RedisError as error:
-        pytest.fail(f"this test needs Redis at {url}: {error}")
-    return url
 
 
 def test_redis_store_shares_the_token_and_the_lock(app_factory, fake, redis_url) -> None:

@@ -48,8 +48,9 @@ def fake_wechat_api() -> Iterator[tuple[str, list[dict]]]:
         yield url, sent
 
 
-@pytest.fixture(params=[None, "redis://127.0.0.1:6379/14"], ids=["claims-in-database", "claims-in-redis"])
+@pytest.fixture(params=[False, True], ids=["claims-in-database", "claims-in-redis"])
 def live_app(request, live_database_url, clock, tmp_path, fake_wechat_api):
+    redis_url = request.getfixturevalue("redis_url") if request.param else None
 
     app = create_app(
         {
@@ -63,7 +64,7 @@ def live_app(request, live_database_url, clock, tmp_path, fake_wechat_api):
             "WECHAT_TOKEN": TOKEN,
             "WECHAT_APPID": APPID,
             "WECHAT_API_BASE_URL": fake_wechat_api[0],
-            "REDIS_URL": request.param,
+            "REDIS_URL": redis_url,
         }
     )
     claims = app.extensions["wechat_claims"]

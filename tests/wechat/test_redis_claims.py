@@ -19,18 +19,12 @@ from models.wechat.binding import issue_bind_code, unbind_wechat
 from models.wechat.claims import CLAIMS_KEPT
 from tests.support.wechat_messages import STAFF, VILLAGER, WECHAT_CONFIG, claims, reply
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
-
 
 @pytest.fixture
-def app(app_factory):
+def app(app_factory, redis_url):
     """An app whose claims go to Redis, under a key prefix of this test's own."""
-    app = app_factory(**WECHAT_CONFIG, REDIS_URL=REDIS_URL)
+    app = app_factory(**WECHAT_CONFIG, REDIS_URL=redis_url)
     store: RedisClaims = app.extensions["wechat_claims"]
-    try:
-        store.redis.ping()
-    except redis.RedisError as error:
-        pytest.fail(f"these tests need Redis at {REDIS_URL}: {error}")
     store.prefix = f"test-{uuid.uuid4().hex}:"
     yield app
     for key in store.redis.scan_iter(store.prefix + "*"):
@@ -113,8 +107,8 @@ def test_redis_down_gets_a_polite_system_busy_and_a_log_line(app_factory, messag
     assert claims(session) == 0
 
 
-def test_a_connection_closed_by_redis_is_made_again(client, messages, store):
+def test_a_connection_closed_by_redis_is_made_again(client, messages, store, redis_url):
     assert reply(client, messages, messages.text("帮助", msg_id=1))["Content"] == VILLAGER_HELP
-    killer = redis.Redis.from_url(REDIS_URL)
+    killer = redis.Redis.from_url(redis_url)
     assert killer.client_kill_filter(_id=store.redis.client_id()) == 1  # a restart, a timeout, a failover
     assert reply(client, messages, messages.text("帮助", msg_id=2))["Content"] == VILLAGER_HELP
