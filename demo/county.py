@@ -25,7 +25,7 @@ from models.assets.operations import create_asset, update_asset
 from models.catalog import SUBTYPES, ensure_departments, ensure_subtypes
 from models.errors import DomainError, Invalid
 from models.evaluations.operations import rate
-from models.people import Department, Role, User, create_user
+from models.people import Department, Role, User, VillagePost, create_user
 from models.regions import Region, RegionLevel, add_region, find_child
 from models.storage import MediaStorage
 
@@ -55,6 +55,11 @@ class DemoAccount:
     phone: str
     name: str
     department: str | None = None
+    village_post: VillagePost | None = None
+
+    @property
+    def title(self) -> str:
+        return f"{self.role.label}（{self.village_post.label}）" if self.village_post else self.role.label
 
     @property
     def place_text(self) -> str:
@@ -68,7 +73,20 @@ ACCOUNTS = [
     DemoAccount(Role.TOWN_OFFICIAL, ("河湾镇",), "13900000012", "梁秀兰"),
     DemoAccount(Role.TOWN_OFFICIAL, ("云岭乡",), "13900000013", "陆国庆"),
     DemoAccount(Role.VILLAGE_CLERK, ("青山镇", "石桥村"), "13900000021", "莫海燕"),
-    DemoAccount(Role.VILLAGE_SUPERVISOR, ("青山镇", "石桥村"), "13900000022", "蒙德明"),
+    DemoAccount(
+        Role.VILLAGE_SUPERVISOR,
+        ("青山镇", "石桥村"),
+        "13900000022",
+        "蒙德明",
+        village_post=VillagePost.SUPERVISION_COMMITTEE_CHAIR,
+    ),
+    DemoAccount(
+        Role.VILLAGE_SUPERVISOR,
+        ("青山镇", "石桥村"),
+        "13900000024",
+        "黄秋菊",
+        village_post=VillagePost.COOPERATIVE_BOARD_CHAIR,
+    ),
     DemoAccount(Role.CUSTODIAN, ("青山镇", "石桥村"), "13900000023", "李小军"),
 ]
 
@@ -237,6 +255,7 @@ def _staff(session: Session, demo: Demo, now: dt.datetime) -> None:
             role=account.role,
             region=region,
             department=department,
+            village_post=account.village_post,
             now=now,
         )
 

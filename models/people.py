@@ -7,7 +7,7 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, UniqueConstraint, select
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, LabelledEnum, enum_column, instant, intpk
@@ -26,7 +26,7 @@ class Role(LabelledEnum):
     DEPARTMENT = ("department", "行业主管部门")
     TOWN_OFFICIAL = ("town_official", "乡镇工作专班")
     VILLAGE_CLERK = ("village_clerk", "村干部")
-    VILLAGE_SUPERVISOR = ("village_supervisor", "村务监督委员会")
+    VILLAGE_SUPERVISOR = ("village_supervisor", "村级监督")
     CUSTODIAN = ("custodian", "管护员")
 
     @property
@@ -37,6 +37,16 @@ class Role(LabelledEnum):
     @property
     def edits_register(self) -> bool:
         return self in (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
+
+
+class VillagePost(LabelledEnum):
+    """The two village posts that sign the self-check and self-evaluation (seed 000 五(二)、(三)).
+
+    Each is held by one active supervisor of the village at a time, and one person holds at most one.
+    """
+
+    SUPERVISION_COMMITTEE_CHAIR = ("supervision_committee_chair", "村务监督委员会主任")
+    COOPERATIVE_BOARD_CHAIR = ("cooperative_board_chair", "合作社监事会主任")
 
 
 _ROLE_LEVEL = {
@@ -83,6 +93,16 @@ class User(Base):
     """A member of staff who signs in; villagers are not users (they are WeChat visitors)."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        Index(
+            "uq_users_village_post_holder",
+            "region_id",
+            "village_post",
+            unique=True,
+            sqlite_where=text("active AND village_post IS NOT NULL"),
+            postgresql_where=text("active AND village_post IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[intpk]
     phone: Mapped[str] = mapped_column(String(20), unique=True)
@@ -91,6 +111,7 @@ class User(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    village_post: Mapped[VillagePost | None] = mapped_column(enum_column(VillagePost))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     wechat_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[instant]
@@ -125,9 +146,10 @@ def create_user(
     role: Role,
     region: Region,
     department: Department | None = None,
+    village_post: VillagePost | None = None,
     now: dt.datetime,
 ) -> User:
-    """Create a staff account, checking that its region and department fit its role."""
+    """Create a staff account, checking that its region, department and post fit its role."""
     phone, name = phone.strip(), name.strip()
     errors = {}
     if not PHONE_PATTERN.match(phone):
@@ -140,13 +162,45 @@ def create_user(
         errors["region"] = f"{role.label}的所属区域应是{role.region_level.label}，而不是{region.level.label}。"
     if (role is Role.DEPARTMENT) != (department is not None):
         errors["department"] = "行业主管部门账号必须且只能选择一个部门。"
+    if village_post is not None:
+        errors.update(post_problems(session, role, region, village_post))
     if errors:
         raise Invalid(errors)
-    user = User(phone=phone, name=name, role=role, region=region, department=department, created_at=now)
+    user = User(
+        phone=phone,
+        name=name,
+        role=role,
+        region=region,
+        department=department,
+        village_post=village_post,
+        created_at=now,
+    )
     user.set_password(password)
     session.add(user)
     session.flush()
     return user
+
+
+def post_problems(
+    session: Session, role: Role, village: Region, post: VillagePost, holder: User | None = None
+) -> dict[str, str]:
+    """Why a person of `role` in `village` cannot hold `post` (empty when they can)."""
+    if role is not Role.VILLAGE_SUPERVISOR:
+        return {"village_post": f"只有{Role.VILLAGE_SUPERVISOR.label}账号可以担任{post.label}。"}
+    holders = select(User.name).where(User.region_id == village.id, User.village_post == post, User.active.is_(True))
+    if holder is not None:
+        holders = holders.where(User.id != holder.id)
+    taken_by = session.scalar(holders)
+    if taken_by is not None:
+        return {"village_post": f"本村的{post.label}已由{taken_by}担任。"}
+    return {}
+
+
+def post_holder(session: Session, village: Region, post: VillagePost) -> User | None:
+    """The active person holding `post` in `village`, if anyone does."""
+    return session.scalar(
+        select(User).where(User.region_id == village.id, User.village_post == post, User.active.is_(True))
+    )
 
 
 def authenticate(session: Session, phone: str, password: str) -> User | None:

@@ -125,7 +125,7 @@ def demo_load(if_empty: bool, seed: int) -> None:
     if demo.is_loaded(session):
         click.echo(f"打开 {current_app.config['PUBLIC_BASE_URL']} 登录，示范账号：")
         rows = [("角色", "区域", "手机号", "密码")]
-        rows += [(a.role.label, a.place_text, a.phone, demo.PASSWORD) for a in demo.ACCOUNTS]
+        rows += [(a.title, a.place_text, a.phone, demo.PASSWORD) for a in demo.ACCOUNTS]
         echo_table(rows)
 
 

@@ -64,6 +64,7 @@ class Builders:
             role=role,
             region=region,
             department=dept,
+            village_post=fields.get("village_post"),
             now=self.clock.now(),
         )
 
