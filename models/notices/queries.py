@@ -138,4 +138,4 @@ def objection_counts(session: Session, notice_ids: list[int]) -> dict[int, int]:
         .where(Complaint.notice_id.in_(notice_ids))
         .group_by(Complaint.notice_id)
     )
-    return dict(rows.tuples().all())
+    return {notice_id: number for notice_id, number in rows}
