@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from models.complaints.entities import ComplaintStatus
 from models.complaints.operations import accept
+from models.deadlines.sources import sync_deadlines
 from models.notices.entities import NoticeBoard, NoticeOutcome, PublicNotice
 from models.notices.operations import decide_ended_notices
 from models.notices.poster import PosterFacts, footer_lines, poster_pdf
@@ -259,3 +260,18 @@ def test_an_objection_resolved_after_the_end_decides_the_notice_at_once(
     session.refresh(notice)
     assert objection.status is ComplaintStatus.REJECTED
     assert notice.outcome is NoticeOutcome.PASSED and notice.decided_at == clock.now()
+
+
+def test_my_tasks_link_the_notices_end_and_the_objection_to_their_pages(
+    app, make_notice, object_to, people, session, clock
+):
+    notice = make_notice(people["clerk"])
+    objection = object_to(notice)
+    sync_deadlines(session, clock.now(), "Asia/Shanghai")
+    for name, link, title in (
+        ("clerk", f"/notices/{notice.id}", f"公示期满：{notice.title}"),
+        ("town", f"/complaints/{objection.id}", f"受理公示异议：{notice.title}"),
+    ):
+        client = app.test_client()
+        login(client, people[name])
+        assert f'<a href="{link}">{title}</a>' in client.get("/tasks").get_data(as_text=True), name
