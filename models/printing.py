@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pylopdf_fonts_zh_cn
 import qrcode
@@ -27,6 +27,9 @@ A4_SIZE = (round(210 * MM), round(297 * MM))
 
 
 QR_SIDE = round(34 * MM)
+
+
+PAGES_PER_WRITE = 8
 
 
 # A code point no font has: whatever the font draws for it is its "missing glyph" box (tofu).
@@ -88,12 +91,12 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.FreeTypeFont, wid
         yield line
 
 
-def pdf(pages: Iterator[Image.Image], title: str, pages_per_write: int = 8) -> bytes:
+def pdf(pages: Iterable[Image.Image], title: str) -> bytes:
     """The pages as one PDF at `DPI`, written a few at a time so that many never sit in memory."""
     out, batch = io.BytesIO(), []
     for page in pages:
         batch.append(page)
-        if len(batch) == pages_per_write:
+        if len(batch) == PAGES_PER_WRITE:
             _write(out, batch, title)
             batch = []
     if not batch and not out.tell():
