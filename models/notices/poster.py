@@ -4,6 +4,7 @@ code to the copy online, where villagers object."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ class PosterFacts:
     hotline: str
 
 
-def _date(day) -> str:
+def _date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 

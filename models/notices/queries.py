@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.access import notice_scope
@@ -41,7 +41,7 @@ def notice_for(session: Session, subject_kind: str, subject_id: int) -> PublicNo
     )
 
 
-def _running(today: dt.date):
+def _running(today: dt.date) -> ColumnElement[bool]:
     return (
         (PublicNotice.outcome == NoticeOutcome.RUNNING)
         & (PublicNotice.starts_on <= today)
