@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from demo.activity import PASSWORD, load_activity
+from demo.notices import load_notices
 from models.assets.entities import Asset, AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingSource
 from models.assets.fields import parse_asset_fields
 from models.assets.operations import create_asset, update_asset
@@ -211,6 +212,7 @@ def load_demo(session: Session, storage: MediaStorage, now: dt.datetime, seed: i
     _staff(session, demo, now)
     _assets(session, demo, rng, now)
     demo.records, demo.complaints = load_activity(session, storage, demo.villages, demo.assets, demo.users, now, seed)
+    load_notices(session, demo.villages["石桥村"], demo.users, now)
     _last_years_grades(session, demo, rng, now)
     return demo
 

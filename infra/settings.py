@@ -58,6 +58,7 @@ def load(app: Flask, test_config: dict | None) -> None:
         PUBLIC_PAGE_RATE_LIMIT="60 per minute",
         COMPLAINT_RATE_LIMIT="5 per hour",
         COMPLAINT_ASSET_RATE_LIMIT="30 per day",  # per asset, whoever files
+        OBJECTION_NOTICE_RATE_LIMIT="50 per day",  # objections to one notice, whoever files
         MAINTENANCE_FORM_RATE_LIMIT="30 per hour",
         REGISTER_IMPORT_MAX_BYTES=32 * 1024 * 1024,
         # "url": a card's QR code is PUBLIC_BASE_URL/a/<token> (no account needed, no cap);

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from infra.clock import clock as app_clock
 from infra.database import database, unit_of_work
-from jobs import reminders
+from jobs import notices, reminders
 from models.errors import DomainError
 from models.scheduling.jobs import JOB_LABELS, SCHEDULER_LEASE
 from models.scheduling.operations import hold_lease, record_run, release_lease
@@ -55,6 +55,7 @@ class Job:
 
 JOBS = (
     Job("calendars", reminders.ensure_calendars, 3600),
+    Job("notices", notices.decide_notices, 300),
     Job("sources", reminders.sync_sources, 60),
     Job("urgent", reminders.urgent_pushes, 60),
     Job("digests", reminders.morning_digests, 300),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models.assets.entities import Asset
 from models.errors import Forbidden, NotFound
+from models.notices.entities import PublicNotice
 from models.people import Role, User
 from models.regions import Region, RegionLevel
 
@@ -93,20 +94,47 @@ def require_can_review_maintenance(actor: User) -> None:
         raise Forbidden("只有乡镇和区级工作人员可以审核管护记录。")
 
 
-def visible_through_asset(actor: User, entity: type, asset_id_column: ColumnElement[int]) -> Select:
-    """Rows of `entity` (complaints, …) the actor may see: those about an asset in their scope."""
-    return select(entity).join(Asset, Asset.id == asset_id_column).where(asset_scope(actor))
+def visible_through_asset_or_notice(
+    actor: User, entity: type, asset_id_column: ColumnElement[int], notice_id_column: ColumnElement[int]
+) -> Select:
+    """Rows of `entity` (complaints, objections …) the actor may see: those about an asset in their
+    scope, or about a public notice they may see."""
+    about_notice = notice_id_column.in_(select(PublicNotice.id).where(notice_scope(actor)))
+    return select(entity).outerjoin(Asset, Asset.id == asset_id_column).where(or_(asset_scope(actor), about_notice))
 
 
 COMPLAINT_HANDLERS = (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
 
 
-def require_complaint_handler(actor: User, town_or_above: bool = False) -> None:
-    """The actor may move a complaint along; once reopened (不满意) only the town or above may."""
+def require_complaint_handler(actor: User, town_or_above: bool = False, why: str | None = None) -> None:
+    """The actor may move a complaint along; some (an objection, one reopened after 不满意) only
+    the town or above may, for the reason `why`."""
     if actor.role not in COMPLAINT_HANDLERS:
         raise Forbidden("您的角色只能查看反映，不能办理。")
     if town_or_above and actor.role.region_level is RegionLevel.VILLAGE:
-        raise Forbidden("群众对答复不满意，这条反映已转乡镇重新办理。")
+        raise Forbidden(why or "群众对答复不满意，这条反映已转乡镇重新办理。")
+
+
+def notice_scope(actor: User) -> ColumnElement[bool]:
+    """The condition a public notice must meet for `actor` to see it: its village lies under their
+    region; for a department, it is about an asset of its trades."""
+    if not actor.active:
+        return false()
+    if actor.role is Role.DEPARTMENT:
+        return PublicNotice.asset_id.in_(select(Asset.id).where(asset_scope(actor)))
+    return PublicNotice.village_id.in_(regions_under(actor))
+
+
+NOTICE_MANAGERS = (Role.DISTRICT_ADMIN, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
+
+
+def require_notice_manager(actor: User, village: Region) -> None:
+    """The actor may publish and withdraw notices of `village` (a village outside their region is
+    not found)."""
+    if not actor.active or not region_in_scope(actor, village):
+        raise NotFound()
+    if actor.role not in NOTICE_MANAGERS:
+        raise Forbidden("只有村干部、乡镇工作专班和区乡村振兴局可以发布或撤回公示。")
 
 
 def regions_under(actor: User) -> Select[tuple[int]]:

@@ -59,6 +59,16 @@ class Region(Base):
             region = region.parent
         return region
 
+    @property
+    def supervision_phone_above(self) -> str | None:
+        """The local supervision phone its people are given: the nearest one set above it."""
+        region = self.parent
+        while region is not None:
+            if region.supervision_phone:
+                return region.supervision_phone
+            region = region.parent
+        return None
+
 
 def add_region(session: Session, name: str, level: RegionLevel, parent: Region | None) -> Region:
     """Create a region under `parent` (None only for a district)."""

@@ -16,6 +16,8 @@ from web.complaints import public as complaint_forms
 from web.logs import configure_logging
 from web.maintenance import form as maintenance_form
 from web.maintenance import pages as maintenance_pages
+from web.notices import pages as notice_pages
+from web.notices import public as notice_boards
 from web.wechat import binding, visitors
 
 
@@ -35,6 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         complaint_forms,
         maintenance_pages,
         maintenance_form,
+        notice_pages,
+        notice_boards,
         deadlines,
         evaluations,
         binding,

@@ -12,6 +12,7 @@ from infra import clock
 from infra.database import db_session
 from models.access import staff_scope
 from models.deadlines.calendar import calendar, ensure_calendar, get_calendar_entry, move_calendar_entry
+from models.deadlines.entities import Deadline
 from models.deadlines.operations import mark_done
 from models.deadlines.reminders import pushes, state_text, unreachable_staff
 from models.deadlines.tasks import done_tasks_for, open_deadlines_under, waiting_for
@@ -24,6 +25,19 @@ from web.auth import staff
 
 blueprint = Blueprint("deadlines", __name__)
 LIST_LIMIT = 300
+# The page of the thing a feature's deadline is about, by the first word of its source ("complaint:12:accept").
+SOURCE_PAGES = {"complaint": ("complaints.detail", "complaint_id"), "notice": ("notices.detail", "notice_id")}
+
+
+@blueprint.app_template_global()
+def task_link(deadline: Deadline) -> str | None:
+    """Where to act on a deadline another feature opened (None for the calendar's tasks)."""
+    kind, _, rest = (deadline.source or "").partition(":")
+    number = rest.split(":", 1)[0]
+    if kind not in SOURCE_PAGES or not number.isdigit():
+        return None
+    endpoint, argument = SOURCE_PAGES[kind]
+    return url_for(endpoint, **{argument: int(number)})
 
 
 @blueprint.route("/tasks")

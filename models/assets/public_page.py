@@ -18,7 +18,7 @@ from models.evaluations.entities import Evaluation
 from models.evaluations.queries import evaluation_of
 from models.maintenance.entities import MaintenanceRecord
 from models.notices.entities import PublicNotice
-from models.notices.queries import active_notices
+from models.notices.queries import active_notices, board_token
 from models.operating.entities import IncomeRecord
 from models.operating.queries import last_income
 
@@ -35,19 +35,10 @@ class AssetPage:
     maintenance: list[MaintenanceRecord]
     income: IncomeRecord | None
     notices: list[PublicNotice]
+    notice_board: str | None  # the village board's token, when notices are shown
     complaints: int
     answered: int
     last_years_grade: Evaluation | None  # of the asset's village
-
-
-def local_supervision_phone(asset: Asset) -> str | None:
-    """The supervision phone of the asset's town, else of its district."""
-    region = asset.village.parent
-    while region is not None:
-        if region.supervision_phone:
-            return region.supervision_phone
-        region = region.parent
-    return None
 
 
 def asset_by_token(session: Session, token: str) -> Asset | ReplacedCardToken | None:
@@ -69,12 +60,14 @@ def asset_page(session: Session, asset: Asset, today: dt.date) -> AssetPage:
     )
     income = last_income(session, asset.id) if asset.asset_class is AssetClass.OPERATING else None
     complaints, answered = public_counts(session, asset.id)
+    notices = active_notices(session, asset, today)
     return AssetPage(
         asset=asset,
-        supervision_phone=local_supervision_phone(asset),
+        supervision_phone=asset.village.supervision_phone_above,
         maintenance=maintenance,
         income=income,
-        notices=active_notices(session, asset, today),
+        notices=notices,
+        notice_board=board_token(session, asset.village_id) if notices else None,
         complaints=complaints,
         answered=answered,
         last_years_grade=evaluation_of(session, asset.village_id, today.year - 1),

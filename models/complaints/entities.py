@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assets.entities import Asset
 from models.base import Base, LabelledEnum, UTCDateTime, enum_column, instant, intpk
+from models.notices.entities import PublicNotice
 from models.photos import Photo
+from models.regions import Region
 
 MAX_NAME, MAX_NOTE = 20, 1000
 
@@ -20,6 +22,10 @@ class ComplaintCategory(LabelledEnum):
     INCOME = ("income", "收益分配")
     OCCUPIED = ("occupied", "被占用或私用")
     OTHER = ("other", "其他")
+    OBJECTION = ("objection", "公示异议")  # filed from a public notice's page, never from an asset's
+
+
+ASSET_CATEGORIES = [category for category in ComplaintCategory if category is not ComplaintCategory.OBJECTION]
 
 
 class ComplaintStatus(LabelledEnum):
@@ -76,7 +82,9 @@ class Complaint(Base):
     tracking_number: Mapped[str] = mapped_column(String(20), unique=True)
     # Secret part of the tracking link (/t/<token>): the number alone is guessable.
     public_token: Mapped[str] = mapped_column(String(32), unique=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    # A complaint is about an asset, or (an objection, 提出异议) about a public notice.
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("public_notices.id"), index=True)
     category: Mapped[ComplaintCategory] = mapped_column(enum_column(ComplaintCategory))
     description: Mapped[str] = mapped_column(Text)
     contact_name: Mapped[str | None] = mapped_column(String(MAX_NAME))
@@ -90,16 +98,28 @@ class Complaint(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(120))
     rating: Mapped[Rating | None] = mapped_column(enum_column(Rating))
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    # An objection's answer says whether it is upheld (异议成立); None for other complaints.
+    upheld: Mapped[bool | None] = mapped_column(Boolean)
 
-    asset: Mapped[Asset] = relationship(lazy="joined")
+    asset: Mapped[Asset | None] = relationship(lazy="joined")
+    notice: Mapped[PublicNotice | None] = relationship()
     steps: Mapped[list[ComplaintStep]] = relationship(
         back_populates="complaint", order_by="ComplaintStep.id", lazy="selectin", cascade="all, delete-orphan"
     )
 
     @property
     def town_handles(self) -> bool:
-        """Reopened after 不满意: only the town (or above) may handle it now."""
-        return self.reopened_count > 0
+        """Only the town (or above) may handle it: an objection to a notice, or one reopened after 不满意."""
+        return self.notice_id is not None or self.reopened_count > 0
+
+    @property
+    def about(self) -> str:
+        """What it is about, as people name it: the asset, or the notice objected to."""
+        return self.asset.name if self.asset else f"公示：{self.notice.title}"
+
+    @property
+    def village(self) -> Region:
+        return self.asset.village if self.asset else self.notice.village
 
     @property
     def last_answer(self) -> ComplaintStep | None:

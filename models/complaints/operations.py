@@ -1,4 +1,5 @@
-"""Complaints (反映问题): filed by villagers from an asset's page, handled by staff step by step.
+"""Complaints (反映问题): filed by villagers from an asset's page (or, as objections 提出异议, from a
+public notice's page), handled by staff step by step.
 
 new → accepted (受理) → assigned (转办) → answered (答复) → closed (办结), or rejected with a
 reason. The villager rates an answer; 满意/基本满意 closes it, 不满意 reopens it for the town.
@@ -24,6 +25,7 @@ from models import audit
 from models.access import require_complaint_handler
 from models.assets.entities import Asset
 from models.complaints.entities import (
+    ASSET_CATEGORIES,
     MAX_NAME,
     MAX_NOTE,
     Complaint,
@@ -35,6 +37,7 @@ from models.complaints.entities import (
     StepKind,
 )
 from models.errors import DomainError, Invalid
+from models.notices.entities import PublicNotice
 from models.people import User
 from models.photos import Photo, store_photo
 from models.storage import MediaStorage
@@ -193,26 +196,71 @@ def file_complaint(
     """A villager's complaint about `asset`: validated whole before anything is written."""
     errors: dict[str, str] = {}
     chosen = ComplaintCategory.from_label(category or "")
-    if chosen is None:
+    if chosen not in ASSET_CATEGORIES:
         errors["category"] = "请选择问题类别。"
     text = _text(
         description, "description", "问题描述", required=True, low=MIN_DESCRIPTION, high=MAX_DESCRIPTION, errors=errors
     )
-    name = _text(contact_name, "contact_name", "称呼", required=False, high=MAX_NAME, errors=errors)
-    phone = (contact_phone or "").strip().replace(" ", "") or None
-    if phone and not MOBILE.match(phone):
-        errors["contact_phone"] = "手机号应为11位数字，以1开头；不想留可以不填。"
+    name, phone = _contact(contact_name, contact_phone, errors)
     if len(photos) > MAX_PHOTOS:
         errors["photos"] = f"最多上传{MAX_PHOTOS}张照片。"
     if errors:
         raise Invalid(errors)
     stored = [store_photo(session, storage, data, now=now, uploaded_by_openid=openid) for data in photos]
+    return _file(session, {"asset_id": asset.id}, chosen, text, name, phone, stored, openid, now, limits)
+
+
+def file_objection(
+    session: Session,
+    notice: PublicNotice,
+    *,
+    reason: str,
+    contact_name: str | None,
+    contact_phone: str | None,
+    openid: str | None,
+    now: dt.datetime,
+    limits: ComplaintLimits,
+) -> Complaint:
+    """A villager's objection (提出异议) to a notice, from its page while it runs; the town handles it."""
+    if not notice.running_on(limits.local_date(now)):
+        raise WrongStep("这项公示现在不在公示期内，不能提出异议。")
+    errors: dict[str, str] = {}
+    text = _text(reason, "reason", "异议理由", required=True, low=MIN_DESCRIPTION, high=MAX_DESCRIPTION, errors=errors)
+    name, phone = _contact(contact_name, contact_phone, errors)
+    if errors:
+        raise Invalid(errors)
+    objection = ComplaintCategory.OBJECTION
+    return _file(session, {"notice_id": notice.id}, objection, text, name, phone, [], openid, now, limits)
+
+
+def _contact(name: str | None, phone: str | None, errors: dict[str, str]) -> tuple[str | None, str | None]:
+    """The name and mobile number a villager may leave (or not: anonymous is allowed)."""
+    name = _text(name, "contact_name", "称呼", required=False, high=MAX_NAME, errors=errors)
+    phone = (phone or "").strip().replace(" ", "") or None
+    if phone and not MOBILE.match(phone):
+        errors["contact_phone"] = "手机号应为11位数字，以1开头；不想留可以不填。"
+    return name, phone
+
+
+def _file(
+    session: Session,
+    subject: dict[str, int],
+    category: ComplaintCategory,
+    text: str,
+    name: str | None,
+    phone: str | None,
+    photos: Sequence[Photo],
+    openid: str | None,
+    now: dt.datetime,
+    limits: ComplaintLimits,
+) -> Complaint:
+    """Store a checked complaint about `subject` (its asset_id or notice_id) with its first step."""
     filed_on = limits.local_date(now)
     complaint = Complaint(
+        **subject,
         tracking_number=_next_tracking_number(session, filed_on.year),
         public_token=secrets.token_urlsafe(16),
-        asset_id=asset.id,
-        category=chosen,
+        category=category,
         description=text,
         contact_name=name,
         contact_phone=phone,
@@ -230,16 +278,17 @@ def file_complaint(
         StepKind.FILED,
         VILLAGER,
         now,
-        photos=stored,
+        photos=photos,
         first=True,
-        changes={"tracking_number": complaint.tracking_number, "category": chosen.label, "photos": len(stored)},
+        changes={"tracking_number": complaint.tracking_number, "category": category.label, "photos": len(photos)},
     )
     return complaint
 
 
 def _require_step(actor: User, complaint: Complaint, kind: StepKind) -> None:
     """The actor may take this step now (their role, and the complaint's current state)."""
-    require_complaint_handler(actor, town_or_above=complaint.town_handles)
+    why = "公示异议由乡镇办理。" if complaint.notice_id else None
+    require_complaint_handler(actor, town_or_above=complaint.town_handles, why=why)
     if complaint.status not in ALLOWED_FROM[kind]:
         raise WrongStep(f"这条反映现在是“{complaint.status.label}”，不能{kind.label}。请刷新页面查看最新进展。")
 
@@ -289,17 +338,23 @@ def answer(
     text: str,
     photos: Sequence[bytes],
     now: dt.datetime,
+    upheld: bool | None = None,
 ) -> ComplaintStep:
     """答复: what was done, with photos (checked and stored here, all or none); the door pushes it
-    to the villager after the commit."""
+    to the villager after the commit. An objection's answer says whether it is upheld."""
     errors: dict[str, str] = {}
     text = _text(text, "answer", "答复内容", required=True, low=MIN_DESCRIPTION, errors=errors)
     if len(photos) > MAX_PHOTOS:
         errors["photos"] = f"最多上传{MAX_PHOTOS}张照片。"
+    if complaint.notice_id is not None and upheld is None:
+        errors["upheld"] = "请选择异议是否成立。"
     if errors:
         raise Invalid(errors)
     _require_step(actor, complaint, StepKind.ANSWERED)
     stored = [store_photo(session, storage, data, now=now, uploaded_by_id=actor.id) for data in photos]
+    if complaint.notice_id is not None:
+        complaint.upheld = upheld
+        text = f"{'异议成立' if upheld else '异议不成立'}。{text}"
     step = _act(session, actor, complaint, StepKind.ANSWERED, now, note=text, photos=stored)
     complaint.answered_at = now
     complaint.rating = None
@@ -308,6 +363,14 @@ def answer(
 
 def close(session: Session, actor: User, complaint: Complaint, now: dt.datetime) -> ComplaintStep:
     return _act(session, actor, complaint, StepKind.CLOSED, now)
+
+
+def close_as_moot(
+    session: Session, actor: User | None, complaint: Complaint, note: str, now: dt.datetime
+) -> ComplaintStep:
+    """办结 a complaint whose subject went away (the notice objected to was withdrawn), saying why."""
+    complaint.status = ComplaintStatus.CLOSED
+    return _step(session, complaint, StepKind.CLOSED, actor, now, note=note)
 
 
 def rate(

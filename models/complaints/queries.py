@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from models.access import visible_through_asset
+from models.access import visible_through_asset_or_notice
 from models.base import LabelledEnum
 from models.complaints.entities import OPEN_STATUSES, Complaint, ComplaintStatus
 from models.errors import NotFound
@@ -55,7 +55,7 @@ def public_counts(session: Session, asset_id: int) -> tuple[int, int]:
 
 
 def visible_complaints(actor: User, status: ComplaintStatus | None = None) -> Select[tuple[Complaint]]:
-    query = visible_through_asset(actor, Complaint, Complaint.asset_id)
+    query = visible_through_asset_or_notice(actor, Complaint, Complaint.asset_id, Complaint.notice_id)
     if status is not None:
         query = query.where(Complaint.status == status)
     return query

@@ -46,6 +46,9 @@ _V, _T, _D = ResponsibleLevel.VILLAGE, ResponsibleLevel.TOWN, ResponsibleLevel.D
 _VILLAGE_ROLES = (Role.VILLAGE_CLERK, Role.VILLAGE_SUPERVISOR)
 
 
+NOTICE_OWNERS = (Role.VILLAGE_CLERK, Role.TOWN_OFFICIAL, Role.DISTRICT_ADMIN)
+
+
 # The yearly calendar of ../shared/DOMAIN.md, then the deadlines other features open.
 DEFAULT_KINDS = (
     KindDefault(
@@ -131,7 +134,17 @@ DEFAULT_KINDS = (
         urgent=True,
     ),
     KindDefault("inspection_overdue", "资产巡查逾期", _V, (Role.CUSTODIAN,), None, escalate_to=Role.VILLAGE_CLERK),
-    KindDefault("notice_end", "公示期满", _V, (Role.VILLAGE_CLERK,), None),
+    KindDefault(
+        "objection_limit",
+        "公示异议办理时限",
+        _T,
+        (Role.TOWN_OFFICIAL,),
+        None,
+        escalate_to=Role.DISTRICT_ADMIN,
+        urgent=True,
+    ),
+    # Owned by the unit that opened the notice: a village's clerks, a town's officials, the district.
+    KindDefault("notice_end", "公示期满", _V, NOTICE_OWNERS, None),
 )
 
 

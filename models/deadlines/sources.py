@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.assets.entities import Asset
-from models.complaints.queries import LimitKind, open_limits
+from models.complaints.queries import DueLimit, LimitKind, open_limits
 from models.deadlines.entities import Deadline
 from models.deadlines.operations import close_deadline, open_deadline
 from models.maintenance.entities import RepairTask
 from models.maintenance.queries import overdue_inspections
-from models.notices.entities import PublicNotice
+from models.notices.entities import OPEN_OUTCOMES, PublicNotice
 from models.regions import Region
 
 # Why a synced deadline was closed, by kind (its evidence).
@@ -30,7 +30,8 @@ RESOLVED = {
     "complaint_reopened": "重新办理的反映已答复",
     "repair_limit": "已录入维修记录",
     "inspection_overdue": "已录入管护记录",
-    "notice_end": "公示期满",
+    "notice_end": "公示结果已确定或公示已撤回",
+    "objection_limit": "公示异议已受理或已答复",
 }
 
 
@@ -110,6 +111,9 @@ def _complaint_limits(session: Session) -> list[Wanted]:
     items = []
     for limit in open_limits(session, dt.date.max):
         complaint = limit.complaint
+        if complaint.notice_id is not None:
+            items.append(_objection_limit(limit))
+            continue
         village = complaint.asset.village
         if limit.limit is LimitKind.ACCEPT:
             items.append(
@@ -142,6 +146,15 @@ def _complaint_limits(session: Session) -> list[Wanted]:
                 )
             )
     return items
+
+
+def _objection_limit(limit: DueLimit) -> Wanted:
+    """An objection to a notice is the town's from the start: to accept, then to answer."""
+    objection, step = limit.complaint, "accept" if limit.limit is LimitKind.ACCEPT else "answer"
+    source = f"complaint:{objection.id}:{step}" + ("" if step == "accept" else f":{objection.reopened_count}")
+    action = "受理" if step == "accept" else "答复"
+    town = objection.notice.village.parent
+    return Wanted("objection_limit", source, town, limit.due_on, f"{action}公示异议：{objection.notice.title}")
 
 
 def _repair_tasks(session: Session) -> list[Wanted]:
@@ -177,13 +190,15 @@ def _overdue_inspections(session: Session, now: dt.datetime, timezone: str) -> l
 
 
 def _running_notices(session: Session, today: dt.date) -> list[Wanted]:
+    """A started notice reminds its owner of its end, and stays open until its outcome is decided
+    (while an objection is unresolved, past the end too)."""
     rows = session.execute(
         select(PublicNotice, Region)
-        .join(Region, Region.id == PublicNotice.village_id)
-        .where(PublicNotice.starts_on <= today, PublicNotice.ends_on >= today)
+        .join(Region, Region.id == PublicNotice.owner_region_id)
+        .where(PublicNotice.outcome.in_(OPEN_OUTCOMES), PublicNotice.starts_on <= today)
         .order_by(PublicNotice.id)
     )
     return [
-        Wanted("notice_end", f"notice:{notice.id}", village, notice.ends_on, f"公示期满：{notice.title}")
-        for notice, village in rows
+        Wanted("notice_end", f"notice:{notice.id}", owner, notice.ends_on, f"公示期满：{notice.title}")
+        for notice, owner in rows
     ]

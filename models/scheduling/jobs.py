@@ -8,6 +8,7 @@ SCHEDULER_LEASE = "scheduler"  # the lease the one scheduler process holds
 # The scheduled jobs by name, in the order they run each tick, with the names staff read.
 JOB_LABELS = {
     "calendars": "生成年度任务",
+    "notices": "公示期满定结果",  # before the sources: a decided notice's deadline closes
     "sources": "同步办理时限",  # before the pushes that read them
     "urgent": "紧急事项推送",
     "digests": "每日提醒推送",

@@ -10,9 +10,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from models import audit
-from models.assets.card_render import SCAN_LINE, card_lines, missing_glyphs, render_card, sheets_pdf
+from models.assets.card_render import SCAN_LINE, card_lines, render_card, sheets_pdf
 from models.assets.entities import ReplacedCardToken
 from models.people import Role
+from models.printing import missing_glyphs
 from tests.support.pages import csrf_token, login
 from web.cli import cli
 

@@ -49,7 +49,8 @@ def report(client, asset, **fields):
         environ["wsgi.input"].close()
 
 
-def test_the_page_shows_public_facts_and_never_private_ones(client, asset, session, clock, county):
+def test_the_page_shows_public_facts_and_never_private_ones(client, asset, session, clock, county, build):
+    clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     storage = client.application.extensions["storage"]
     photo = store_photo(session, storage, photo_files.jpeg(3), now=clock.now())
     session.add(
@@ -64,7 +65,7 @@ def test_the_page_shows_public_facts_and_never_private_ones(client, asset, sessi
     )
     publish_notice(
         session,
-        None,
+        clerk,
         village=county.villages["石桥村"],
         asset=None,
         title="2026年收益分配方案公示",
@@ -75,7 +76,7 @@ def test_the_page_shows_public_facts_and_never_private_ones(client, asset, sessi
     )
     publish_notice(
         session,
-        None,
+        clerk,
         village=county.villages["石桥村"],
         asset=None,
         title="已结束的公示",

@@ -17,7 +17,7 @@ from models.deadlines.sources import SyncResult, sync_deadlines
 from models.deadlines.tasks import open_tasks_for
 from models.maintenance.entities import MaintenanceKind
 from models.maintenance.operations import record_maintenance
-from models.notices.operations import publish_notice
+from models.notices.operations import decide_ended_notices, publish_notice
 from models.people import Role
 from models.storage import LocalStorage
 from models.wechat.entities import Delivery, DeliveryStatus
@@ -186,6 +186,8 @@ def test_a_running_notice_reminds_the_clerk_of_its_end_and_closes_after_it(sessi
     assert titles(session, people["custodian"], clock) == []
 
     clock.advance(days=10)
+    assert sync(session, clock) == SyncResult(opened=0, closed=0)  # open until the outcome is decided
+    decide_ended_notices(session, dt.date(2026, 6, 11), clock.now())
     assert sync(session, clock) == SyncResult(opened=0, closed=1)
     assert titles(session, people["clerk"], clock) == []
 

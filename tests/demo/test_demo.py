@@ -18,6 +18,7 @@ from models.clock import FixedClock
 from models.complaints.entities import Complaint, ComplaintStatus
 from models.evaluations.entities import Evaluation
 from models.maintenance.entities import MaintenanceRecord
+from models.notices.entities import PublicNotice
 from models.people import Role, User
 from models.regions import Region, RegionLevel
 from tests.support.apps import bound_app, close_test_app
@@ -105,6 +106,13 @@ def test_demo_load_creates_a_county_of_every_class_status_subtype_and_role(demo_
     # Last year's grade of every town and village, so the villagers' pages show one.
     graded = session.scalars(select(Evaluation.region_id).where(Evaluation.year == TEST_NOW.year - 1)).all()
     assert len(graded) == len(regions[RegionLevel.TOWN]) + len(regions[RegionLevel.VILLAGE])
+
+
+def test_the_demo_has_a_running_notice_with_an_objection_waiting_for_the_town(session):
+    [notice] = session.scalars(select(PublicNotice))
+    assert notice.village.name == "石桥村" and notice.running_on(TEST_NOW.date())
+    [objection] = session.scalars(select(Complaint).where(Complaint.notice_id == notice.id))
+    assert objection.status is ComplaintStatus.NEW and objection.town_handles and objection.openid
 
 
 def test_demo_load_if_empty_does_not_load_twice(runner, session):

@@ -258,7 +258,7 @@ def test_the_scheduler_has_tick_jobs_that_coalesce_and_tolerate_misfires(app) ->
     scheduler, _runner = build_scheduler(app, blocking=False)
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
-    assert set(jobs) == {"calendars", "sources", "urgent", "digests", "retries", "claims"}
+    assert set(jobs) == {"calendars", "notices", "sources", "urgent", "digests", "retries", "claims"}
     for job in jobs.values():
         assert job.max_instances == 1 and job.coalesce is True
         assert job.misfire_grace_time >= 3600
@@ -276,6 +276,7 @@ def test_the_scheduler_command_once_runs_every_job(app, fake, session, county, b
     assert result.exit_code == 0, result.output
     assert {state.name for state in job_states(session)} == {
         "calendars",
+        "notices",
         "sources",
         "urgent",
         "digests",

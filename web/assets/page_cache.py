@@ -1,4 +1,5 @@
-"""A short-lived cache of the public asset page as anonymous visitors see it.
+"""A short-lived cache of the public pages as anonymous visitors see them: an asset's page, and the
+village notice boards' pages (under keys of their own).
 
 A card on a village wall is scanned by many people in a short time; the page they get is the same
 for all of them, so it is rendered once per GUANHU_PUBLIC_PAGE_CACHE_SECONDS (default 30; 0 turns
@@ -16,7 +17,9 @@ from collections.abc import Callable
 
 import redis
 from cachetools import TTLCache
-from flask import Flask, current_app
+from flask import Flask, current_app, request, session
+
+from web.wechat.visitors import visitor_openid
 
 MAX_PAGES = 20_000  # ~5 KB each: at most ~100 MB per worker
 log = logging.getLogger("guanhu.web")
@@ -71,3 +74,20 @@ def init_app(app: Flask) -> None:
 
 def page_cache() -> PageCache | RedisPageCache | None:
     return current_app.extensions["public_page_cache"]
+
+
+def anonymous_visitor() -> bool:
+    """A visitor whose page is the same as everyone's: not signed in, not known by WeChat."""
+    return not (session.get("_user_id") or visitor_openid() or request.args)  # "_user_id": Flask-Login
+
+
+def cached_page(key: str, render: Callable[[], str]) -> bytes:
+    """The public page kept under `key` for anonymous visitors (rendered and kept on a miss); a
+    fresh one for everybody else."""
+    cache = page_cache() if anonymous_visitor() else None
+    if cache is not None and (cached := cache.get(key)) is not None:
+        return cached
+    html = render().encode()
+    if cache is not None:
+        cache.put(key, html)
+    return html

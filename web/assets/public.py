@@ -6,7 +6,7 @@ of the app (`public_door`); staff, and visitors WeChat told us about, get a fres
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, session
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
 from infra.clock import today
@@ -17,7 +17,7 @@ from models.assets.public_page import asset_by_token, asset_page
 from models.errors import Forbidden
 from models.people import User
 from models.wechat.visitors import staff_for_openid
-from web.assets.page_cache import page_cache
+from web.assets.page_cache import cached_page
 from web.assets.public_door import PublicPageDoor
 from web.security import limiter
 from web.wechat.visitors import visitor_openid
@@ -45,28 +45,20 @@ def found_asset(token: str) -> Asset:
 @blueprint.get("/a/<token>")
 @limiter.limit(lambda: current_app.config["PUBLIC_PAGE_RATE_LIMIT"])
 def asset(token: str) -> bytes:
-    cache = page_cache() if _anonymous() else None
-    if cache is not None and (cached := cache.get(token)) is not None:
-        return cached
+    return cached_page(token, lambda: _page(token))
+
+
+def _page(token: str) -> str:
     found = found_asset(token)
-    page = asset_page(db_session(), found, today())
-    html = render_template(
+    return render_template(
         "assets/public.html",
-        page=page,
+        page=asset_page(db_session(), found, today()),
         asset=found,
         disposed=found.status is AssetStatus.DISPOSED,
         hotline=current_app.config["SUPERVISION_HOTLINE"],
         recorder=recording_staff(found),
         recorded=request.args.get("recorded") == "1",
-    ).encode()
-    if cache is not None:
-        cache.put(token, html)
-    return html
-
-
-def _anonymous() -> bool:
-    """A visitor whose page is the same as everyone's: not signed in, not known by WeChat."""
-    return not (session.get("_user_id") or visitor_openid() or request.args)  # "_user_id": Flask-Login
+    )
 
 
 def recording_staff(found: Asset) -> User | None:

@@ -12,13 +12,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from bot.after_commit.complaints import push_result
-from infra.clock import now
+from infra.clock import now, today
 from infra.database import after_commit, db_session
 from infra.storage import media_storage
 from models.complaints.entities import Complaint, ComplaintStatus, ComplaintStep
 from models.complaints.operations import MAX_PHOTOS, accept, answer, assign, close, reject
 from models.complaints.queries import get_visible_complaint, visible_complaints
 from models.errors import Invalid
+from models.notices.operations import objection_settled
 from models.paging import page_number, page_of
 from models.photos import PhotoRejected
 from web.auth import staff
@@ -47,6 +48,9 @@ def detail(complaint_id: int) -> str:
     return render_template("complaints/detail.html", complaint=complaint, errors={}, form={})
 
 
+UPHELD_CHOICES = {"yes": True, "no": False}  # an objection's answer: 异议成立 / 异议不成立
+
+
 # Each action a handler may take: (the complaint) -> the step it made, from the posted form.
 ACTIONS: dict[str, Callable[[Complaint], ComplaintStep]] = {
     "accept": lambda complaint: accept(db_session(), staff(), complaint, now()),
@@ -60,6 +64,7 @@ ACTIONS: dict[str, Callable[[Complaint], ComplaintStep]] = {
         request.form.get("answer", ""),
         uploaded_photos(MAX_PHOTOS),
         now(),
+        upheld=UPHELD_CHOICES.get(request.form.get("upheld", "")),
     ),
     "close": lambda complaint: close(db_session(), staff(), complaint, now()),
 }
@@ -81,6 +86,7 @@ def act(complaint_id: int, action: str):
         return render_template(
             "complaints/detail.html", complaint=complaint, errors=errors, form=request.form
         ), error.status
+    objection_settled(session, complaint.notice_id, today(), now())
     flash(f"已{step.kind.label}。")
     after_commit(push_result, step.id)
     return redirect(url_for("complaints.detail", complaint_id=complaint.id), 303)

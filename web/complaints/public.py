@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 
-from infra.clock import now
+from infra.clock import now, today
 from infra.database import db_session
 from infra.storage import media_storage
 from models.assets.entities import Asset
-from models.complaints.entities import Complaint, ComplaintCategory, Rating
+from models.complaints.entities import ASSET_CATEGORIES, Complaint, Rating
 from models.complaints.operations import MAX_PHOTOS, ComplaintLimits, file_complaint
 from models.complaints.operations import rate as rate_complaint
 from models.complaints.queries import by_number_and_phone, by_token, of_visitor
 from models.errors import Invalid
+from models.notices.operations import objection_settled
 from models.photos import PhotoRejected
 from web.assets.public import found_asset
 from web.security import limiter
@@ -48,7 +49,7 @@ def report_form(token: str) -> Response | str:
         asset=found,
         form={},
         errors={},
-        categories=list(ComplaintCategory),
+        categories=ASSET_CATEGORIES,
         known=bool(visitor_openid()),
     )
 
@@ -76,6 +77,12 @@ def report(token: str) -> Response | tuple[str, int]:
         return _form_again(found, error.fields, 422)
     except PhotoRejected as error:
         return _form_again(found, {"photos": error.message}, error.status)
+    return filed(complaint)
+
+
+def filed(complaint: Complaint) -> Response:
+    """After a complaint (or an objection) is filed: remember it in this browser (我的反映) and
+    show its tracking page."""
     session[MINE_KEY] = [complaint.public_token, *session.get(MINE_KEY, [])][:MINE_KEPT]
     return redirect(url_for("complaints_public.tracking", token=complaint.public_token, new=1), 303)
 
@@ -86,7 +93,7 @@ def _form_again(found: Asset, errors: dict[str, str], status: int) -> tuple[str,
         asset=found,
         form=request.form,
         errors=errors,
-        categories=list(ComplaintCategory),
+        categories=ASSET_CATEGORIES,
         known=bool(visitor_openid()),
     ), status
 
@@ -115,6 +122,7 @@ def tracking(token: str) -> str:
 def rate(token: str) -> Response:
     complaint = _complaint(token)
     rate_complaint(db_session(), complaint, request.form.get("rating", ""), now(), limits())
+    objection_settled(db_session(), complaint.notice_id, today(), now())
     return redirect(url_for("complaints_public.tracking", token=token), 303)
 
 

@@ -1,6 +1,6 @@
 """Who is this visitor: inside WeChat, their openid, learnt once and silently by OAuth (snsapi_base).
 
-Pages that can use it (the complaint form, 我的反映, the maintenance form) send a visitor through
+Pages that can use it (the complaint and objection forms, 我的反映, the maintenance form) send a visitor through
 `learn_openid` once; the openid then lets us push an answer to them, or recognise bound staff.
 """
 
@@ -19,7 +19,7 @@ log = logging.getLogger("guanhu.web")
 
 VISITOR_KEY = "visitor_openid"  # the WeChat openid learnt by snsapi_base
 OAUTH_KEY = "visitor_oauth"  # {state, next} while OAuth is under way; "tried" after a failure
-RETURN_PATHS = ("/a/", "/mine")  # where OAuth may send the visitor back to
+RETURN_PATHS = ("/a/", "/v/", "/mine")  # where OAuth may send the visitor back to
 
 
 def visitor_openid() -> str | None:
