@@ -99,11 +99,12 @@ def retry_due(session: Session, now: dt.datetime, limit: int) -> int:
     """Re-send up to `limit` pending deliveries whose `retry_after` has come, each at most
     MAX_ATTEMPTS times in all; returns how many were re-sent. Two sweeps at once send each once."""
     claimed = claim_retries(session, now, limit, MAX_ATTEMPTS)
+    to_send = [delivery for delivery in claimed if _still_wanted(session, delivery)]
     session.commit()
-    for delivery in claimed:
+    for delivery in to_send:
         _send(session, delivery)
         session.commit()
-    return len(claimed)
+    return len(to_send)
 
 
 def _deliver(
@@ -117,18 +118,26 @@ def _deliver(
     delivery, claimed = claim_delivery(
         session, key=key, openid=openid, channel=channel, payload=payload, now=_now(), region_id=region_id
     )
+    send = claimed and _still_wanted(session, delivery)
     session.commit()
-    if claimed:
+    if send:
         _send(session, delivery)
         session.commit()
     return delivery
 
 
-def _send(session: Session, delivery: Delivery) -> None:
+def _still_wanted(session: Session, delivery: Delivery) -> bool:
+    """Whether the person may be sent this; if they refused its template, it is recorded as
+    unreachable instead. Decided in the claim's transaction: no transaction stays open while the
+    message travels (on SQLite, a read kept open then could not write the answer after it)."""
     template_id = delivery.payload.get("template_id")
     if template_id and has_refused(session, delivery.openid, template_id):
         mark_unreachable(delivery, None, REFUSED_BEFORE)
-        return
+        return False
+    return True
+
+
+def _send(session: Session, delivery: Delivery) -> None:
     try:
         _SEND[delivery.channel](wechat_client(), delivery.openid, delivery.payload)
     except WeChatError as error:
