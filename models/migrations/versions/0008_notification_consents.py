@@ -48,6 +48,12 @@ def upgrade() -> None:
             batch.f("fk_deliveries_region_id_regions"), "regions", ["region_id"], ["id"], ondelete="SET NULL"
         )
         batch.create_index(batch.f("ix_deliveries_region_id"), ["region_id"], unique=False)
+    file_existing_pushes()
+
+
+def file_existing_pushes() -> None:
+    """Pushes to staff go under the staff member and their region; a complaint's answer or
+    rejection pushed to the villager (keyed `complaint-<kind>:<step id>`) under its asset's village."""
     op.execute(
         """
         UPDATE deliveries SET
@@ -55,6 +61,30 @@ def upgrade() -> None:
             region_id = (SELECT users.region_id FROM users WHERE users.wechat_openid = deliveries.openid)
         """
     )
+    _file_complaint_pushes_under_their_village()
+
+
+def _file_complaint_pushes_under_their_village() -> None:
+    connection = op.get_bind()
+    pushes = connection.execute(
+        sa.text(
+            "SELECT id, key FROM deliveries WHERE region_id IS NULL"
+            " AND (key LIKE 'complaint-answered:%' OR key LIKE 'complaint-rejected:%')"
+        )
+    ).all()
+    village_of_step = sa.text(
+        "SELECT assets.village_id FROM complaint_steps"
+        " JOIN complaints ON complaints.id = complaint_steps.complaint_id"
+        " JOIN assets ON assets.id = complaints.asset_id WHERE complaint_steps.id = :step"
+    )
+    for delivery_id, key in pushes:
+        step = key.split(":", 1)[1]
+        village = connection.scalar(village_of_step, {"step": int(step)}) if step.isdigit() else None
+        if village is not None:
+            connection.execute(
+                sa.text("UPDATE deliveries SET region_id = :village WHERE id = :id"),
+                {"village": village, "id": delivery_id},
+            )
 
 
 def downgrade() -> None:
