@@ -69,6 +69,16 @@ def test_the_sandbox_provides_the_templates_its_fake_account_has(server) -> None
     assert config["DAMAGE_REPORT_TEMPLATE_ID"] == SANDBOX_TEMPLATE_IDS["damage_report"]
 
 
+def test_with_subscription_reminders_the_sandbox_uses_its_subscription_template(app_factory) -> None:
+    subscribing = app_factory(WECHAT_SANDBOX=True, WECHAT_REMINDER_CHANNEL="subscribe").config
+    configured = app_factory(WECHAT_SANDBOX=True, WECHAT_REMINDER_TEMPLATE_ID="tpl-own").config
+    off = app_factory().config
+
+    assert subscribing["WECHAT_REMINDER_TEMPLATE_ID"] == SUBSCRIBE_REMINDER
+    assert configured["WECHAT_REMINDER_TEMPLATE_ID"] == "tpl-own"  # what is configured wins
+    assert (off["WECHAT_REMINDER_TEMPLATE_ID"], off["COMPLAINT_ANSWER_TEMPLATE_ID"]) == ("", None)
+
+
 def test_once_staff_are_bound_the_urgent_job_pushes_out_of_the_box(server, people) -> None:
     phone(server, f"user:{people['clerk']}")  # binds the clerk to a sandbox WeChat
     with server.app.extensions["db"].sessionmaker.begin() as session:
