@@ -29,6 +29,7 @@ from sqlalchemy import insert, select, text
 
 import models
 from bench.database import ensure_database
+from infra.settings import SANDBOX_TEMPLATE_IDS
 from models.db import make_engine
 from models.deadlines.calendar import ensure_deadlines, ensure_kinds
 from models.deadlines.entities import Deadline
@@ -211,7 +212,7 @@ def send() -> None:
     with tempfile.TemporaryDirectory() as folder, serve_fake_wechat(Path(folder)) as fake:
         app = create_app(
             {
-                **fake.client_config(WECHAT_REMINDER_TEMPLATE_ID="tpl-bench"),
+                **fake.client_config(WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"]),
                 "DATABASE_URL": URL,
                 "SECRET_KEY": "bench",
                 "TESTING": True,

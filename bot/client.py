@@ -56,7 +56,7 @@ ERROR_MEANINGS = {
     40037: "模板 ID 无效",
     42001: "access_token 已过期",
     43004: "对方未关注公众号",
-    43101: "对方拒绝接收此消息",
+    43101: "对方拒收此类通知",
     45009: "接口今日调用次数已用完",
     45011: "接口调用太频繁，请稍后再试",
     45015: "已超过48小时互动时限，不能再发客服消息",
@@ -83,16 +83,17 @@ class WeChatError(WeChatException):
     A wechatpy WeChatException, so code that catches wechatpy's errors catches this one too.
     """
 
-    def __init__(self, code: int | None, message: str, outcome: Outcome | None = None):
+    def __init__(self, code: int | None, message: str, outcome: Outcome | None = None, detail: str = ""):
         super().__init__(code, message)
         self.code = code
-        self.message = message
+        self.message = message  # in Chinese, for the people who read the pushes log
+        self.detail = detail  # what WeChat or the network said, for the log
         self.outcome = outcome or classify(code)
 
     @classmethod
     def from_code(cls, code: int, errmsg: str) -> WeChatError:
         meaning = ERROR_MEANINGS.get(code, "微信接口返回错误")
-        return cls(code, f"{meaning}（{code}: {errmsg}）")
+        return cls(code, f"{meaning}（{code}）", detail=errmsg)
 
 
 def _from_wechatpy(error: WeChatClientException) -> WeChatError:
@@ -103,10 +104,11 @@ def _from_wechatpy(error: WeChatClientException) -> WeChatError:
 
 
 def _from_requests(error: requests.RequestException) -> WeChatError:
+    detail = repr(error)
     if isinstance(error, requests.ConnectTimeout):  # nothing was sent
-        return WeChatError(None, "连接微信服务器超时", Outcome.RETRY)
-    reason = error.__class__.__name__
-    return WeChatError(None, f"微信接口无应答（{reason}），结果不明", Outcome.UNKNOWN)
+        return WeChatError(None, "连接微信服务器超时", Outcome.RETRY, detail)
+    reason = "等待应答超时" if isinstance(error, requests.Timeout) else "连接中断"
+    return WeChatError(None, f"微信接口无应答（{reason}），结果不明", Outcome.UNKNOWN, detail)
 
 
 def _cache_seconds(expires_in: int) -> int:

@@ -29,6 +29,7 @@ from wechatpy.fields import BaseField, DateTimeField
 from wechatpy.messages import BaseMessage
 from werkzeug.wsgi import get_input_stream
 
+import bot.events  # noqa: F401  (registers the events wechatpy has no class for)
 import bot.handlers  # noqa: F401  (registers every handler)
 from bot import dedupe
 from bot.crypto import (
@@ -204,30 +205,56 @@ def _parse(xml: str) -> BaseMessage:
     refuse_dtd(xml)
     try:
         message = parse_message(xml)
-        values = {name: getattr(message, attribute) for name, attribute in _fields(type(message))}
+        if not _within_bounds(message._data):  # the elements as parsed, before wechatpy adds defaults
+            raise Refused(400, "elements nested too deep or too many")
+        values = {name: getattr(message, attribute) for name, attribute, _text in _fields(type(message))}
     except (KeyError, ExpatError, ValueError, TypeError, AttributeError) as error:
         raise Refused(400, f"not a WeChat message: {error.__class__.__name__}") from error
     source, created = values.get("FromUserName"), values.get("CreateTime")
     if not isinstance(source, str) or not 0 < len(source) <= 64 or not isinstance(created, int) or created < 0:
         raise Refused(400, "FromUserName or CreateTime missing")
-    for name, value in values.items():  # repeated or nested elements where text belongs
-        if isinstance(value, STRUCTURED) and not (isinstance(value, dict) and name.endswith("Info")):
+    for name, _attribute, text in _fields(type(message)):  # repeated or nested elements where text belongs
+        if text and isinstance(values[name], STRUCTURED):
             raise Refused(400, f"unexpected shape of <{name}>")
     return message
 
 
 STRUCTURED = (dict, list, tuple)  # what xmltodict makes of nested or repeated elements
+# WeChat's nested events (订阅通知 results, a mass send's copyright check, beacons, menu pickers)
+# nest at most 4 elements deep inside <xml> and hold a few dozen elements.
+MAX_DEPTH = 6
+MAX_ELEMENTS = 500
+
+
+def _within_bounds(document: dict) -> bool:
+    """Whether the message's elements nest at most MAX_DEPTH deep inside <xml>, number at most
+    MAX_ELEMENTS, and end in text: every shape WeChat documents, no crafted tree."""
+    pending = [(value, 1) for value in document.values()]
+    elements = 0
+    while pending:
+        value, depth = pending.pop()
+        for element in value if isinstance(value, list) else (value,):  # a list: a repeated element
+            elements += 1
+            if elements > MAX_ELEMENTS or depth > MAX_DEPTH:
+                return False
+            if isinstance(element, dict):
+                pending.extend((child, depth + 1) for child in element.values())
+            elif not (element is None or isinstance(element, str)):
+                return False
+    return True
 
 
 @cache
-def _fields(message_class: type[BaseMessage]) -> tuple[tuple[str, str], ...]:
-    """(element, attribute) of each element wechatpy reads for a message class: what a handler can
-    see. One attribute per element (CreateTime is read as `time` and as `create_time`)."""
-    fields: dict[str, str] = {}
+def _fields(message_class: type[BaseMessage]) -> tuple[tuple[str, str, bool], ...]:
+    """(element, attribute, holds text) of each element wechatpy reads for a message class: what
+    a handler can see. One attribute per element (CreateTime is read as `time` and as
+    `create_time`). An element holds text when wechatpy converts it (a string, a number, a time);
+    one it hands over as it is (ScanCodeInfo, SendPicsInfo, ChosenBeacon, a 订阅通知 list) may nest."""
+    fields: dict[str, tuple[str, bool]] = {}
     for attribute, declared in inspect.getmembers(message_class, lambda member: isinstance(member, BaseField)):
         if declared.name not in fields or not isinstance(declared, DateTimeField):
-            fields[declared.name] = attribute
-    return tuple(fields.items())
+            fields[declared.name] = (attribute, declared.converter is not None)
+    return tuple((name, attribute, text) for name, (attribute, text) in fields.items())
 
 
 def _handle(message: BaseMessage) -> Reply:

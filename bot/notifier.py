@@ -5,6 +5,10 @@ before the message leaves, and confirmed (or its failure recorded) in a second s
 A key already claimed is never sent again, whatever became of it, with one exception: when
 WeChat asks us to come back later (busy, quota), the retry sweep (`retry_due`) re-sends it, a
 bounded number of times.
+
+A person who refused a template (订阅通知 popup or settings, or WeChat answering 43101) is not
+sent it: the push is recorded as unreachable instead. One who does not follow the account
+(43004) is marked so, and nothing more is pushed to them until they follow again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.client import Outcome, WeChatAPIClient, WeChatError, wechat_client
 from infra.clock import now as _now
+from models.wechat.consents import has_refused, record_consent
 from models.wechat.deliveries import (
     claim_delivery,
     claim_retries,
@@ -25,14 +30,18 @@ from models.wechat.deliveries import (
     mark_retry_later,
     mark_sent,
     mark_unknown,
+    mark_unreachable,
 )
-from models.wechat.entities import Delivery, DeliveryChannel
+from models.wechat.entities import ConsentSource, Delivery, DeliveryChannel
+from models.wechat.visitors import record_unsubscribe
 
 log = logging.getLogger("guanhu.bot")
 
 RETRY_LATER = {45011: dt.timedelta(minutes=1)}  # per-minute quota: after the minute
 DEFAULT_RETRY_LATER = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 3  # sends of one delivery in all, the first included
+NOT_FOLLOWING, REFUSED = 43004, 43101
+REFUSED_BEFORE = "对方拒收此类通知，未发送"
 
 
 # How each channel's stored payload is sent (first time and on a retry alike).
@@ -47,62 +56,121 @@ _SEND: dict[DeliveryChannel, Callable[[WeChatAPIClient, str, dict[str, Any]], An
 }
 
 
-def send_text(session: Session, openid: str, text: str, *, key: str) -> Delivery:
+# Every send takes `region_id`, the region a push to a villager is about (their asset's village),
+# so that the staff of that region see it in the pushes log; a push to staff is filed under them.
+
+
+def send_text(session: Session, openid: str, text: str, *, key: str, region_id: int | None = None) -> Delivery:
     """A customer-service text message to `openid`, once per `key`."""
-    return _deliver(session, key, openid, DeliveryChannel.CUSTOM, {"text": text})
+    return _deliver(session, key, openid, DeliveryChannel.CUSTOM, {"text": text}, region_id)
 
 
 def send_template(
-    session: Session, openid: str, template_id: str, data: dict[str, Any], url: str | None = None, *, key: str
+    session: Session,
+    openid: str,
+    template_id: str,
+    data: dict[str, Any],
+    url: str | None = None,
+    *,
+    key: str,
+    region_id: int | None = None,
 ) -> Delivery:
     """A template message to `openid`, once per `key`; `data` maps field names to values."""
     payload = {"template_id": template_id, "data": data, "url": url}
-    return _deliver(session, key, openid, DeliveryChannel.TEMPLATE, payload)
+    return _deliver(session, key, openid, DeliveryChannel.TEMPLATE, payload, region_id)
 
 
 def send_subscribe(
-    session: Session, openid: str, template_id: str, data: dict[str, Any], url: str | None = None, *, key: str
+    session: Session,
+    openid: str,
+    template_id: str,
+    data: dict[str, Any],
+    url: str | None = None,
+    *,
+    key: str,
+    region_id: int | None = None,
 ) -> Delivery:
     """A subscription notification (订阅通知) to `openid`, once per `key`."""
     payload = {"template_id": template_id, "data": data, "url": url}
-    return _deliver(session, key, openid, DeliveryChannel.SUBSCRIBE, payload)
+    return _deliver(session, key, openid, DeliveryChannel.SUBSCRIBE, payload, region_id)
 
 
 def retry_due(session: Session, now: dt.datetime, limit: int) -> int:
     """Re-send up to `limit` pending deliveries whose `retry_after` has come, each at most
     MAX_ATTEMPTS times in all; returns how many were re-sent. Two sweeps at once send each once."""
     claimed = claim_retries(session, now, limit, MAX_ATTEMPTS)
+    to_send = [delivery for delivery in claimed if _still_wanted(session, delivery)]
     session.commit()
-    for delivery in claimed:
-        _send(delivery)
+    for delivery in to_send:
+        _send(session, delivery)
         session.commit()
-    return len(claimed)
+    return len(to_send)
 
 
-def _deliver(session: Session, key: str, openid: str, channel: DeliveryChannel, payload: dict[str, Any]) -> Delivery:
-    delivery, claimed = claim_delivery(session, key=key, openid=openid, channel=channel, payload=payload, now=_now())
+def _deliver(
+    session: Session,
+    key: str,
+    openid: str,
+    channel: DeliveryChannel,
+    payload: dict[str, Any],
+    region_id: int | None,
+) -> Delivery:
+    delivery, claimed = claim_delivery(
+        session, key=key, openid=openid, channel=channel, payload=payload, now=_now(), region_id=region_id
+    )
+    send = claimed and _still_wanted(session, delivery)
     session.commit()
-    if claimed:
-        _send(delivery)
+    if send:
+        _send(session, delivery)
         session.commit()
     return delivery
 
 
-def _send(delivery: Delivery) -> None:
+def _still_wanted(session: Session, delivery: Delivery) -> bool:
+    """Whether the person may be sent this; if they refused its template, it is recorded as
+    unreachable instead. Decided in the claim's transaction: no transaction stays open while the
+    message travels (on SQLite, a read kept open then could not write the answer after it)."""
+    template_id = delivery.payload.get("template_id")
+    if template_id and has_refused(session, delivery.openid, template_id):
+        mark_unreachable(delivery, None, REFUSED_BEFORE)
+        return False
+    return True
+
+
+def _send(session: Session, delivery: Delivery) -> None:
     try:
         _SEND[delivery.channel](wechat_client(), delivery.openid, delivery.payload)
     except WeChatError as error:
-        _record_failure(delivery, error)
+        _record_failure(session, delivery, error)
     else:
         mark_sent(delivery, _now())
 
 
-def _record_failure(delivery: Delivery, error: WeChatError) -> None:
-    log.warning("delivery %s to %s: %s (%s)", delivery.key, delivery.openid[:8], error.message, error.outcome.value)
-    if error.outcome is Outcome.UNKNOWN:
+def _record_failure(session: Session, delivery: Delivery, error: WeChatError) -> None:
+    log.warning(
+        "delivery %s to %s: %s %s (%s)",
+        delivery.key,
+        delivery.openid[:8],
+        error.message,
+        error.detail,
+        error.outcome.value,
+    )
+    if error.code in (NOT_FOLLOWING, REFUSED):
+        _unreachable(session, delivery, error)
+    elif error.outcome is Outcome.UNKNOWN:
         mark_unknown(delivery, error.code, error.message)
     elif error.outcome is Outcome.RETRY and delivery.attempts < MAX_ATTEMPTS:
         wait = RETRY_LATER.get(error.code or 0, DEFAULT_RETRY_LATER)
         mark_retry_later(delivery, error.code, error.message, _now() + wait)
     else:  # final, a token WeChat still refused after one refresh, or out of attempts
         mark_failed(delivery, error.code, error.message)
+
+
+def _unreachable(session: Session, delivery: Delivery, error: WeChatError) -> None:
+    """WeChat says the person cannot get this: remember why, so that we stop trying."""
+    mark_unreachable(delivery, error.code, error.message)
+    now = _now()
+    if error.code == NOT_FOLLOWING:
+        record_unsubscribe(session, delivery.openid, now)
+    elif template_id := delivery.payload.get("template_id"):
+        record_consent(session, delivery.openid, template_id, accepted=False, at=now, source=ConsentSource.SEND_REFUSED)

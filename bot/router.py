@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
-from wechatpy.messages import BaseMessage
+from wechatpy.messages import BaseMessage, UnknownMessage
 
 from bot.replies import Reply
 from infra.unit_of_work import Job, UnitOfWork
@@ -107,7 +107,10 @@ class Router:
         return decorate
 
     def resolve(self, message: BaseMessage) -> Route | None:
-        """The route for `message`; None for events nobody handles (answered at once, unclaimed)."""
+        """The route for `message`; None for events nobody handles (answered at once, unclaimed),
+        among them every event wechatpy has no class for."""
+        if _unknown_event(message):
+            return None
         if message.type == "event":
             event = event_name(message)
             if event == "click":
@@ -123,6 +126,11 @@ class Router:
                     return Route(self._commands[word], f"text:{word}", words[len(word) :].strip())
         handler = self._types.get(message.type) or self._types.get("*")
         return Route(handler, message.type) if handler else None
+
+
+def _unknown_event(message: BaseMessage) -> bool:
+    """An event wechatpy cannot name (it parses it as an unknown message whose MsgType is event)."""
+    return isinstance(message, UnknownMessage) and str(message._data.get("MsgType", "")).lower() == "event"
 
 
 def event_name(message: BaseMessage) -> str:

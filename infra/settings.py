@@ -99,6 +99,14 @@ SANDBOX_CREDENTIALS = {
     "WECHAT_SECRET": "sandbox-secret",
     "WECHAT_TOKEN": "sandbox-token",
 }
+# The templates the sandbox's fake account has (their fields: bot/sandbox/templates.py), used
+# when the sandbox is on and no template id is configured: pushes then work out of the box.
+SANDBOX_TEMPLATE_IDS = {
+    "reminder": "sbx-tpl-reminder",  # 模板消息
+    "reminder_subscribe": "sbx-sub-reminder",  # 订阅通知, for WECHAT_REMINDER_CHANNEL=subscribe
+    "complaint_answer": "sbx-tpl-complaint-answer",
+    "damage_report": "sbx-tpl-damage-report",
+}
 
 
 def _wechat_outbound(app: Flask) -> None:
@@ -115,8 +123,15 @@ def _wechat_outbound(app: Flask) -> None:
         if not config.get(key):
             config[key] = sandbox or url
         config[key] = config[key].rstrip("/")
-    if on:  # the sandbox works out of the box; its fake WeChat knows these credentials
-        for key, value in SANDBOX_CREDENTIALS.items():
+    if on:  # the sandbox works out of the box; its fake WeChat knows these credentials and templates
+        subscribe = config["WECHAT_REMINDER_CHANNEL"] == "subscribe"
+        defaults = {
+            **SANDBOX_CREDENTIALS,
+            "WECHAT_REMINDER_TEMPLATE_ID": SANDBOX_TEMPLATE_IDS["reminder_subscribe" if subscribe else "reminder"],
+            "COMPLAINT_ANSWER_TEMPLATE_ID": SANDBOX_TEMPLATE_IDS["complaint_answer"],
+            "DAMAGE_REPORT_TEMPLATE_ID": SANDBOX_TEMPLATE_IDS["damage_report"],
+        }
+        for key, value in defaults.items():
             config[key] = config.get(key) or value
 
 

@@ -25,18 +25,11 @@ from models.deadlines.reminders import (
     urgent_to_send,
 )
 from models.deadlines.sources import sync_deadlines
-from models.errors import DomainError
 from models.regions import districts
-from models.wechat.entities import Delivery, DeliveryStatus
-from models.wechat.visitors import record_unsubscribe
+from models.wechat.entities import Delivery
 
 URGENT_LOOKBACK = dt.timedelta(days=3)  # urgent deadlines older than this go in digests only
 RETRY_BATCH = 200  # pushes re-sent per tick at most
-UNREACHABLE_CODES = frozenset({43004, 43101})  # not following / refused: final for the person
-
-
-class ReminderConfigMissing(DomainError):
-    """No template id is configured, so reminders cannot be sent."""
 
 
 def local_now(now: dt.datetime) -> dt.datetime:
@@ -90,17 +83,15 @@ def urgent_pushes(session: Session, now: dt.datetime) -> str:
 
 
 def push(session: Session, openid: str, message: Message, *, key: str) -> Delivery:
-    """One reminder through the notifier, as a template message or a subscription notification."""
-    template_id = current_app.config["WECHAT_REMINDER_TEMPLATE_ID"]
+    """One reminder through the notifier: a template message or a subscription notification, as
+    configured; without a template, a customer-service message (all an account without templates
+    allows: WeChat delivers it only within 48 hours of the person's last message to us)."""
+    config = current_app.config
+    url = f"{config['PUBLIC_BASE_URL']}/tasks"
+    template_id = config["WECHAT_REMINDER_TEMPLATE_ID"]
     if not template_id:
-        raise ReminderConfigMissing("未配置提醒模板（GUANHU_WECHAT_REMINDER_TEMPLATE_ID）")
-    data = message.fields(current_app.config["WECHAT_REMINDER_FIELDS"])
-    url = f"{current_app.config['PUBLIC_BASE_URL']}/tasks"
-    if current_app.config["WECHAT_REMINDER_CHANNEL"] == "subscribe":
-        delivery = notifier.send_subscribe(session, openid, template_id, data, url, key=key)
-    else:
-        delivery = notifier.send_template(session, openid, template_id, data, url, key=key)
-    if delivery.status is DeliveryStatus.FAILED and delivery.error_code in UNREACHABLE_CODES:
-        record_unsubscribe(session, openid, delivery.sent_at or delivery.created_at)
-        session.commit()
-    return delivery
+        return notifier.send_text(session, openid, message.text(url), key=key)
+    data = message.fields(config["WECHAT_REMINDER_FIELDS"])
+    if config["WECHAT_REMINDER_CHANNEL"] == "subscribe":
+        return notifier.send_subscribe(session, openid, template_id, data, url, key=key)
+    return notifier.send_template(session, openid, template_id, data, url, key=key)

@@ -15,6 +15,7 @@ from models.errors import Forbidden, NotFound
 from models.notices.entities import PublicNotice
 from models.people import Role, User
 from models.regions import Region, RegionLevel
+from models.wechat.entities import Delivery
 
 _SCOPE_COLUMN = {
     RegionLevel.DISTRICT: Asset.district_id,
@@ -149,6 +150,14 @@ def staff_scope(actor: User) -> ColumnElement[bool]:
     if not actor.active:
         return false()
     return User.region_id.in_(regions_under(actor))
+
+
+def delivery_scope(actor: User) -> ColumnElement[bool]:
+    """The condition a push must meet for `actor` to see it in the pushes log: it is about a
+    region under theirs (a staff member's own region, or the village of a villager's asset)."""
+    if not actor.active:
+        return false()
+    return Delivery.region_id.in_(regions_under(actor))
 
 
 # Who rates whom (DOMAIN.md's calendar): a town reviews and scores its villages, the district its

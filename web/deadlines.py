@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from infra import clock
@@ -14,17 +14,22 @@ from models.access import staff_scope
 from models.deadlines.calendar import calendar, ensure_calendar, get_calendar_entry, move_calendar_entry
 from models.deadlines.entities import Deadline
 from models.deadlines.operations import mark_done
-from models.deadlines.reminders import pushes, state_text, unreachable_staff
+from models.deadlines.reminders import state_text, unreachable_owners, unreachable_staff
 from models.deadlines.tasks import done_tasks_for, open_deadlines_under, waiting_for
 from models.errors import Invalid
+from models.paging import page_number
 from models.people import Role, User
 from models.regions import Region, RegionLevel
 from models.scheduling.jobs import JOB_LABELS, SCHEDULER_LEASE
 from models.scheduling.queries import current_lease, job_states
+from models.wechat.deliveries import DeliveryFilter, deliveries_page, masked_openid, purpose
+from models.wechat.entities import DeliveryChannel, DeliveryStatus
 from web.auth import staff
 
 blueprint = Blueprint("deadlines", __name__)
 LIST_LIMIT = 300
+PUSHES_PER_PAGE = 50
+AUDIENCES = {"staff": "工作人员", "villagers": "群众"}
 # The page of the thing a feature's deadline is about, by the first word of its source ("complaint:12:accept").
 SOURCE_PAGES = {"complaint": ("complaints.detail", "complaint_id"), "notice": ("notices.detail", "notice_id")}
 
@@ -151,22 +156,47 @@ def move_entry(entry_id: int):
 @blueprint.route("/deadlines")
 @login_required
 def overview():
-    """What is due in my area, for whom: open deadlines of every region I oversee."""
-    deadlines = open_deadlines_under(db_session(), staff(), LIST_LIMIT)
+    """What is due in my area, for whom: open deadlines of every region I oversee, and which of
+    their owners the reminders cannot reach."""
+    session = db_session()
+    deadlines = open_deadlines_under(session, staff(), LIST_LIMIT)
     today = clock.today()
     return render_template(
-        "deadlines/overview.html", deadlines=deadlines, today=today, state_text=state_text, limit=LIST_LIMIT
+        "deadlines/overview.html",
+        deadlines=deadlines,
+        unreachable=unreachable_owners(session, deadlines, _reminder_template_id()),
+        today=today,
+        state_text=state_text,
+        limit=LIST_LIMIT,
     )
+
+
+def _reminder_template_id() -> str | None:
+    return current_app.config["WECHAT_REMINDER_TEMPLATE_ID"] or None
 
 
 @blueprint.route("/deadlines/pushes")
 @login_required
 def pushes_page():
-    session, user = db_session(), staff()
+    """Every push about the regions I oversee, to staff and villagers alike (villagers unnamed),
+    and the staff whom reminders cannot reach."""
+    session, user, args = db_session(), staff(), request.args
+    wanted = DeliveryFilter(
+        status=DeliveryStatus.from_label(args["status"]) if args.get("status") else None,
+        channel=DeliveryChannel.from_label(args["channel"]) if args.get("channel") else None,
+        to_villagers={"villagers": True, "staff": False}.get(args.get("to", "")),
+    )
     return render_template(
         "deadlines/pushes.html",
-        rows=pushes(session, staff_scope(user)),
-        unreachable=unreachable_staff(session, staff_scope(user)),
+        page=deliveries_page(session, user, wanted, page_number(args.get("page")), PUSHES_PER_PAGE),
+        wanted=wanted,
+        args=args,
+        statuses=list(DeliveryStatus),
+        channels=list(DeliveryChannel),
+        audiences=AUDIENCES,
+        purpose=purpose,
+        masked_openid=masked_openid,
+        unreachable=unreachable_staff(session, staff_scope(user), _reminder_template_id()),
     )
 
 

@@ -27,6 +27,7 @@ def push_result(session: Session, step_id: int) -> None:
     url = f"{config['PUBLIC_BASE_URL']}/t/{complaint.public_token}"
     key = f"complaint-{step.kind.value}:{step.id}"
     answered = step.kind is StepKind.ANSWERED
+    village_id = complaint.village.id  # the pushes log shows it to the staff of that village
     template_id = config["COMPLAINT_ANSWER_TEMPLATE_ID"]
     if config["COMPLAINT_ANSWER_CHANNEL"] == "template" and template_id:
         fields = config["COMPLAINT_TEMPLATE_FIELDS"]
@@ -35,8 +36,8 @@ def push_result(session: Session, step_id: int) -> None:
             fields["status"]: "已答复" if answered else "不予受理",
             fields["time"]: local_time(step.at, config["TIMEZONE"]),
         }
-        send_template(session, complaint.openid, template_id, data, url, key=key)
+        send_template(session, complaint.openid, template_id, data, url, key=key, region_id=village_id)
     else:
         result = "已有答复" if answered else "不予受理"
         text = PUSH_TEXT.format(number=complaint.tracking_number, result=result, url=url)
-        send_text(session, complaint.openid, text, key=key)
+        send_text(session, complaint.openid, text, key=key, region_id=village_id)

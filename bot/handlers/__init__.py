@@ -1,3 +1,12 @@
 """Message handlers; importing this package registers every one of them with `bot.router.router`."""
 
-from bot.handlers import assets, deadlines, fallback, help, maintenance, media, wechat  # noqa: F401
+from bot.handlers import (  # noqa: F401
+    assets,
+    deadlines,
+    fallback,
+    help,
+    maintenance,
+    media,
+    subscriptions,
+    wechat,
+)

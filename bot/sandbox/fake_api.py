@@ -1,8 +1,10 @@
 """A fake WeChat API under /sandbox/wechat-api: each path answered by a small handler.
 
-Enough for the app's outbound client: tokens, customer-service and template sends, media,
-QR codes, menus, web OAuth and the JS-SDK ticket. Every call is recorded (see state.py); a path
-with no handler fails loudly; tests can make the next calls to a path fail (`state.add_fault`).
+Enough for the app's outbound client: tokens, customer-service and template sends (of the
+fake account's own templates, `templates.py`), subscription notifications (to those who accepted
+them on the phone), media, QR codes, menus, web OAuth and the JS-SDK ticket. Every call is
+recorded (see state.py); a path with no handler fails loudly; tests can make the next calls to a
+path fail (`state.add_fault`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from bot.sandbox import state
+from bot.sandbox.templates import TEMPLATES
 from infra.database import database
+from models.deadlines.reminders import FIELD_LIMITS
 
 blueprint = Blueprint("sandbox_api", __name__, url_prefix="/sandbox/wechat-api")
 log = logging.getLogger("guanhu.sandbox")
@@ -133,21 +137,37 @@ def custom_send(session: Session) -> Answer:
 
 @fake("cgi-bin/message/template/send")
 def template_send(session: Session) -> Answer:
-    body = _json_body() or {}
-    if not body.get("touser") or not body.get("template_id"):
-        return error(40037, "invalid template_id")
-    return {**OK, "msgid": secrets.randbelow(10**12)}
+    body = _json_body()
+    if not body.get("touser"):
+        return error(40003, "invalid openid")
+    return _template_refused(body, subscribe=False) or {**OK, "msgid": secrets.randbelow(10**12)}
 
 
 @fake("cgi-bin/message/subscribe/bizsend")
 def subscribe_send(session: Session) -> Answer:
+    """Sent only to a person who accepted the template (on the phone's 订阅通知 popup)."""
     body = _json_body()
-    if not body.get("touser") or not body.get("template_id"):
+    if not body.get("touser"):
+        return error(40003, "invalid openid")
+    refused = _template_refused(body, subscribe=True)
+    if refused:
+        return refused
+    if not state.accepts(session, body["touser"], body["template_id"]):
+        return error(43101, "user refuse to accept the msg")
+    return {**OK, "msgid": secrets.randbelow(10**12)}
+
+
+def _template_refused(body: dict[str, Any], subscribe: bool) -> dict[str, Any] | None:
+    """WeChat's answer to a send naming a template the account lacks, or fields it does not take."""
+    template = TEMPLATES.get(str(body.get("template_id") or ""))
+    if template is None or template.subscribe is not subscribe:
         return error(40037, "invalid template_id")
     for name, field in (body.get("data") or {}).items():
-        if name.startswith("thing") and len(str((field or {}).get("value", ""))) > 20:
-            return error(47003, f"argument invalid! data.{name}.value too long")
-    return OK
+        value = str(field.get("value", "")) if isinstance(field, dict) else ""
+        limit = FIELD_LIMITS.get(name.rstrip("0123456789"))
+        if name not in template.fields or (limit and len(value) > limit) or "\n" in value:
+            return error(47003, f"argument invalid! data.{name}.value invalid")
+    return None
 
 
 @fake("cgi-bin/media/upload")

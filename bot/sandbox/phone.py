@@ -3,12 +3,14 @@ through the real `/wechat` endpoint, and see the replies and every push that per
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from xml.parsers.expat import ExpatError
 
 import requests
@@ -32,6 +34,7 @@ from bot.menu import click_buttons
 from bot.sandbox import state
 from bot.sandbox.fake_api import PERSON_KEY
 from bot.sandbox.signing import Keys, message_xml, read_reply, sign
+from bot.sandbox.templates import subscribe_templates
 from infra.clock import now
 from infra.database import database
 from models.assets.cards import asset_scene
@@ -49,6 +52,8 @@ VILLAGERS = [("o_villager_1", "村民 韦大伯"), ("o_villager_2", "村民 蓝�
 PHOTO_FORMATS = ["JPEG", "PNG"]
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 LINK = re.compile(r"(https?://[^\s<>\"'，。；）]+)")
+ANCHOR = re.compile(r"""<a\s+href=["']([^"']*)["']\s*>(.*?)</a>""", re.DOTALL)
+MENU_LINK = "weixin://bizmsgmenu"
 
 
 class BadInput(Exception):
@@ -76,6 +81,7 @@ def page() -> str:
             assets=assets,
             items=items,
             buttons=click_buttons(),
+            subscriptions=subscribe_templates(),
             notice=request.args.get("notice", ""),
             last_id=max((item["id"] for item in items), default=0),
         )
@@ -121,13 +127,16 @@ def send() -> Response:
         with database().sessionmaker.begin() as session:
             fields, shown = build(session)
             state.record(session, state.PHONE_SENT, openid, {"shown": shown, "errcode": 0})
+            # The reply's place in the chat is taken now: pushes the message sets off (sent while
+            # the reply is on its way) come after it, as they do on a phone.
+            reply_id = state.record(session, state.PHONE_REPLY, openid, state.AWAITED_REPLY).id
     except BadInput as error:
         return redirect(url_for(".page", notice=str(error)), 303)
     if fields.get("MsgType") != "event":
         fields["MsgId"] = str(secrets.randbelow(2**63))
     reply = _post_to_account(openid, fields)
     with database().sessionmaker.begin() as session:
-        state.record(session, state.PHONE_REPLY, openid, {**reply, "errcode": 0})
+        state.answer(session, reply_id, {**reply, "errcode": 0})
     return redirect(url_for(".page"), 303)
 
 
@@ -168,7 +177,11 @@ def _text(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
     content = request.form.get("content", "").strip()
     if not content:
         raise BadInput("请输入要发送的文字。")
-    return {"MsgType": "text", "Content": content}, {"text": content}
+    fields = {"MsgType": "text", "Content": content}
+    menu_id = request.form.get("menu_id", "")
+    if menu_id.isascii() and menu_id.isdigit():  # a tapped menu link: WeChat says which one
+        fields["bizmsgmenuid"] = menu_id
+    return fields, {"text": content}
 
 
 def _image(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -243,6 +256,33 @@ def _unfollow(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
     return {"MsgType": "event", "Event": "unsubscribe", "EventKey": ""}, {"event": "取消关注"}
 
 
+# A person's choice about a 订阅通知 template: the event WeChat sends, its list element, the words shown.
+CONSENT_CHOICES = {
+    "accept": ("subscribe_msg_popup_event", "SubscribeMsgPopupEvent", "允许"),
+    "reject": ("subscribe_msg_popup_event", "SubscribeMsgPopupEvent", "拒绝"),
+    "off": ("subscribe_msg_change_event", "SubscribeMsgChangeEvent", "在设置中关闭"),
+}
+
+
+def _consent(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Answer the subscription popup, or turn a template off later: WeChat keeps the choice
+    (the fake then sends the template or answers 43101) and tells the account by an event."""
+    templates = subscribe_templates()
+    template_id, decision = request.form.get("template_id", ""), request.form.get("decision", "")
+    if template_id not in templates or decision not in CONSENT_CHOICES:
+        raise BadInput("没有这个订阅通知选项。")
+    event, element, words = CONSENT_CHOICES[decision]
+    accepted = decision == "accept"
+    state.set_consent(session, browser[PERSON_KEY], template_id, accepted)
+    item = {"TemplateId": template_id, "SubscribeStatusString": "accept" if accepted else "reject"}
+    if element == "SubscribeMsgPopupEvent":
+        item["PopupScene"] = "0"
+    return (
+        {"MsgType": "event", "Event": event, element: {"List": item}},
+        {"event": f"订阅通知「{templates[template_id].title}」：{words}"},
+    )
+
+
 MESSAGES: dict[str, Callable[[Session], tuple[dict[str, Any], dict[str, Any]]]] = {
     "text": _text,
     "image": _image,
@@ -251,6 +291,7 @@ MESSAGES: dict[str, Callable[[Session], tuple[dict[str, Any], dict[str, Any]]]] 
     "click": _click,
     "follow": _follow,
     "unfollow": _unfollow,
+    "consent": _consent,
 }
 
 
@@ -266,11 +307,34 @@ def _person_name(session: Session, openid: str | None) -> str:
     return f"{user.name}（{user.role.label}）" if user else openid
 
 
-def segments(text: str) -> Iterator[tuple[str, bool]]:
-    """`text` cut into (piece, is_link) so links can be shown as links."""
-    for index, piece in enumerate(LINK.split(text or "")):
-        if piece:
-            yield piece, index % 2 == 1
+def segments(text: str) -> list[tuple[str, str, str, str]]:
+    """`text` as WeChat shows it, in (kind, shown, target, menu id) pieces: plain "text", a "link"
+    (target: its address; bare addresses become links too), or a "menu" link (target: the text a
+    tap sends back, `<a href="weixin://bizmsgmenu?msgmenucontent=…&msgmenuid=…">`)."""
+    pieces: list[tuple[str, str, str, str]] = []
+    position = 0
+    for anchor in ANCHOR.finditer(text or ""):
+        pieces += _plain(text[position : anchor.start()])
+        pieces.append(_anchor(html.unescape(anchor.group(1)), html.unescape(anchor.group(2))))
+        position = anchor.end()
+    return pieces + _plain((text or "")[position:])
+
+
+def _plain(text: str) -> list[tuple[str, str, str, str]]:
+    return [
+        ("link", piece, piece, "") if index % 2 else ("text", piece, "", "")
+        for index, piece in enumerate(LINK.split(text))
+        if piece
+    ]
+
+
+def _anchor(href: str, label: str) -> tuple[str, str, str, str]:
+    if href.startswith(MENU_LINK):
+        query = parse_qs(urlsplit(href).query)
+        return "menu", label, query.get("msgmenucontent", [label])[0], query.get("msgmenuid", [""])[0]
+    if LINK.fullmatch(href):
+        return "link", label, href, ""
+    return "text", label, "", ""  # WeChat shows a link it cannot open as its words
 
 
 def _item(call: SandboxCall) -> dict[str, Any]:
@@ -306,9 +370,9 @@ def _item(call: SandboxCall) -> dict[str, Any]:
 def _reply_view(reply: dict[str, Any]) -> dict[str, Any]:
     kind = reply.get("MsgType")
     if kind == "text":
-        return {"segments": list(segments(reply.get("Content", "")))}
+        return {"segments": segments(reply.get("Content", ""))}
     if kind == "news":
         articles = (reply.get("Articles") or {}).get("item") or []
         articles = articles if isinstance(articles, list) else [articles]
         return {"articles": [{"title": a.get("Title", ""), "url": a.get("Url", "")} for a in articles]}
-    return {"segments": [(f"（{kind} 消息）", False)]}
+    return {"segments": [("text", f"（{kind} 消息）", "", "")]}

@@ -17,6 +17,8 @@ TOKEN_SECONDS = 7200
 CODE_SECONDS = 300
 PUSH_PATHS = ("cgi-bin/message/custom/send", "cgi-bin/message/template/send", "cgi-bin/message/subscribe/bizsend")
 PHONE_SENT, PHONE_REPLY = "phone/sent", "phone/reply"
+AWAITED_REPLY = {"awaited": True, "errcode": 0}  # a reply's place in the chat, before it arrives
+REPLY_WAIT = dt.timedelta(seconds=30)  # past this, an awaited reply holds the chat back no longer
 
 
 def utcnow() -> dt.datetime:
@@ -38,8 +40,15 @@ def calls(session: Session, path: str | None = None) -> list[SandboxCall]:
     return list(session.scalars(query))
 
 
+def answer(session: Session, reply_id: int, body: dict[str, Any]) -> None:
+    """Fill in the awaited reply `reply_id` with what the account answered."""
+    session.get_one(SandboxCall, reply_id).body = body
+    session.flush()
+
+
 def feed(session: Session, openid: str, after: int = 0) -> list[SandboxCall]:
-    """What a person's phone shows: what they sent, the replies, and every push that arrived."""
+    """What a person's phone shows, in the order it happened: what they sent, the replies, and
+    every push that arrived; it stops before a reply still on its way, so nothing overtakes it."""
     query = (
         select(SandboxCall)
         .where(
@@ -49,7 +58,13 @@ def feed(session: Session, openid: str, after: int = 0) -> list[SandboxCall]:
         )
         .order_by(SandboxCall.id)
     )
-    return [call for call in session.scalars(query) if call.body.get("errcode", 0) == 0]
+    shown = []
+    for call in session.scalars(query):
+        if call.body.get("awaited") and call.created_at > utcnow() - REPLY_WAIT:
+            break
+        if call.body.get("errcode", 0) == 0:
+            shown.append(call)
+    return shown
 
 
 def add_fault(session: Session, path: str, errcode: int | None, times: int = 1, delay: float = 0) -> None:
@@ -132,6 +147,21 @@ def redeem_code(session: Session, code: str) -> str | None:
         return None
     row.remaining = 0
     return row.value
+
+
+def set_consent(session: Session, openid: str, template_id: str, accepted: bool) -> None:
+    """What the person chose for a 订阅通知 template (popup or settings), as WeChat keeps it."""
+    key = f"{openid} {template_id}"
+    session.execute(delete(SandboxValue).where(SandboxValue.kind == "consent", SandboxValue.key == key))
+    session.add(SandboxValue(kind="consent", key=key, value="accept" if accepted else "reject"))
+    session.flush()
+
+
+def accepts(session: Session, openid: str, template_id: str) -> bool:
+    """Whether the person accepted the template (never asked counts as not accepted)."""
+    key = f"{openid} {template_id}"
+    query = select(SandboxValue.value).where(SandboxValue.kind == "consent", SandboxValue.key == key)
+    return session.scalar(query) == "accept"
 
 
 def save_media(session: Session, data: bytes, content_type: str) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from models.deadlines.entities import Deadline, DeadlineKind, Digest, DigestStatus, KindRole, ReminderRun
 from models.people import User
+from models.wechat.consents import refused
 from models.wechat.entities import Delivery, WeChatVisitor
 
 MAX_CATCH_UP_DAYS = 31  # after a longer outage, older steps are not reminded of any more
@@ -279,6 +280,9 @@ def fit_field(field_name: str, value: str) -> str:
     return value[: limit - 1] + "…" if kind == "thing" else value[:limit]
 
 
+REMINDER_TEXT = "【待办提醒】{task}\n截止：{due}（{status}），{count}\n查看：{url}"
+
+
 @dataclass(frozen=True)
 class Message:
     """The parts of a reminder, before they are mapped to a template's fields."""
@@ -292,6 +296,10 @@ class Message:
         """{WeChat field: value}, for the configured field `names` ({"task": "thing1", …})."""
         values = {"task": self.task, "due": self.due, "status": self.status, "count": self.count}
         return {field: fit_field(field, values[part]) for part, field in names.items()}
+
+    def text(self, url: str) -> str:
+        """The reminder as one customer-service message, when no template is configured."""
+        return REMINDER_TEXT.format(task=self.task, due=self.due, status=self.status, count=self.count, url=url)
 
 
 def state_text(due_on: dt.date, today: dt.date) -> str:
@@ -322,28 +330,51 @@ def urgent_message(deadline: Deadline, today: dt.date) -> Message:
     )
 
 
-def unreachable_staff(session: Session, user_condition) -> list[tuple[User, str]]:
-    """Active staff (within `user_condition`) we cannot push to, with the reason."""
-    unfollowed = select(WeChatVisitor.openid).where(WeChatVisitor.subscribed.is_(False))
+NOT_BOUND = "未绑定微信"
+UNFOLLOWED = "已取消关注公众号"
+REFUSED_REMINDERS = "对方拒收此类通知"
+
+
+def unreachable_staff(session: Session, user_condition, reminder_template_id: str | None) -> list[tuple[User, str]]:
+    """Active staff (within `user_condition`) whom reminders cannot reach, with the reason: no
+    WeChat bound, the account unfollowed, or the reminder template refused (订阅通知)."""
+    unfollowed = User.wechat_openid.in_(select(WeChatVisitor.openid).where(WeChatVisitor.subscribed.is_(False)))
+    refused_reminders = refused(User.wechat_openid, reminder_template_id) if reminder_template_id else false()
     query = (
-        select(User)
+        select(User, unfollowed, refused_reminders)
         .where(
-            user_condition, User.active.is_(True), or_(User.wechat_openid.is_(None), User.wechat_openid.in_(unfollowed))
+            user_condition,
+            User.active.is_(True),
+            or_(User.wechat_openid.is_(None), unfollowed, refused_reminders),
         )
         .order_by(User.region_id, User.id)
     )
     return [
-        (user, "未绑定微信" if user.wechat_openid is None else "已取消关注或拒收") for user in session.scalars(query)
+        (user, NOT_BOUND if user.wechat_openid is None else UNFOLLOWED if gone else REFUSED_REMINDERS)
+        for user, gone, _refused in session.execute(query)
     ]
 
 
-def pushes(session: Session, user_condition, limit: int = 200) -> list[tuple[Delivery, User]]:
-    """The latest pushes to staff within `user_condition`, newest first."""
-    query = (
-        select(Delivery, User)
-        .join(User, User.wechat_openid == Delivery.openid)
-        .where(user_condition)
-        .order_by(Delivery.id.desc())
-        .limit(limit)
+def unreachable_owners(
+    session: Session, deadlines: list[Deadline], reminder_template_id: str | None
+) -> dict[int, list[tuple[User, str]]]:
+    """The owners of each deadline whom its reminders cannot reach, with the reason (only the
+    deadlines that have any)."""
+    if not deadlines:
+        return {}
+    people = unreachable_staff(
+        session, User.region_id.in_({deadline.region_id for deadline in deadlines}), reminder_template_id
     )
-    return [(row[0], row[1]) for row in session.execute(query)]
+    found: dict[int, list[tuple[User, str]]] = {}
+    for deadline in deadlines:
+        roles = {kind_role.role for kind_role in deadline.kind.roles if not kind_role.upper}
+        owners = [
+            (user, reason)
+            for user, reason in people
+            if user.region_id == deadline.region_id
+            and user.role in roles
+            and deadline.department_id in (None, user.department_id)
+        ]
+        if owners:
+            found[deadline.id] = owners
+    return found

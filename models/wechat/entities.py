@@ -1,10 +1,11 @@
 """WeChat as stored: visitors, claims on inbound messages, bind codes, shared credentials, every
-push we made (deliveries), and the sandbox's fake WeChat."""
+push we made (deliveries), who accepted or refused which notification template (consents), and
+the sandbox's fake WeChat."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     DDL,
@@ -15,11 +16,15 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, LabelledEnum, UTCDateTime, enum_column, instant, intpk
+
+if TYPE_CHECKING:
+    from models.people import User
 
 
 class WeChatVisitor(Base):
@@ -101,6 +106,7 @@ class DeliveryStatus(LabelledEnum):
     SENT = ("sent", "已发送")
     FAILED = ("failed", "发送失败")
     UNKNOWN = ("unknown", "结果不明")
+    UNREACHABLE = ("unreachable", "无法送达")  # not following, or refused this kind of notification
 
 
 class Delivery(Base):
@@ -109,6 +115,12 @@ class Delivery(Base):
     id: Mapped[intpk]
     key: Mapped[str] = mapped_column(String(200), unique=True)
     openid: Mapped[str] = mapped_column(String(64), index=True)
+    # The staff member the openid belonged to when the push was made (None: a villager), and the
+    # region the push is about (the staff member's, or the asset's village for a villager):
+    # who may see the push in the log.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="SET NULL"), index=True)
+    user: Mapped[User | None] = relationship()
     channel: Mapped[DeliveryChannel] = mapped_column(enum_column(DeliveryChannel))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus), index=True)
@@ -122,6 +134,27 @@ class Delivery(Base):
 
     def __repr__(self) -> str:
         return f"<Delivery {self.key} {self.status.value}>"
+
+
+class ConsentSource(LabelledEnum):
+    POPUP = ("popup", "订阅弹窗")  # subscribe_msg_popup_event
+    CHANGE = ("change", "通知管理")  # subscribe_msg_change_event: changed in WeChat's settings
+    SENT = ("sent", "发送结果")  # subscribe_msg_sent_event
+    SEND_REFUSED = ("send_refused", "发送被拒")  # WeChat answered a send with 43101
+
+
+class NotificationConsent(Base):
+    """Whether a person accepts notifications of one template (订阅通知), as WeChat last told us."""
+
+    __tablename__ = "wechat_notification_consents"
+    __table_args__ = (UniqueConstraint("openid", "template_id"),)
+
+    id: Mapped[intpk]
+    openid: Mapped[str] = mapped_column(String(64))
+    template_id: Mapped[str] = mapped_column(String(128))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[instant]  # when the person decided (the event's CreateTime)
+    source: Mapped[ConsentSource] = mapped_column(enum_column(ConsentSource))
 
 
 class SandboxCall(Base):

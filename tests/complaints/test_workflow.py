@@ -9,6 +9,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from infra.settings import SANDBOX_TEMPLATE_IDS
 from models import audit
 from models.complaints.entities import ComplaintStatus, StepKind
 from models.complaints.operations import (
@@ -32,6 +33,7 @@ from tests.support.fake_wechat import serve_fake_wechat
 from tests.support.pages import csrf_token, login
 
 LIMITS = ComplaintLimits()
+ANSWER_TEMPLATE = SANDBOX_TEMPLATE_IDS["complaint_answer"]  # a template the fake account has
 
 
 @pytest.fixture
@@ -210,7 +212,7 @@ def test_the_answer_is_pushed_as_a_template_message_once(
     session, storage, asset, clock, build, county, app_factory, tmp_path, login_as
 ):
     with serve_fake_wechat(tmp_path) as fake:
-        app = app_factory(**fake.client_config(COMPLAINT_ANSWER_TEMPLATE_ID="tmpl-answer"))
+        app = app_factory(**fake.client_config(COMPLAINT_ANSWER_TEMPLATE_ID=ANSWER_TEMPLATE))
         client = app.test_client()
         complaint = filed(session, storage, asset, clock, openid="o_villager_1")
         login(client, build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]))
@@ -219,11 +221,12 @@ def test_the_answer_is_pushed_as_a_template_message_once(
         client.post(f"/complaints/{complaint.id}/answer", data={"csrf_token": token, "answer": "已经修好了路面。"})
         [call] = fake.wait_for_calls("cgi-bin/message/template/send", 1)
         sent = call.body["request"]
-        assert sent["touser"] == "o_villager_1" and sent["template_id"] == "tmpl-answer"
+        assert sent["touser"] == "o_villager_1" and sent["template_id"] == ANSWER_TEMPLATE
         assert sent["url"].endswith(f"/t/{complaint.public_token}")
         assert sent["data"]["character_string1"]["value"] == complaint.tracking_number
         [delivery] = session.scalars(select(Delivery)).all()
         assert delivery.status is DeliveryStatus.SENT and delivery.key.startswith("complaint-answered:")
+        assert (delivery.user_id, delivery.region_id) == (None, asset.village_id)  # in that village's log
 
 
 def test_the_list_pages_newest_first_and_keeps_its_filter(

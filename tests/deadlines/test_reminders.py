@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from infra.settings import SANDBOX_TEMPLATE_IDS
 from jobs.scheduler import Runner
 from models.access import staff_scope
 from models.deadlines.calendar import ensure_deadlines
@@ -19,6 +20,7 @@ from models.wechat.entities import Delivery, DeliveryChannel, DeliveryStatus
 
 NOW = dt.datetime(2026, 6, 23, 0, 30, tzinfo=dt.UTC)
 TEMPLATE = "cgi-bin/message/template/send"
+SUBSCRIBE_TEMPLATE = SANDBOX_TEMPLATE_IDS["reminder_subscribe"]
 
 
 def test_fields_are_cut_to_wechat_limits_by_type() -> None:
@@ -62,7 +64,7 @@ def test_staff_without_wechat_are_listed_as_unreachable(session, county, build) 
     unbound = build.user(Role.VILLAGE_CLERK, county.villages["竹林村"])
     elsewhere = build.user(Role.VILLAGE_CLERK, county.villages["清水村"])
 
-    listed = unreachable_staff(session, staff_scope(town))
+    listed = unreachable_staff(session, staff_scope(town), None)
 
     assert [(user.id, reason) for user, reason in listed] == [(town.id, "未绑定微信"), (unbound.id, "未绑定微信")]
     assert elsewhere.id not in {user.id for user, _ in listed}
@@ -79,7 +81,7 @@ def app_with(app_factory, fake):
 
 
 def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, session, county, build, clock) -> None:
-    app = app_with(WECHAT_REMINDER_TEMPLATE_ID="tpl")
+    app = app_with(WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"])
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
     clock.at = dt.datetime(2026, 6, 10, 7, 0, tzinfo=dt.UTC)  # 15:00, long after the digest
@@ -110,11 +112,12 @@ def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
 ) -> None:
     app = app_with(
         WECHAT_REMINDER_CHANNEL="subscribe",
-        WECHAT_REMINDER_TEMPLATE_ID="sub-tpl",
-        WECHAT_REMINDER_FIELDS={"task": "thing7", "due": "date2", "count": "thing9"},
+        WECHAT_REMINDER_TEMPLATE_ID=SUBSCRIBE_TEMPLATE,
+        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "count": "character_string4"},
     )
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
+    fake.set_consent("o_clerk", SUBSCRIBE_TEMPLATE)  # accepted in the popup
     ensure_deadlines(session, county.district, 2026, NOW)
     session.commit()
     clock.at = NOW
@@ -125,10 +128,10 @@ def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
     assert delivery.status is DeliveryStatus.SENT and delivery.channel is DeliveryChannel.SUBSCRIBE
     [call] = fake.calls("cgi-bin/message/subscribe/bizsend")
     request = call.body["request"]
-    assert request["template_id"] == "sub-tpl" and request["page"] == "http://guanhu.test/tasks"
+    assert request["template_id"] == SUBSCRIBE_TEMPLATE and request["page"] == "http://guanhu.test/tasks"
     assert request["data"] == {
-        "thing7": {"value": "2026年年中自查（两委签字）报镇（青…"},
-        "date2": {"value": "2026年06月30日"},
-        "thing9": {"value": "共1项待办"},
+        "thing1": {"value": "2026年年中自查（两委签字）报镇（青…"},
+        "time2": {"value": "2026年06月30日"},
+        "character_string4": {"value": "共1项待办"},
     }
     assert fake.calls(TEMPLATE) == []

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from infra.settings import SANDBOX_TEMPLATE_IDS
 from jobs.scheduler import Runner
 from models.audit import AuditEntry
 from models.complaints.operations import ComplaintLimits, accept, answer, file_complaint, rate
@@ -226,7 +227,7 @@ def test_syncing_twice_changes_nothing(session, storage, county, build, asset, p
 
 @pytest.fixture
 def app(app_factory, fake):
-    return app_factory(**fake.client_config(WECHAT_REMINDER_TEMPLATE_ID="tpl"))
+    return app_factory(**fake.client_config(WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"]))
 
 
 def test_an_overdue_inspection_reminds_the_custodian_once_per_plan_step(

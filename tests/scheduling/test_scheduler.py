@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from infra.settings import SANDBOX_TEMPLATE_IDS
 from jobs.scheduler import JOBS, UNEXPECTED_FAILURE, Runner, build_scheduler
 from models.deadlines.calendar import ensure_calendar, move_calendar_entry
 from models.deadlines.entities import Deadline, Digest, DigestStatus
 from models.deadlines.operations import mark_done
+from models.errors import DomainError
 from models.people import Role
 from models.scheduling.entities import Lease
 from models.scheduling.jobs import SCHEDULER_LEASE
@@ -27,7 +29,8 @@ from tests.support.clock import morning
 from web.cli import cli
 
 TEMPLATE = "cgi-bin/message/template/send"
-TEMPLATE_ID = "tpl-deadline-reminder"
+CUSTOM = "cgi-bin/message/custom/send"
+TEMPLATE_ID = SANDBOX_TEMPLATE_IDS["reminder"]  # a template the fake account has
 STEPS = [-7, -3, -1, 0, 1, 2, 3, 4, 5, 6, 7]
 AFTER = [1, 2, 3, 4, 5, 6, 7]
 
@@ -215,7 +218,7 @@ def test_an_unsubscribed_official_is_recorded_shown_and_not_retried(app, fake, s
     runner.tick_all()
 
     [delivery] = session.scalars(select(Delivery)).all()
-    assert (delivery.status, delivery.error_code) == (DeliveryStatus.FAILED, 43004)
+    assert (delivery.status, delivery.error_code) == (DeliveryStatus.UNREACHABLE, 43004)
     assert len(fake.calls(TEMPLATE)) == 1
     assert not can_push(session, "o_gone")
 
@@ -226,9 +229,11 @@ def test_an_unsubscribed_official_is_recorded_shown_and_not_retried(app, fake, s
     assert digest.status is DigestStatus.UNREACHABLE
 
 
-def test_job_state_records_runs_and_failures(app_factory, fake, session, county, build, clock) -> None:
-    staff(build, county)
-    unconfigured = app_factory(**fake.client_config())  # no template id
+def test_without_a_reminder_template_digests_go_as_customer_service_messages(
+    app_factory, fake, session, county, build, clock
+) -> None:
+    people = staff(build, county)
+    unconfigured = app_factory(**fake.client_config())  # no template id: what the account allows
     runner = Runner(unconfigured)
     morning(clock, dt.date(2026, 6, 23))
     runner.tick_all()
@@ -236,9 +241,27 @@ def test_job_state_records_runs_and_failures(app_factory, fake, session, county,
 
     states = {state.name: state for state in job_states(session)}
     assert states["calendars"].failures == 0 and states["calendars"].last_ok_at == clock.now()
-    assert states["digests"].failures == 2
-    assert states["digests"].last_error == "未配置提醒模板（GUANHU_WECHAT_REMINDER_TEMPLATE_ID）"
+    assert states["digests"].failures == 0 and states["digests"].last_error is None
     assert fake.calls(TEMPLATE) == []
+    text = {call.openid: call.body["request"]["text"]["content"] for call in fake.calls(CUSTOM)}["o_shiqiao"]
+    assert text.startswith("【待办提醒】2026年年中自查") and text.endswith("查看：http://guanhu.test/tasks")
+    digest = session.scalar(select(Delivery).where(Delivery.key.like(f"digest:{people['shiqiao'].id}:%")))
+    assert (digest.channel, digest.status) == (DeliveryChannel.CUSTOM, DeliveryStatus.SENT)
+
+
+def test_a_domain_failure_is_recorded_with_its_chinese_message(app, session, clock, monkeypatch) -> None:
+    def refused(session, now):
+        raise DomainError("提醒没有发出：辖区还没有设置任务日历。")
+
+    monkeypatch.setattr(
+        "jobs.scheduler.JOBS", tuple(replace(job, run=refused) if job.name == "digests" else job for job in JOBS)
+    )
+    runner = Runner(app)
+    runner.tick("digests")
+    runner.tick("digests")
+
+    state = {state.name: state for state in job_states(session)}["digests"]
+    assert (state.failures, state.last_error) == (2, "提醒没有发出：辖区还没有设置任务日历。")
 
 
 def test_an_unexpected_failure_is_told_in_chinese_and_its_stack_is_logged(app, session, clock, monkeypatch, caplog):

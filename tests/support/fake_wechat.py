@@ -63,6 +63,11 @@ class FakeWeChat:
         with self.app.extensions["db"].sessionmaker.begin() as session:
             return state.issue_code(session, openid)
 
+    def set_consent(self, openid: str, template_id: str, accepted: bool = True) -> None:
+        """The person's choice in the 订阅通知 popup, as WeChat keeps it (the fake sends accordingly)."""
+        with self.app.extensions["db"].sessionmaker.begin() as session:
+            state.set_consent(session, openid, template_id, accepted)
+
     def add_media(self, data: bytes, content_type: str = "image/jpeg") -> str:
         """A temporary media file, as if someone had sent it to the account: its media id."""
         with self.app.extensions["db"].sessionmaker.begin() as session:

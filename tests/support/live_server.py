@@ -124,7 +124,6 @@ def live(database_url: str, tmp_path: Path) -> Iterator[SimpleNamespace]:
             "MEDIA_ROOT": str(tmp_path / "media"),
             "RATELIMIT_ENABLED": False,
             "CLOCK": SystemClock(),
-            "COMPLAINT_ANSWER_TEMPLATE_ID": "tmpl-answer",
         }
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -42,7 +42,7 @@ def test_busy_then_success_is_re_sent_once_when_due_and_marked_sent(app, fake, s
 
 
 def test_a_final_error_is_never_re_sent(app, fake, session, clock) -> None:
-    fake.fault(SEND, 43004)
+    fake.fault(SEND, 40003)
     delivery = send_text(session, "o_gone", "你好", key="k-final")
     clock.advance(hours=1)
 
