@@ -267,9 +267,12 @@ def cards_print(village: str, district: str | None, out: str) -> None:
     assets = village_cards(session, None, found.id)
     if not assets:
         raise click.ClickException(f"「{found.full_name}」还没有在用的资产。")
-    data = sheets_pdf(((asset, qr_text(asset)) for asset in assets), title=f"{found.full_name}资产卡")
+    sheets = sheets_pdf(
+        ((asset, qr_text(asset)) for asset in assets),
+        current_app.config["SUPERVISION_HOTLINE"],
+        title=f"{found.full_name}资产卡",
+    )
     unit_of_work().commit()  # WeChat QR codes made for the cards, if any
     with open(out, "wb") as handle:
-        handle.write(data)
-    pages = -(-len(assets) // 8)
-    click.echo(f"已生成 {out}：{found.full_name} {len(assets)} 张资产卡，{pages} 页A4。")
+        handle.write(sheets.pdf)
+    click.echo(f"已生成 {out}：{found.full_name} {len(assets)} 张资产卡，{sheets.pages} 页A4。")
