@@ -46,7 +46,7 @@ _V, _T, _D = ResponsibleLevel.VILLAGE, ResponsibleLevel.TOWN, ResponsibleLevel.D
 _VILLAGE_ROLES = (Role.VILLAGE_CLERK, Role.VILLAGE_SUPERVISOR)
 
 
-# The yearly calendar of ../shared/DOMAIN.md, then the deadlines other features open.
+# The yearly calendar of docs/domain.md, then the deadlines other features open.
 DEFAULT_KINDS = (
     KindDefault(
         "trade_asset_list",
