@@ -266,10 +266,13 @@ def file_complaints(session: Session, demo: Demo, rng: random.Random) -> None:
         for category, text in complaints_fitting(asset)
     ]
     rng.shuffle(candidates)
-    for number, ((asset, category, text), (outcome, (newest, oldest))) in enumerate(
-        zip(_each_text_once_first(candidates)[: len(OUTCOMES)], OUTCOMES, strict=True)
-    ):
-        filed = demo.moment(rng, rng.randint(newest, oldest), evening_share=0.35)
+    chosen = zip(_each_text_once_first(candidates)[: len(OUTCOMES)], OUTCOMES, strict=True)
+    planned = [
+        (demo.moment(rng, rng.randint(newest, oldest), evening_share=0.35), about, outcome)
+        for about, (outcome, (newest, oldest)) in chosen
+    ]
+    planned.sort(key=lambda plan: plan[0])  # filed in this order, so their numbers follow the calendar
+    for number, (filed, (asset, category, text), outcome) in enumerate(planned):
         complaint = file_complaint(
             session,
             demo.storage,

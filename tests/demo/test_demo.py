@@ -184,8 +184,10 @@ def test_the_demo_happened_at_the_hours_people_work_and_over_the_year(session):
     assert sum(n for hour, n in hours.items() if hour >= 19) > len(records) / 20  # some after supper
     assert len({local(at).strftime("%Y-%m") for at in records}) >= 11
 
-    complaints = session.scalars(select(Complaint.created_at)).all()
+    filed = session.execute(select(Complaint.created_at, Complaint.tracking_number)).all()
+    complaints = [at for at, _ in filed]
     assert len({local(at).date() for at in complaints}) >= 10
+    assert [number for _, number in sorted(filed)] == sorted(number for _, number in filed)  # numbered as filed
     assert len({local(at).strftime("%Y-%m") for at in complaints}) >= 4
     office = [local(at) for at in session.scalars(select(ComplaintStep.at).where(ComplaintStep.actor_id.is_not(None)))]
     assert office and all(8 <= at.hour <= 17 and at.weekday() < 5 for at in office)
