@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 5000
 
 .PHONY: run test lint bench clean
 
@@ -12,10 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Links and QR codes point at the port served, unless GUANHU_PUBLIC_BASE_URL says otherwise.
+run: export GUANHU_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/guanhu db upgrade
 	$(BIN)/guanhu demo load --if-empty
-	GUANHU_SCHEDULER_IN_PROCESS=1 GUANHU_WECHAT_SANDBOX=$${GUANHU_WECHAT_SANDBOX:-1} $(BIN)/guanhu run --host 127.0.0.1 --port 5000
+	GUANHU_SCHEDULER_IN_PROCESS=1 GUANHU_WECHAT_SANDBOX=$${GUANHU_WECHAT_SANDBOX:-1} $(BIN)/guanhu run --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,144 +1,225 @@
-"""A year of life in the demo county: maintenance records with photos, and complaints in every
-state of their workflow. Fictional, repeatable (seeded), and made through the real operations."""
+"""A year of life in the demo county: maintenance records with photos, complaints in every state of
+their workflow that fit the assets they are about, and the year's calendar tasks done as they fell
+due. Fictional, repeatable (seeded), made through the real operations, at the times of day and
+year people do such things."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import random
-from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.assets.entities import Asset, AssetStatus
-from models.complaints.entities import Complaint
+from demo import CHINA, TIMEZONE, Demo
+from models.assets.entities import Asset, AssetClass, AssetStatus
+from models.complaints.entities import Complaint, ComplaintCategory
 from models.complaints.operations import ComplaintLimits, accept, answer, assign, file_complaint, rate, reject
+from models.deadlines.calendar import ensure_deadlines
+from models.deadlines.entities import Deadline, ResponsibleLevel
+from models.deadlines.operations import mark_done
 from models.maintenance.entities import MaintenanceKind
 from models.maintenance.operations import record_maintenance
-from models.people import Role, User, create_user
-from models.regions import Region
-from models.storage import MediaStorage
+from models.people import Role, User
 
-TIMEZONE = "Asia/Shanghai"
+CLERK_WITH_LOGIN, CUSTODIAN_WITH_LOGIN = "13900000021", "13900000023"  # of 石桥村, logins printed by make run
 
 
-CHINA = ZoneInfo(TIMEZONE)
+YEAR_ROUND_SHARE = 0.2  # of the assets in care, those whose records go back the whole year
 
 
-PASSWORD = "guanhu-demo"  # noqa: S105  (published with the demo logins)
+LATE_SHARE = 0.06  # of the assets in care, those whose next inspection is a few days late
 
 
-PHONES_WITH_LOGIN = {"13900000023"}  # the demo custodian (石桥村) whose login is printed
-
-
-RECORDED_SHARE = 0.35  # of the assets in use, those whose custodian kept records this year
+HISTORY_DAYS = 360
 
 
 NOTES = {
     MaintenanceKind.INSPECTION: [
         "巡查正常，无损坏。",
-        "路面干净，排水通畅。",
         "设施完好，已清理周边杂草。",
         "运行正常。",
+        "雨后巡查，未发现异常。",
     ],
     MaintenanceKind.UPKEEP: ["清理淤泥和杂草。", "更换损坏的护栏螺丝。", "对设备进行除尘保养。"],
-    MaintenanceKind.REPAIR: ["修补路面坑洼约5平方米。", "更换漏水阀门一个。", "修复损坏的围栏。"],
+    MaintenanceKind.REPAIR: ["修补破损处约5平方米。", "更换漏水阀门一个。", "修复损坏的围栏。"],
 }
 
 
-COMPLAINTS = [
-    ("损坏需维修", "路面有一个大坑，下雨天积水，摩托车经过很危险。"),
-    ("无人管护", "水池周边杂草很多，好久没人打扫了。"),
-    ("收益分配", "去年光伏电站的收益是怎么分配的？村里没有公示。"),
-    ("被占用或私用", "有人在篮球场上堆放建筑材料，大家没法用。"),
-    ("损坏需维修", "路灯有三盏不亮了，晚上走路看不见。"),
-    ("其他", "希望在水渠边加装护栏，小孩放学经过不安全。"),
+_DAMAGE, _NEGLECT, _INCOME, _OCCUPIED, _OTHER = (
+    ComplaintCategory.DAMAGE,
+    ComplaintCategory.NEGLECT,
+    ComplaintCategory.INCOME,
+    ComplaintCategory.OCCUPIED,
+    ComplaintCategory.OTHER,
+)
+
+
+# What villagers write about an asset, by sub-type: (a word of the asset's name, category, text).
+COMPLAINTS: dict[str, list[tuple[str, ComplaintCategory, str]]] = {
+    "道路交通": [
+        ("路", _DAMAGE, "这段路面塌陷了一块，下雨天积水，摩托车经过很危险。"),
+        ("路", _DAMAGE, "路边排水沟被泥沙堵住了，一下大雨水就漫到路面上。"),
+        ("路", _OCCUPIED, "有人在路边堆放木材和沙子，占了半边路，车子过不去。"),
+        ("桥", _DAMAGE, "便民桥的护栏松动了，小孩上学经过很不安全。"),
+    ],
+    "农田水利": [
+        ("水渠", _DAMAGE, "水渠有一段垮塌了，下游的田放不到水，快到插秧的时候了。"),
+        ("水渠", _NEGLECT, "水渠里淤泥和杂草很多，好久没人清理，水流不过去。"),
+        ("提灌站", _DAMAGE, "提灌站的水泵坏了半个月，田里放不到水。"),
+        ("山塘", _NEGLECT, "山塘堤坝有一处渗水，护坡长满杂草，担心下大雨出问题。"),
+    ],
+    "供水饮水": [
+        ("饮水", _DAMAGE, "水管漏水好几天了，屯里几户人家水压很小，早上接不到水。"),
+        ("蓄水池", _NEGLECT, "蓄水池的盖板破了也没人管，担心有脏东西掉进去。"),
+        ("蓄水池", _DAMAGE, "蓄水池出水口的阀门坏了，水一直往外流。"),
+    ],
+    "环卫公厕": [
+        ("厕所", _NEGLECT, "公共厕所好几天没人打扫，气味很大，洗手的水龙头也坏了。"),
+        ("垃圾", _NEGLECT, "垃圾收集池满了没人清运，周边都是苍蝇。"),
+    ],
+    "教育": [
+        ("教学楼", _DAMAGE, "教学楼二楼走廊的栏杆有一段松动了，孩子们靠在上面很危险。"),
+        ("幼儿园", _DAMAGE, "幼儿园的滑梯有一块板子裂了，小朋友玩的时候容易划伤。"),
+    ],
+    "文化": [
+        ("活动室", _OTHER, "文化活动室经常锁着门，晚上想去看书、跳舞都进不去。"),
+        ("广场", _OCCUPIED, "文化广场被人用来晒稻谷、停车，大家跳舞的地方都没有了。"),
+    ],
+    "体育": [
+        ("篮球场", _OCCUPIED, "有人在篮球场上堆放建筑材料，大家没法打球。"),
+        ("健身", _DAMAGE, "健身器材有一个转盘坏了，小孩玩的时候容易夹到手。"),
+    ],
+    "卫生": [("卫生室", _DAMAGE, "卫生室屋顶漏水，下雨天药柜都被淋湿了。")],
+    "电力": [
+        ("路灯", _DAMAGE, "太阳能路灯有三盏不亮了，晚上走路看不见。"),
+        ("变压器", _DAMAGE, "晚上用电高峰总是跳闸，家里经常停电。"),
+    ],
+    "农林牧渔业产业基地": [
+        ("基地", _INCOME, "基地去年的收益是怎么分配的？村里一直没有公示。"),
+        ("基地", _NEGLECT, "基地里杂草比苗还高，好像没人管了。"),
+        ("养殖场", _OTHER, "养殖场的粪水直接排到水沟里，附近气味很大。"),
+    ],
+    "生产加工设施": [
+        ("车间", _OTHER, "扶贫车间大半年没开工了，设备一直闲着，能不能租出去？"),
+        ("加工厂", _INCOME, "加工厂租给老板经营，每年租金多少、怎么分的，希望公示一下。"),
+    ],
+    "旅游设施": [
+        ("民宿", _INCOME, "民宿经营两年了，村集体得了多少收益？没有看到公示。"),
+        ("游客服务中心", _OTHER, "游客服务中心一直锁着门，里面的设施都积灰了。"),
+    ],
+    "经营性电商服务设施": [("电商", _OTHER, "电商服务站经常关门，寄东西、取快递都找不到人。")],
+    "经营性冷藏存储设施": [("冷库", _OTHER, "冷库去年秋天以后就空着，收益怎么算？")],
+    "光伏电站": [
+        ("光伏", _INCOME, "去年光伏电站的收益是怎么分配的？村里没有公示。"),
+        ("光伏", _NEGLECT, "光伏板上落满灰尘和树叶，好久没清洗了，发电肯定受影响。"),
+    ],
+    "权益性资产": [("入股", _INCOME, "入股的分红今年还没有发，也没有公示。")],
+}
+
+
+ANSWERS = {
+    _DAMAGE: "已安排管护员到现场查看，损坏的地方已经修好，欢迎继续监督。",
+    _NEGLECT: "已督促管护员清理干净，并把这里列入每周巡查，欢迎继续监督。",
+    _INCOME: "去年的收益和分配明细已在村务公开栏张贴公示，有疑问可以到村委会查阅账目。",
+    _OCCUPIED: "已联系占用的村民，东西已经清走，恢复正常使用。",
+    _OTHER: "您的意见村两委已经研究，已安排专人落实，欢迎继续监督。",
+}
+
+
+# Each complaint's fate, and how many days ago it was filed (those still open: lately).
+OUTCOMES = [
+    ("closed", (40, 330)),
+    ("closed", (40, 330)),
+    ("closed", (20, 200)),
+    ("answered", (6, 14)),
+    ("assigned", (3, 8)),
+    ("accepted", (2, 6)),
+    ("new", (0, 2)),
+    ("new", (1, 4)),
+    ("rejected", (3, 40)),
+    ("reopened", (10, 20)),
+    ("closed", (15, 120)),
+    ("answered", (6, 14)),
 ]
 
 
-def load_activity(
-    session: Session,
-    storage: MediaStorage,
-    villages: dict[str, Region],
-    assets: list[Asset],
-    users: dict[str, User],
-    now: dt.datetime,
-    seed: int,
-) -> tuple[int, int]:
-    """Records for about a third of the assets over the past year, and complaints; (records, complaints)."""
-    rng = random.Random(seed)  # noqa: S311  (repeatable demo data, not secrets)
-    custodians = _custodians(session, villages, users, now)
-    in_use = [a for a in assets if a.status not in (AssetStatus.DISPOSED, AssetStatus.SUSPENDED)]
-    records = 0
-    for asset in rng.sample(in_use, k=int(len(in_use) * RECORDED_SHARE)):
-        recorder = custodians[asset.village_id]
-        interval = max(asset.subtype.inspection_interval_days, 14)
-        day = rng.randint(1, interval)
-        while day < 360:
-            records += _record(session, storage, rng, recorder, asset, now - dt.timedelta(days=360 - day))
-            day += interval + rng.randint(-3, 10)
-    records += _recycled_photo(session, storage, rng, custodians, in_use, now)
-    return records, _complaints(session, storage, rng, assets, users, now)
+# What the person who owns a calendar task writes when marking it done.
+DONE_NOTES = {
+    "trade_asset_list": "本行业纳入评价的资产清单已核对，按村列表报区乡村振兴局。",
+    "performance_targets": "各村绩效目标已审定并印发到各乡镇。",
+    "asset_inventory": "资产清查已完成，清查总结、台账、基本情况表、运营状况表已盖章上报。",
+    "system_data_entry": "资产信息已在全国系统资产模块填报完毕，已逐项核对。",
+    "midyear_self_check": "年中自查已完成，自查表经两位监督负责人签字后报镇。",
+    "town_rectification": "核查发现的问题已逐项整改，整改台账报区。",
+    "village_rectification": "核查发现的问题已整改完毕，整改照片和说明已报镇。",
+    "village_self_evaluation": "年终自评表已签字并张榜公示，公示期满无异议，已报镇。",
+    "town_review": "各村自评已复核并评分，结果报区。",
+    "town_rating": "各乡镇等次已评定并通报。",
+}
+
+
+LATE_TASK_SHARE = 0.15  # of the tasks that fell due, those done a few days late
+
+
+EARLY_TASK_SHARE = 0.4  # of the tasks falling due within a week, those done already
+
+
+def keep_records(session: Session, demo: Demo, rng: random.Random) -> None:
+    """Every asset in care inspected within its sub-type's interval by its village's custodian (a
+    few of them a little late), a fifth of them all year round; and one recycled photo."""
+    custodians = {u.region_id: u for u in demo.users.values() if u.role is Role.CUSTODIAN}
+    in_care = [a for a in demo.assets if a.status is not AssetStatus.DISPOSED]
+    year_round = {a.id for a in rng.sample(in_care, k=int(len(in_care) * YEAR_ROUND_SHARE))}
+    for asset in in_care:
+        interval = asset.subtype.inspection_interval_days
+        last = interval + rng.randint(1, 12) if rng.random() < LATE_SHARE else rng.randint(0, interval - 1)
+        days_ago, count = [last], HISTORY_DAYS if asset.id in year_round else rng.randint(1, 2)
+        while days_ago[-1] < HISTORY_DAYS and len(days_ago) < count:
+            days_ago.append(days_ago[-1] + max(interval, 14) + rng.randint(-3, 10))
+        for days in reversed(days_ago):  # oldest first: the last one is the asset's last inspection
+            at = demo.moment(rng, days, evening_share=0.15)
+            if at > asset.created_at:
+                _record(session, demo, rng, custodians[asset.village_id], asset, at)
+                demo.records += 1
+    _recycled_photo(session, demo, rng, custodians, in_care)
 
 
 def _recycled_photo(
-    session: Session,
-    storage: MediaStorage,
-    rng: random.Random,
-    custodians: dict[int, User],
-    in_use: list[Asset],
-    now: dt.datetime,
-) -> int:
+    session: Session, demo: Demo, rng: random.Random, custodians: dict[int, User], in_care: list[Asset]
+) -> None:
     """One false claim, as reviewers meet them: the same photo handed in for two assets."""
-    custodian = next(u for u in custodians.values() if u.phone in PHONES_WITH_LOGIN)
-    first, second = [a for a in in_use if a.village_id == custodian.region_id][:2]
-    photo = _photo(rng, now - dt.timedelta(days=3), first)
+    custodian = demo.users[CUSTODIAN_WITH_LOGIN]
+    first, second = [a for a in in_care if a.village_id == custodian.region_id][:2]
+    at = demo.moment(rng, 3)
+    photo = _photo(rng, at, first)
     for asset in (first, second):
         record_maintenance(
             session,
-            storage,
+            demo.storage,
             custodian,
             asset,
             kind=MaintenanceKind.INSPECTION,
             photos=[photo],
-            now=now - dt.timedelta(days=3),
+            now=at,
             timezone=TIMEZONE,
             notes="巡查正常。",
         )
-    return 2
+        at += dt.timedelta(minutes=rng.randint(8, 25))
+        demo.records += 1
 
 
-def _custodians(
-    session: Session, villages: dict[str, Region], users: dict[str, User], now: dt.datetime
-) -> dict[int, User]:
-    """One custodian per village: the demo custodian in 石桥村, a made-up one elsewhere."""
-    found = {u.region_id: u for u in users.values() if u.role is Role.CUSTODIAN}
-    for number, village in enumerate(villages.values(), start=1):
-        if village.id not in found:
-            found[village.id] = create_user(
-                session,
-                phone=f"139000001{number:02d}",
-                name=f"{village.name}管护员",
-                password=PASSWORD,
-                role=Role.CUSTODIAN,
-                region=village,
-                now=now,
-            )
-    return found
-
-
-def _record(
-    session: Session, storage: MediaStorage, rng: random.Random, recorder: User, asset: Asset, at: dt.datetime
-) -> int:
-    if at <= asset.created_at:
-        return 0
-    kind = rng.choices([MaintenanceKind.INSPECTION, MaintenanceKind.UPKEEP, MaintenanceKind.REPAIR], [8, 2, 1])[0]
-    at = at.replace(hour=1 + rng.randint(0, 7), minute=rng.randint(0, 59))  # 9:00–16:59 China time
+def _record(session: Session, demo: Demo, rng: random.Random, recorder: User, asset: Asset, at: dt.datetime) -> None:
+    kinds = [MaintenanceKind.INSPECTION, MaintenanceKind.UPKEEP]
+    if asset.status is not AssetStatus.DAMAGED:  # a repair would make it 正常 again
+        kinds.append(MaintenanceKind.REPAIR)
+    kind = rng.choices(kinds, [8, 2, 1][: len(kinds)])[0]
     photos = [_photo(rng, at, asset) for _ in range(rng.choice((1, 1, 2)))]
     record_maintenance(
         session,
-        storage,
+        demo.storage,
         recorder,
         asset,
         kind=kind,
@@ -148,11 +229,10 @@ def _record(
         notes=rng.choice(NOTES[kind]),
         cost=rng.randint(100, 3000) if kind is MaintenanceKind.REPAIR else None,
     )
-    return 1
 
 
 def _photo(rng: random.Random, at: dt.datetime, asset: Asset) -> bytes:
-    """A small, distinct "phone photo" with its capture time (and place, when the asset has one)."""
+    """A small, distinct "phone photo" with its capture time."""
     image = Image.new("RGB", (480, 360), (rng.randrange(60, 200), rng.randrange(80, 200), rng.randrange(40, 160)))
     draw = ImageDraw.Draw(image)
     for _ in range(12):
@@ -166,41 +246,38 @@ def _photo(rng: random.Random, at: dt.datetime, asset: Asset) -> bytes:
     return out.getvalue()
 
 
-def _complaints(
-    session: Session,
-    storage: MediaStorage,
-    rng: random.Random,
-    assets: list[Asset],
-    users: dict[str, User],
-    now: dt.datetime,
-) -> int:
-    """Complaints about 石桥村 assets (where the demo clerk works), in every state of the workflow."""
+def complaints_fitting(asset: Asset) -> list[tuple[ComplaintCategory, str]]:
+    """What a villager might write about this asset (nothing for a household's own asset)."""
+    if asset.asset_class is AssetClass.HOUSEHOLD:
+        return []
+    name = asset.name.removeprefix(asset.village.name)  # 石桥村 is no bridge
+    return [(category, text) for word, category, text in COMPLAINTS[asset.subtype.name] if word in name]
+
+
+def file_complaints(session: Session, demo: Demo, rng: random.Random) -> None:
+    """Complaints about 石桥村 assets (where the demo clerk works), each fitting its asset, filed at
+    any hour over the year, in every state of the workflow; the clerk acts in office hours."""
     limits = ComplaintLimits(timezone=TIMEZONE)
-    clerk = next(u for u in users.values() if u.role is Role.VILLAGE_CLERK)
-    shiqiao = [a for a in assets if a.village_id == clerk.region_id and a.status is not AssetStatus.DISPOSED]
-    outcomes = [
-        "closed",
-        "closed",
-        "closed",
-        "answered",
-        "assigned",
-        "accepted",
-        "new",
-        "new",
-        "rejected",
-        "reopened",
-        "closed",
-        "answered",
+    clerk = demo.users[CLERK_WITH_LOGIN]
+    candidates = [
+        (asset, category, text)
+        for asset in demo.assets
+        if asset.village_id == clerk.region_id and asset.status is not AssetStatus.DISPOSED
+        for category, text in complaints_fitting(asset)
     ]
-    for number, outcome in enumerate(outcomes):
-        asset = rng.choice(shiqiao)
-        category, text = COMPLAINTS[number % len(COMPLAINTS)]
-        filed = now - dt.timedelta(days=rng.randint(2, 300) if outcome == "closed" else rng.randint(1, 10))
+    rng.shuffle(candidates)
+    chosen = zip(_each_text_once_first(candidates)[: len(OUTCOMES)], OUTCOMES, strict=True)
+    planned = [
+        (demo.moment(rng, rng.randint(newest, oldest), evening_share=0.35), about, outcome)
+        for about, (outcome, (newest, oldest)) in chosen
+    ]
+    planned.sort(key=lambda plan: plan[0])  # filed in this order, so their numbers follow the calendar
+    for number, (filed, (asset, category, text), outcome) in enumerate(planned):
         complaint = file_complaint(
             session,
-            storage,
+            demo.storage,
             asset,
-            category=category,
+            category=category.label,
             description=text,
             contact_name=None,
             contact_phone=None,
@@ -209,35 +286,102 @@ def _complaints(
             now=filed,
             limits=limits,
         )
-        _advance(session, storage, complaint, outcome, clerk, filed, limits)
-    return len(outcomes)
+        _advance(session, demo, rng, complaint, outcome, clerk, limits)
+        demo.complaints += 1
+
+
+def _each_text_once_first(
+    candidates: list[tuple[Asset, ComplaintCategory, str]],
+) -> list[tuple[Asset, ComplaintCategory, str]]:
+    """The candidates, those whose text came up before moved after all the others."""
+    seen: set[str] = set()
+    first, repeats = [], []
+    for candidate in candidates:
+        (repeats if candidate[2] in seen else first).append(candidate)
+        seen.add(candidate[2])
+    return first + repeats
 
 
 def _advance(
     session: Session,
-    storage: MediaStorage,
+    demo: Demo,
+    rng: random.Random,
     complaint: Complaint,
     outcome: str,
     clerk: User,
-    filed: dt.datetime,
     limits: ComplaintLimits,
 ) -> None:
-    step = dt.timedelta(hours=20)
+    at = complaint.created_at
     if outcome == "new":
         return
+    at = _later(demo, rng, at, rng.randint(0, 1))
     if outcome == "rejected":
-        reason = "经核实，该设施不属于扶贫项目资产，已告知群众向乡镇反映。"
-        reject(session, clerk, complaint, reason, filed + step)
+        reason = "经核实，反映的地点不在本资产范围内，已电话告知反映人向镇人民政府反映。"
+        reject(session, clerk, complaint, reason, at)
         return
-    accept(session, clerk, complaint, filed + step)
+    accept(session, clerk, complaint, at)
     if outcome == "accepted":
         return
-    assign(session, clerk, complaint, "村民委员会管护小组", filed + 2 * step)
+    at = _later(demo, rng, at, rng.randint(0, 1))
+    assign(session, clerk, complaint, "村民委员会管护小组", at)
     if outcome == "assigned":
         return
-    reply = "已安排管护员现场处理，问题已解决，欢迎继续监督。"
-    answer(session, storage, clerk, complaint, reply, [], filed + 3 * step)
+    at = _later(demo, rng, at, rng.randint(2, 4))
+    answer(session, demo.storage, clerk, complaint, ANSWERS[complaint.category], [], at)
     if outcome == "answered":
         return
-    rating = "不满意" if outcome == "reopened" else "满意"
-    rate(session, complaint, rating, filed + 4 * step, limits)
+    at = _later(demo, rng, at, rng.randint(1, 2), office=False)
+    rate(session, complaint, "不满意" if outcome == "reopened" else "满意", at, limits)
+
+
+def _later(demo: Demo, rng: random.Random, after: dt.datetime, days: int, office: bool = True) -> dt.datetime:
+    """A moment about `days` days after `after` — in office hours on a weekday, or at any waking
+    hour — on the first such day that still has one after it; never after now."""
+    for days_ago in range(max(demo.days_since(after) - days, 0), -1, -1):
+        if office and (demo.today - dt.timedelta(days=days_ago)).weekday() >= 5:
+            continue
+        at = demo.moment(rng, days_ago, evening_share=0 if office else 0.5)
+        if after < at:
+            return at
+    return min(after + dt.timedelta(minutes=rng.randint(20, 180)), demo.now - dt.timedelta(minutes=1))
+
+
+def finish_calendar(session: Session, demo: Demo, rng: random.Random) -> None:
+    """This year's calendar tasks as the county has lived them: those that fell due were done by
+    their owners (now and then a few days late), and some due within a week are done early."""
+    year = demo.today.year
+    made = demo.moment(rng, (demo.today - dt.date(year, 1, 2)).days)  # as the scheduler makes them
+    ensure_deadlines(session, demo.district, year, made)
+    tasks = session.scalars(
+        select(Deadline)
+        .where(Deadline.district_id == demo.district.id, Deadline.year == year, Deadline.done_at.is_(None))
+        .order_by(Deadline.due_on, Deadline.id)
+    )
+    for deadline in tasks:
+        if deadline.due_on < demo.today:
+            late = rng.random() < LATE_TASK_SHARE
+            day = deadline.due_on + dt.timedelta(days=rng.randint(1, 6) if late else -rng.randint(0, 12))
+        elif (deadline.due_on - demo.today).days <= 7 and rng.random() < EARLY_TASK_SHARE:
+            day = demo.today - dt.timedelta(days=rng.randint(0, 5))
+        else:
+            continue
+        owner = _owner(demo, deadline)
+        at = demo.moment(rng, max((demo.today - day).days, 1), weekdays_only=True)
+        if owner is None or at <= made:
+            continue
+        note = DONE_NOTES[deadline.kind_code]
+        mark_done(session, owner, deadline.id, note=note, today=at.astimezone(CHINA).date(), now=at)
+
+
+def _owner(demo: Demo, deadline: Deadline) -> User | None:
+    """The first of the task's roles with someone in its region (its department's, for a department)."""
+    for kind_role in deadline.kind.roles:
+        for user in demo.users.values():
+            if kind_role.upper or user.role is not kind_role.role:
+                continue
+            if deadline.kind.level is ResponsibleLevel.DEPARTMENT:
+                if user.department_id == deadline.department_id:
+                    return user
+            elif user.region_id == deadline.region_id:
+                return user
+    return None

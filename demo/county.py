@@ -1,9 +1,8 @@
-"""The demo county (示范区): regions, staff of every role and ~300 assets, all fictional.
+"""The demo county (示范区): regions, staff of every role and ~300 assets, all fictional, and the
+steps that load it (`STEPS`).
 
 Deterministic: the same seed and `now` give the same county. Assets go through the same parser
 and operations as the web form, so the demo never holds what a person could not have typed.
-Later features (maintenance records, complaints …) add a step to `load_demo` that builds on the
-returned `Demo`.
 """
 
 from __future__ import annotations
@@ -11,16 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from demo.activity import PASSWORD, load_activity
-from demo.notices import load_notices
-from models.assets.entities import Asset, AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingSource
+from demo import CHINA, PASSWORD, Demo, Step
+from demo.activity import file_complaints, finish_calendar, keep_records
+from demo.notices import put_on_notice
+from models.assets.entities import AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingSource
 from models.assets.fields import parse_asset_fields
 from models.assets.operations import create_asset, update_asset
 from models.catalog import SUBTYPES, ensure_departments, ensure_subtypes
@@ -138,7 +139,7 @@ NAMES: dict[str, tuple[list[str], tuple[float, float]]] = {
 HAMLETS = ["新屯", "老屋屯", "坡头屯", "岭脚屯", "水口屯", "一组", "二组", "三组"]
 
 
-SURNAMES = "韦覃黄莫蒙梁陆农李陈罗杨"
+SURNAMES = "韦覃黄莫蒙梁陆农李陈罗杨潘蓝卢谭廖"
 
 
 GIVEN_NAMES = [
@@ -154,6 +155,18 @@ GIVEN_NAMES = [
     "丽萍",
     "桂兰",
     "金凤",
+    "光辉",
+    "玉珍",
+    "振华",
+    "美玲",
+    "家宝",
+    "素芬",
+    "明亮",
+    "红英",
+    "勇",
+    "军",
+    "芳",
+    "强",
 ]
 
 
@@ -186,15 +199,12 @@ LATE_SOURCES = [
 ]
 
 
-@dataclass
-class Demo:
-    district: Region
-    towns: dict[str, Region] = field(default_factory=dict)
-    villages: dict[str, Region] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)  # by phone
-    assets: list[Asset] = field(default_factory=list)
-    records: int = 0
-    complaints: int = 0
+# The rest of a county's staff, beside the demo logins: a clerk and a custodian in every village
+# (phones 139000002NN and 139000001NN, NN the village's number) and a liaison in every department.
+CLERK_PHONE, CUSTODIAN_PHONE, LIAISON_PHONE = "139000002{:02d}", "139000001{:02d}", "139000000{:02d}"
+
+
+FIRST_LIAISON = 41
 
 
 def is_loaded(session: Session) -> bool:
@@ -202,64 +212,73 @@ def is_loaded(session: Session) -> bool:
     return session.scalar(select(User.id).where(User.phone == ACCOUNTS[0].phone)) is not None
 
 
-def load_demo(session: Session, storage: MediaStorage, now: dt.datetime, seed: int = DEFAULT_SEED) -> Demo:
-    """Create the demo county as of `now`, with a year of records and complaints. Flushes, never commits."""
-    if session.scalar(select(Region.id).where(Region.parent_id.is_(None), Region.name == DISTRICT)):
-        raise DomainError(f"已有名为{DISTRICT}的区县，示范数据不再重复加载。")
-    rng = random.Random(seed)  # noqa: S311  (repeatable demo data, not secrets)
-    demo = _regions(session)
-    ensure_departments(session, demo.district)
-    _staff(session, demo, now)
-    _assets(session, demo, rng, now)
-    demo.records, demo.complaints = load_activity(session, storage, demo.villages, demo.assets, demo.users, now, seed)
-    load_notices(session, demo.villages["石桥村"], demo.users, now)
-    _last_years_grades(session, demo, rng, now)
-    return demo
-
-
-def _last_years_grades(session: Session, demo: Demo, rng: random.Random, now: dt.datetime) -> None:
-    """Last year's scores of every village and town, as the district office would have recorded them."""
-    rater = next(user for user in demo.users.values() if user.role is Role.DISTRICT_ADMIN)
-    last_year = now.year - 1
-    for region in [*demo.towns.values(), *demo.villages.values()]:
-        score = f"{rng.uniform(65, 97):.1f}"
-        rate(session, rater, region, last_year, score, this_year=last_year + 1, now=now)
-
-
-def _regions(session: Session) -> Demo:
-    demo = Demo(district=add_region(session, DISTRICT, RegionLevel.DISTRICT, None))
+def add_regions(session: Session, demo: Demo, rng: random.Random) -> None:
+    """The towns and villages, and the district's departments."""
     for town_name, village_names in TOWNS.items():
         town = add_region(session, town_name, RegionLevel.TOWN, demo.district)
         demo.towns[town_name] = town
         for village_name in village_names:
-            village = add_region(session, village_name, RegionLevel.VILLAGE, town)
-            demo.villages[village_name] = village
-    return demo
+            demo.villages[village_name] = add_region(session, village_name, RegionLevel.VILLAGE, town)
+    ensure_departments(session, demo.district)
 
 
-def _staff(session: Session, demo: Demo, now: dt.datetime) -> None:
+def add_staff(session: Session, demo: Demo, rng: random.Random) -> None:
+    """The demo logins, then the rest of the staff, with names that look real; all of them
+    joined more than a year ago."""
+    taken = {account.name for account in ACCOUNTS}
+
+    def add(phone: str, name: str, role: Role, region: Region, **fields: Any) -> None:
+        joined = demo.moment(rng, rng.randint(430, 560), weekdays_only=True)
+        demo.users[phone] = create_user(
+            session, phone=phone, name=name, password=PASSWORD, role=role, region=region, now=joined, **fields
+        )
+
+    departments = {
+        d.name: d for d in session.scalars(select(Department).where(Department.district_id == demo.district.id))
+    }
     for account in ACCOUNTS:
         region = demo.district
         for name in account.place:
             region = find_child(session, region, name)
-        department = None
-        if account.department:
-            department = session.scalar(
-                select(Department).where(
-                    Department.district_id == demo.district.id, Department.name == account.department
-                )
-            )
-        demo.users[account.phone] = create_user(
-            session,
-            phone=account.phone,
-            name=account.name,
-            password=PASSWORD,
-            role=account.role,
-            region=region,
-            department=department,
-            village_post=account.village_post,
-            now=now,
+        department = departments[account.department] if account.department else None
+        add(account.phone, account.name, account.role, region, department=department, village_post=account.village_post)
+    for number, village in enumerate(demo.villages.values(), start=1):
+        for role, phone in ((Role.VILLAGE_CLERK, CLERK_PHONE), (Role.CUSTODIAN, CUSTODIAN_PHONE)):
+            if not any(a.role is role and a.place[-1:] == (village.name,) for a in ACCOUNTS):
+                add(phone.format(number), _new_person(rng, taken), role, village)
+    liaisons = {a.department for a in ACCOUNTS if a.department}
+    for number, name in enumerate(sorted(set(departments) - liaisons), start=FIRST_LIAISON):
+        add(
+            LIAISON_PHONE.format(number),
+            _new_person(rng, taken),
+            Role.DEPARTMENT,
+            demo.district,
+            department=departments[name],
         )
+
+
+def _new_person(rng: random.Random, taken: set[str]) -> str:
+    """A name nobody in `taken` has (and now taken)."""
+    name = _person(rng)
+    while name in taken:
+        name = _person(rng)
+    taken.add(name)
+    return name
+
+
+def grade_last_year(session: Session, demo: Demo, rng: random.Random) -> None:
+    """Last year's scores, recorded as the calendar has it: each town scored its villages by
+    Dec 20, the district rated the towns by Dec 31."""
+    last_year = demo.today.year - 1
+    admin = next(user for user in demo.users.values() if user.role is Role.DISTRICT_ADMIN)
+    officials = {u.region_id: u for u in demo.users.values() if u.role is Role.TOWN_OFFICIAL}
+    raters = [(officials[v.parent_id], v, (12, 20)) for v in demo.villages.values()]
+    raters += [(admin, town, (22, 31)) for town in demo.towns.values()]
+    for rater, region, (first, last) in raters:
+        day = dt.date(last_year, 12, rng.randint(first, last))
+        rated = demo.moment(rng, (demo.today - day).days, weekdays_only=True)
+        score = f"{rng.uniform(65, 97):.1f}"
+        rate(session, rater, region, last_year, score, this_year=last_year, now=rated)
 
 
 def _subtype_plan(rng: random.Random, count: int) -> list[str]:
@@ -289,40 +308,38 @@ def _phone(rng: random.Random) -> str:
     return f"138{rng.randrange(10**8):08d}"
 
 
-def _assets(session: Session, demo: Demo, rng: random.Random, now: dt.datetime) -> None:
+def register_assets(session: Session, demo: Demo, rng: random.Random) -> None:
+    """25 assets a village, registered by the town over the past year or so; some later became
+    idle, damaged (lately), suspended or disposed of."""
     subtypes = ensure_subtypes(session)
     count = ASSETS_PER_VILLAGE * len(demo.villages)
     plan = zip(_subtype_plan(rng, count), _status_plan(rng, count), strict=True)
     officials = {u.region_id: u for u in demo.users.values() if u.role is Role.TOWN_OFFICIAL}
-    # The demo custodian account looks after some of its village's assets.
-    own = next(a for a in ACCOUNTS if a.role is Role.CUSTODIAN)
+    custodian_logins = {u.region_id: u for u in demo.users.values() if u.role is Role.CUSTODIAN}
     sequence = 0
     for village in demo.villages.values():
         centre = (CENTRE[0] + rng.uniform(-0.12, 0.12), CENTRE[1] + rng.uniform(-0.15, 0.15))
-        custodians = [(_person(rng), _phone(rng)) for _ in range(3)]
-        if village.name == own.place[-1]:
-            custodians[0] = (own.name, own.phone)
+        # The village's custodian with a login looks after some of its assets, two others the rest.
+        login = custodian_logins[village.id]
+        custodians = [(login.name, login.phone)] + [(_person(rng), _phone(rng)) for _ in range(2)]
         place = (centre, custodians)
         actor, names = officials[village.parent_id], set()
         for subtype_name, status in itertools.islice(plan, ASSETS_PER_VILLAGE):
             sequence += 1
-            registered = _office_hours(rng, now, days_ago=rng.randint(120, 400))
+            registered = demo.moment(rng, rng.randint(120, 400), weekdays_only=True)
             subtype = subtypes[subtype_name]
             raw = _raw_asset(rng, sequence, village, subtype, status, registered, place)
             raw["name"] = _new_name(raw["name"], names)
             asset = create_asset(session, actor, _parse(raw, subtypes), village, registered)
             if status is not AssetStatus.NORMAL:
-                # Registered as 正常; the town records what happened to it later.
-                changed = _office_hours(rng, now, days_ago=rng.randint(1, (now - registered).days - 1))
-                raw = _changed_status(rng, raw, status, changed.date())
+                # Registered as 正常; the town records what happened to it later (damage, lately).
+                since = demo.days_since(registered) - 1
+                changed = demo.moment(
+                    rng, rng.randint(3, min(since, 60) if status is AssetStatus.DAMAGED else since), weekdays_only=True
+                )
+                raw = _changed_status(rng, raw, status, changed.astimezone(CHINA).date())
                 update_asset(session, actor, asset, _parse(raw, subtypes), village, changed)
             demo.assets.append(asset)
-
-
-def _office_hours(rng: random.Random, now: dt.datetime, days_ago: int) -> dt.datetime:
-    """A moment between 9:00 and 17:00 China time, `days_ago` days before `now`."""
-    morning = now.astimezone(dt.UTC).replace(hour=1, minute=0, second=0, microsecond=0)
-    return morning - dt.timedelta(days=days_ago) + dt.timedelta(minutes=rng.randint(0, 480))
 
 
 def _new_name(name: str, taken: set[str]) -> str:
@@ -421,3 +438,33 @@ def _changed_status(rng: random.Random, raw: dict[str, Any], status: AssetStatus
         raw["disposal_method"] = rng.choice(list(DisposalMethod)).label
         raw["notes"] = "经村民代表会议表决，报镇人民政府批准后处置。"
     return raw
+
+
+# The loading steps, in order: each builds on what the ones before it made.
+STEPS: tuple[Step, ...] = (
+    add_regions,
+    add_staff,
+    register_assets,
+    keep_records,
+    file_complaints,
+    finish_calendar,
+    grade_last_year,
+    put_on_notice,
+)
+
+
+def load_demo(
+    session: Session,
+    storage: MediaStorage,
+    now: dt.datetime,
+    seed: int = DEFAULT_SEED,
+    steps: Sequence[Step] = STEPS,
+) -> Demo:
+    """Create the demo county as of `now`, with a year of records, complaints and tasks done (or
+    only what the chosen `steps` make). Flushes, never commits."""
+    if session.scalar(select(Region.id).where(Region.parent_id.is_(None), Region.name == DISTRICT)):
+        raise DomainError(f"已有名为{DISTRICT}的区县，示范数据不再重复加载。")
+    demo = Demo(now=now, storage=storage, district=add_region(session, DISTRICT, RegionLevel.DISTRICT, None))
+    for step in steps:
+        step(session, demo, random.Random(f"{seed}:{step.__name__}"))  # noqa: S311  (repeatable, not secret)
+    return demo

@@ -4,20 +4,16 @@ objection waiting for the town; made through the real operations."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
+import random
 
 from sqlalchemy.orm import Session
 
+from demo import TIMEZONE, Demo
 from models.complaints.operations import ComplaintLimits, file_objection
-from models.notices.entities import PublicNotice
 from models.notices.operations import publish_notice
-from models.people import Role, User
-from models.regions import Region
+from models.people import Role
 
-TIMEZONE = "Asia/Shanghai"
-
-
-PLAN = """经村民代表会议讨论通过，现将本村2025年度村集体经济收益分配方案公示如下：
+PLAN = """经村民代表会议讨论通过，现将本村{year}年度村集体经济收益分配方案公示如下：
 一、收益来源：村级光伏电站发电收益3.86万元，扶贫车间租金1.2万元，合计5.06万元。
 二、分配办法：
 1. 提取10%作为村集体公积公益金，用于扶贫项目资产日常管护，计0.51万元；
@@ -27,18 +23,18 @@ PLAN = """经村民代表会议讨论通过，现将本村2025年度村集体经
 公示期间如有异议，请扫码在线提出，或向村委会、镇工作专班反映。"""
 
 
-def load_notices(session: Session, village: Region, users: dict[str, User], now: dt.datetime) -> PublicNotice:
-    """The plan on notice since three days ago (the clerk published it), and one objection to it."""
-    clerk = next(u for u in users.values() if u.role is Role.VILLAGE_CLERK and u.region_id == village.id)
-    today = now.astimezone(ZoneInfo(TIMEZONE)).date()
-    published = now - dt.timedelta(days=3)
+def put_on_notice(session: Session, demo: Demo, rng: random.Random) -> None:
+    """石桥村's plan on notice since three days ago (the clerk published it), and one objection to it."""
+    village, today = demo.villages["石桥村"], demo.today
+    clerk = next(u for u in demo.users.values() if u.role is Role.VILLAGE_CLERK and u.region_id == village.id)
+    published = demo.moment(rng, 3, weekdays_only=True)
     notice = publish_notice(
         session,
         clerk,
         village=village,
         asset=None,
-        title="2025年度村集体经济收益分配方案公示",
-        body=PLAN,
+        title=f"{today.year}年度村集体经济收益分配方案公示",
+        body=PLAN.format(year=today.year),
         starts_on=today - dt.timedelta(days=3),
         ends_on=today + dt.timedelta(days=6),
         now=published,
@@ -50,7 +46,6 @@ def load_notices(session: Session, village: Region, users: dict[str, User], now:
         contact_name="韦大伯",
         contact_phone=None,
         openid="o_villager_2",
-        now=now - dt.timedelta(days=1),
+        now=demo.moment(rng, 1, evening_share=0.5),
         limits=ComplaintLimits(timezone=TIMEZONE),
     )
-    return notice

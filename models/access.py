@@ -160,7 +160,7 @@ def delivery_scope(actor: User) -> ColumnElement[bool]:
     return Delivery.region_id.in_(regions_under(actor))
 
 
-# Who rates whom (DOMAIN.md's calendar): a town reviews and scores its villages, the district its
+# Who rates whom (docs/domain.md's calendar): a town reviews and scores its villages, the district its
 # towns (and may correct a village's score).
 RATED_BY = {Role.TOWN_OFFICIAL: (RegionLevel.VILLAGE,), Role.DISTRICT_ADMIN: (RegionLevel.TOWN, RegionLevel.VILLAGE)}
 

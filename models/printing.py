@@ -1,4 +1,4 @@
-"""Drawing for print: the Chinese font, QR codes, text that fits a width, and A4 pages as a PDF.
+"""Drawing for print: the Chinese font, QR codes, text wrapped to a width, and pages as a PDF.
 
 Asset cards (`assets.card_render`) and notice posters (`notices.poster`) are drawn with these.
 The Chinese font is Noto Sans SC (SIL OFL) from the `pylopdf-fonts-zh-cn` wheel, so a fresh
@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pylopdf_fonts_zh_cn
 import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 
 DPI = 200
@@ -36,17 +37,24 @@ PAGES_PER_WRITE = 8
 NO_SUCH_CHARACTER = "\U0010fffd"
 
 
-# Characters that may not begin a line (Chinese line breaking, 避头点): they stay with the line before.
-NO_LINE_START = set("，。、；：？！）》」』”’…—%,.;:?!)]}")
+# Where a line may break: after these, between phrases (a list of funding sources breaks after 、).
+_PHRASE_END = re.compile(r"(?<=[、，；。\u3000])(?=\S)")
 
 
-# What a line may not be broken inside: a run of Latin letters, digits and their signs (2026年, 10.5万元).
-UNBROKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:/%@_+-]*|.", re.DOTALL)
+# What a line never splits: a run of digits or Latin letters, a character with the opening
+# brackets before it and the closing punctuation after it (避头尾), or a run of spaces.
+_ATOM = re.compile(r"[（(「《“]*(?:[0-9A-Za-z.\-%]+|\S)[）)」》”’、，；。：:！？!?…—%,.;]*|\s+")
 
 
 @functools.cache
 def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(pylopdf_fonts_zh_cn.sans_path()), size)
+
+
+def line_height(size: int) -> int:
+    """The distance between two lines of text printed at `size` pixels."""
+    ascent, descent = font(size).getmetrics()
+    return ascent + descent
 
 
 def missing_glyphs(text: str, size: int = 24) -> set[str]:
@@ -65,44 +73,63 @@ def qr_image(text: str, side: int = QR_SIDE) -> Image.Image:
     return modules.resize((modules.width * scale, modules.height * scale), Image.Resampling.NEAREST)
 
 
-def fit(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.FreeTypeFont, width: int) -> str:
-    """`text`, cut with an ellipsis so that it fits in `width` pixels."""
-    if draw.textlength(text, font=face) <= width:
+def fit(text: str, face: ImageFont.FreeTypeFont, width: float) -> str:
+    """`text`, cut with an ellipsis so that it fits on one line of `width` pixels (for a heading
+    that repeats what is printed whole elsewhere)."""
+    if face.getlength(text) <= width:
         return text
-    while text and draw.textlength(text + "…", font=face) > width:
+    while text and face.getlength(text + "…") > width:
         text = text[:-1]
     return text + "…"
 
 
-def wrap(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.FreeTypeFont, width: int) -> Iterator[str]:
-    """The lines `text` takes in `width` pixels: broken between Chinese characters (it has no
-    spaces) but not inside a number or a Latin word (unless it is wider than a line), never before
-    a closing punctuation mark; each newline starts a new line."""
-    for paragraph in text.splitlines() or [""]:
-        pieces: list[str] = []
-        for piece in UNBROKEN.findall(paragraph.rstrip()):
-            pieces.extend(piece if draw.textlength(piece, font=face) > width else [piece])
-        line = ""
-        for piece in pieces:
-            if line and piece[0] not in NO_LINE_START and draw.textlength(line + piece, font=face) > width:
-                yield line
-                line = ""
-            line += piece
-        yield line
+def wrap(text: str, face: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    """`text` as lines no wider than `width` pixels in `face`, nothing left out: each newline
+    starts a line; otherwise broken between phrases where it can, else between characters, never
+    inside a number or a Latin word, never before closing punctuation. Joined, the lines of a
+    paragraph give it back (a space at a break stays at the end of its line)."""
+    return [line for paragraph in text.split("\n") for line in _wrap_paragraph(paragraph, face, width)]
 
 
-def pdf(pages: Iterable[Image.Image], title: str) -> bytes:
+def _wrap_paragraph(text: str, face: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    def fits(line: str) -> bool:
+        return face.getlength(line.rstrip()) <= width
+
+    lines = [""]
+    for phrase in _PHRASE_END.split(text):
+        if fits(lines[-1] + phrase):
+            lines[-1] += phrase
+            continue
+        if fits(phrase) and lines[-1]:
+            lines.append(phrase)
+            continue
+        for atom in _ATOM.findall(phrase):
+            for piece in [atom] if fits(atom) else list(atom):  # an atom wider than a line: by characters
+                if fits(lines[-1] + piece) or not lines[-1] or piece.isspace():
+                    lines[-1] += piece
+                else:
+                    lines.append(piece)
+    return lines
+
+
+@dataclass(frozen=True)
+class Printed:
+    pdf: bytes
+    pages: int
+
+
+def pdf(pages: Iterable[Image.Image], title: str) -> Printed:
     """The pages as one PDF at `DPI`, written a few at a time so that many never sit in memory."""
-    out, batch = io.BytesIO(), []
+    out, batch, written = io.BytesIO(), [], 0
     for page in pages:
         batch.append(page)
         if len(batch) == PAGES_PER_WRITE:
             _write(out, batch, title)
-            batch = []
-    if not batch and not out.tell():
+            written, batch = written + len(batch), []
+    if not batch and not written:
         raise ValueError("no pages to print")
     _write(out, batch, title)
-    return out.getvalue()
+    return Printed(out.getvalue(), written + len(batch))
 
 
 def _write(out: io.BytesIO, pages: list[Image.Image], title: str) -> None:

@@ -227,9 +227,24 @@ def scheduler_command(once: bool) -> None:
         runner.release()
 
 
+PUBLIC_BASE_URL_VARIABLE = "GUANHU_PUBLIC_BASE_URL"
+
+
+def served_address(host: str, port: int, https: bool) -> str:
+    """The address the development server answers at (loopback when it listens on every interface)."""
+    if host in ("0.0.0.0", "::"):  # noqa: S104  (naming the wildcard, not binding it)
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{'https' if https else 'http'}://{host}:{port}"
+
+
 @click.pass_context
 def _run_with_scheduler(ctx: click.Context, **options) -> None:
-    """`guanhu run`, which also starts the scheduler when GUANHU_SCHEDULER_IN_PROCESS=1 (make run)."""
+    """`guanhu run`: links and QR codes follow the address it serves unless GUANHU_PUBLIC_BASE_URL
+    is set, and it also starts the scheduler when GUANHU_SCHEDULER_IN_PROCESS=1 (make run)."""
+    address = served_address(options["host"], options["port"], https=options["cert"] is not None)
+    os.environ.setdefault(PUBLIC_BASE_URL_VARIABLE, address)  # read by the app, and the reloader's child
     reload = options["reload"] if options["reload"] is not None else get_debug_flag()
     if os.environ.get(IN_PROCESS_FLAG) == "1" and (not reload or is_running_from_reloader()):
         start_in_process(ctx.ensure_object(ScriptInfo).load_app())
@@ -267,9 +282,12 @@ def cards_print(village: str, district: str | None, out: str) -> None:
     assets = village_cards(session, None, found.id)
     if not assets:
         raise click.ClickException(f"「{found.full_name}」还没有在用的资产。")
-    data = sheets_pdf(((asset, qr_text(asset)) for asset in assets), title=f"{found.full_name}资产卡")
+    sheets = sheets_pdf(
+        ((asset, qr_text(asset)) for asset in assets),
+        current_app.config["SUPERVISION_HOTLINE"],
+        title=f"{found.full_name}资产卡",
+    )
     unit_of_work().commit()  # WeChat QR codes made for the cards, if any
     with open(out, "wb") as handle:
-        handle.write(data)
-    pages = -(-len(assets) // 8)
-    click.echo(f"已生成 {out}：{found.full_name} {len(assets)} 张资产卡，{pages} 页A4。")
+        handle.write(sheets.pdf)
+    click.echo(f"已生成 {out}：{found.full_name} {len(assets)} 张资产卡，{sheets.pages} 页A4。")

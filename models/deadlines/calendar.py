@@ -49,7 +49,7 @@ _VILLAGE_ROLES = (Role.VILLAGE_CLERK, Role.VILLAGE_SUPERVISOR)
 NOTICE_OWNERS = (Role.VILLAGE_CLERK, Role.TOWN_OFFICIAL, Role.DISTRICT_ADMIN)
 
 
-# The yearly calendar of ../shared/DOMAIN.md, then the deadlines other features open.
+# The yearly calendar of docs/domain.md, then the deadlines other features open.
 DEFAULT_KINDS = (
     KindDefault(
         "trade_asset_list",

@@ -28,7 +28,7 @@ FIRST_YEAR = 2016  # the poverty-alleviation assets this product tracks were bui
 
 
 def grade_for(score: Decimal) -> Grade:
-    """DOMAIN.md: ≥ 90 好 · 80–89.x 较好 · 70–79.x 一般 · < 70 较差."""
+    """docs/domain.md: ≥ 90 好 · 80–89.x 较好 · 70–79.x 一般 · < 70 较差."""
     if score >= 90:
         return Grade.EXCELLENT
     if score >= 80:

@@ -50,16 +50,15 @@ def footer_lines(notice: PublicNotice, facts: PosterFacts) -> list[str]:
 
 
 def poster_pdf(notice: PublicNotice, facts: PosterFacts) -> bytes:
-    return pdf(poster_pages(notice, facts), title=f"公示：{notice.title}")
+    return pdf(poster_pages(notice, facts), title=f"公示：{notice.title}").pdf
 
 
 def poster_pages(notice: PublicNotice, facts: PosterFacts) -> Iterator[Image.Image]:
     """The A4 pages (200 dpi, greyscale), the text flowing from one to the next."""
-    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
-    title_lines = list(wrap(measure, notice.title, font(TITLE_SIZE), TEXT_WIDTH))
+    title_lines = wrap(notice.title, font(TITLE_SIZE), TEXT_WIDTH)
     first_top = MARGIN + 120 + len(title_lines) * (TITLE_SIZE + 20) + 70
     later_top = MARGIN + 90
-    lines = list(wrap(measure, notice.body, font(BODY_SIZE), TEXT_WIDTH))
+    lines = wrap(notice.body, font(BODY_SIZE), TEXT_WIDTH)
     chunks = [lines[: _fitting(first_top)]]
     rest = lines[len(chunks[0]) :]
     while rest:
@@ -89,14 +88,14 @@ def _first_header(draw: ImageDraw.ImageDraw, notice: PublicNotice, title_lines: 
     for line in title_lines:
         draw.text((WIDTH // 2, y), line, font=font(TITLE_SIZE), fill=0, anchor="mt")
         y += TITLE_SIZE + 20
-    place = fit(draw, notice.place, font(FOOTER_SIZE), TEXT_WIDTH)
+    place = fit(notice.place, font(FOOTER_SIZE), TEXT_WIDTH)
     draw.text((WIDTH // 2, y + 4), place, font=font(FOOTER_SIZE), fill=70, anchor="mt")
     draw.line((MARGIN, y + 52, WIDTH - MARGIN, y + 52), fill=0, width=3)
     return y + 70
 
 
 def _later_header(draw: ImageDraw.ImageDraw, notice: PublicNotice) -> int:
-    heading = fit(draw, f"公示（续）：{notice.title}", font(FOOTER_SIZE), TEXT_WIDTH)
+    heading = fit(f"公示（续）：{notice.title}", font(FOOTER_SIZE), TEXT_WIDTH)
     draw.text((MARGIN, MARGIN), heading, font=font(FOOTER_SIZE), fill=70)
     draw.line((MARGIN, MARGIN + 56, WIDTH - MARGIN, MARGIN + 56), fill=0, width=2)
     return MARGIN + 90
@@ -117,7 +116,7 @@ def _footer(
     draw.text((qr_left + qr.width // 2, caption_y), SCAN_CAPTION, font=font(26), fill=0, anchor="mt")
     face, y = font(FOOTER_SIZE), FOOTER_TOP + 30
     for text in footer_lines(notice, facts):
-        for line in wrap(draw, text, face, qr_left - MARGIN - 40):
+        for line in wrap(text, face, qr_left - MARGIN - 40):
             draw.text((MARGIN, y), line, font=face, fill=0)
             y += FOOTER_LINE
         y += 12

@@ -36,7 +36,7 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
         clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="李文书")
         session.commit()
         with live.app.test_request_context():
-            png = card_png(asset, qr_text(asset))
+            png = card_png(asset, qr_text(asset), live.app.config["SUPERVISION_HOTLINE"])
         clerk_phone = clerk.phone
 
     # the card on the wall: decode its QR code as a phone would

@@ -3,19 +3,25 @@ transaction that holds it): every class, status, sub-type and role, logins, scop
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import Result
 from sqlalchemy import Connection, func, select
 
 from demo import county as demo
+from demo.activity import COMPLAINTS
 from models.assets.entities import Asset, AssetClass, AssetStatus, AssetSubtype
 from models.catalog import SUBTYPES
 from models.clock import FixedClock
-from models.complaints.entities import Complaint, ComplaintStatus
+from models.complaints.entities import Complaint, ComplaintStatus, ComplaintStep
+from models.deadlines.calendar import ensure_deadlines
+from models.deadlines.entities import Deadline
+from models.deadlines.sources import sync_deadlines
 from models.evaluations.entities import Evaluation
 from models.maintenance.entities import MaintenanceRecord
 from models.notices.entities import PublicNotice
@@ -122,8 +128,9 @@ def test_demo_load_if_empty_does_not_load_twice(runner, session):
     assert "13900000001" in result.output  # the logins are shown again
     assert count(session, Asset) == 300
     assert count(session, Region, Region.level == RegionLevel.DISTRICT) == 1
-    villages_without_a_custodian_login = 11
-    assert count(session, User) == len(demo.ACCOUNTS) + villages_without_a_custodian_login
+    # Beside the printed logins: a clerk and a custodian in each of the other 11 villages, and a
+    # liaison in each of the other 10 departments.
+    assert count(session, User) == len(demo.ACCOUNTS) + 11 + 11 + 10
 
 
 def test_demo_load_twice_without_if_empty_is_refused_in_chinese(runner, session):
@@ -169,3 +176,69 @@ def test_paging_the_demo_register_by_value_lists_every_asset_once_in_order(sessi
     assert len(links) == len(set(links)) == 300
     values = {a.id: (a.original_value, a.id) for a in session.scalars(select(Asset))}
     assert links == sorted(links, key=lambda n: (-values[n][0], n))
+
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def local(instant: dt.datetime) -> dt.datetime:
+    return instant.astimezone(CHINA)
+
+
+def test_the_demo_happened_at_the_hours_people_work_and_over_the_year(session):
+    records = session.scalars(select(MaintenanceRecord.recorded_at)).all()
+    hours = Counter(local(at).hour for at in records)
+    assert min(hours) >= 8 and max(hours) <= 21 and len(hours) >= 10
+    assert sum(n for hour, n in hours.items() if hour >= 19) > len(records) / 20  # some after supper
+    assert len({local(at).strftime("%Y-%m") for at in records}) >= 11
+
+    filed = session.execute(select(Complaint.created_at, Complaint.tracking_number)).all()
+    complaints = [at for at, _ in filed]
+    assert len({local(at).date() for at in complaints}) >= 10
+    assert [number for _, number in sorted(filed)] == sorted(number for _, number in filed)  # numbered as filed
+    assert len({local(at).strftime("%Y-%m") for at in complaints}) >= 4
+    office = [local(at) for at in session.scalars(select(ComplaintStep.at).where(ComplaintStep.actor_id.is_not(None)))]
+    assert office and all(8 <= at.hour <= 17 and at.weekday() < 5 for at in office)
+
+    joined = session.scalars(select(User.created_at)).all()
+    registered = session.scalars(select(Asset.created_at)).all()
+    assert len(set(joined)) == len(joined) and len({local(at).date() for at in registered}) > 100
+    assert max(joined) < min(registered) < min(records)
+    assert max([*joined, *registered, *records, *complaints, *office]) < TEST_NOW
+    rated = session.scalars(select(Evaluation.rated_at)).all()
+    assert all(local(at).date() >= dt.date(TEST_NOW.year - 1, 12, 12) for at in rated)
+    assert all(local(at).year == TEST_NOW.year - 1 for at in rated)
+
+
+def test_every_demo_account_has_a_name_that_looks_real(session):
+    names = session.scalars(select(User.name)).all()
+    assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", name) for name in names), names
+    assert not any("测试" in name or "管护员" in name for name in names)
+    assert len(set(names)) == len(names)
+
+
+def test_demo_complaints_fit_the_assets_they_are_about(session):
+    complaints = session.scalars(select(Complaint).where(Complaint.notice_id.is_(None))).all()
+    for complaint in complaints:
+        asset = complaint.asset
+        own_name = asset.name.removeprefix(asset.village.name)
+        fitting = [(category, text) for word, category, text in COMPLAINTS[asset.subtype.name] if word in own_name]
+        assert (complaint.category, complaint.description) in fitting, (asset.name, complaint.description)
+    assert len({c.description for c in complaints}) == len(complaints)
+
+
+def test_demo_tasks_are_done_as_they_fell_due_and_none_is_long_overdue(session):
+    today = local(TEST_NOW).date()
+    district = session.scalar(select(Region).where(Region.name == "示范区"))
+    assert ensure_deadlines(session, district, today.year, TEST_NOW) == 0  # the scheduler finds the year made
+    calendar = session.scalars(select(Deadline).where(Deadline.year == today.year)).all()
+    past = [d for d in calendar if d.due_on < today]
+    assert past and all(d.done_by is not None and d.evidence.get("note") for d in past)
+    assert all(local(d.done_at).date() <= d.due_on + dt.timedelta(days=6) for d in past)
+
+    sync_deadlines(session, TEST_NOW, "Asia/Shanghai")  # what the scheduler's first tick opens
+    open_deadlines = session.scalars(select(Deadline).where(Deadline.done_at.is_(None))).all()
+    overdue = [(today - d.due_on).days for d in open_deadlines if d.due_on < today]
+    assert overdue and max(overdue) <= 14
+    inspections = [d for d in open_deadlines if d.kind_code == "inspection_overdue"]
+    assert 0 < len(inspections) < count(session, Asset) / 10

@@ -66,7 +66,8 @@ def card(asset_id: int) -> str:
 @login_required
 def card_image(asset_id: int) -> Response:
     asset = get_visible_asset(db_session(), staff(), asset_id)
-    response = Response(card_png(asset, qr_text(asset)), mimetype="image/png")
+    hotline = current_app.config["SUPERVISION_HOTLINE"]
+    response = Response(card_png(asset, qr_text(asset), hotline), mimetype="image/png")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -108,6 +109,7 @@ def sheet() -> Response:
     if not assets:
         raise NotFound("没有您可以打印资产卡的在用资产。")
     name = assets[0].village.full_name if village_id and not ids else "所选资产"
-    return _download(
-        sheets_pdf(((a, qr_text(a)) for a in assets), title=f"{name}资产卡"), "application/pdf", "cards.pdf"
+    sheets = sheets_pdf(
+        ((a, qr_text(a)) for a in assets), current_app.config["SUPERVISION_HOTLINE"], title=f"{name}资产卡"
     )
+    return _download(sheets.pdf, "application/pdf", "cards.pdf")
