@@ -28,5 +28,5 @@ def push_password_link(session: Session, link_id: int, token: str, by: str) -> N
     if link.openid is None or link.used_at is not None or not config.get("WECHAT_APPID"):
         return
     url = password_link(config["PUBLIC_BASE_URL"], token)
-    until = local_time(link.expires_at, config["TIMEZONE"])[-5:]
+    until = local_time(link.expires_at, config["TIMEZONE"])
     send_text(session, link.openid, LINK_TEXT.format(by=by, until=until, url=url), key=f"password-link:{link.id}")

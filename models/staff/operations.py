@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import audit
@@ -180,9 +180,10 @@ def _token_hash(token: str) -> str:
 
 
 def _void_links(session: Session, user: User, now: dt.datetime) -> None:
-    session.execute(
-        update(PasswordLink).where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None)).values(used_at=now)
-    )
+    for link in session.scalars(
+        select(PasswordLink).where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
+    ):
+        link.used_at = now
 
 
 def issue_password_link(

@@ -62,7 +62,7 @@ def search_staff(session: Session, actor: User | None, wanted: StaffFilter, now:
         query = query.where(or_(User.last_sign_in_at.is_(None), User.last_sign_in_at < now - STALE_AFTER))
     elif wanted.signed_in is SignInRecency.RECENT:
         query = query.where(User.last_sign_in_at >= now - STALE_AFTER)
-    by_rank = case({role: rank for rank, role in enumerate(Role)}, value=User.role)
+    by_rank = case(*[(User.role == role, rank) for rank, role in enumerate(Role)])
     return page_of(session, query, wanted.page, wanted.per_page, [User.region_id, by_rank, User.name, User.id])
 
 
