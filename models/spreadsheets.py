@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import IO, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any, ClassVar, TypeVar
 from xml.etree.ElementTree import ParseError
 from zipfile import BadZipFile
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy.orm import Session
 
 from models.assets.fields import text_of
 from models.errors import DomainError
 
+R = TypeVar("R", bound="SpreadsheetReport")
 NOT_XLSX = (
     "这不是有效的 .xlsx 文件。如果是 .xls、.et 或 .csv 文件，请在表格软件中“另存为”Excel 工作簿（.xlsx）后再导入。"
 )
@@ -39,6 +42,30 @@ class RowError:
     reason: str
 
 
+@dataclass
+class SpreadsheetReport:
+    """What an import read, did and found wrong; nothing was imported when it was `refused`."""
+
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    refused: bool = False
+    THINGS: ClassVar[str] = "内容"  # what the import makes, as the summary names it
+
+    def counts(self) -> str:
+        """What was made or changed, in words (each import says its own)."""
+        raise NotImplementedError
+
+    @property
+    def summary(self) -> str:
+        if self.refused:
+            return f"共读取{self.rows}行，发现{len(self.errors)}处问题，未导入任何{self.THINGS}。请修改后重新导入。"
+        text = f"共读取{self.rows}行：{self.counts()}。"
+        if self.errors:
+            text += f"另有{len(self.errors)}处问题，相应的行未导入。"
+        return text
+
+
 def open_workbook(source: str | os.PathLike | IO[bytes], max_bytes: int):
     """The workbook in `source`, opened to be streamed (read-only); refused when too big or not .xlsx."""
     if isinstance(source, str | os.PathLike):
@@ -55,6 +82,27 @@ def open_workbook(source: str | os.PathLike | IO[bytes], max_bytes: int):
         return load_workbook(source, read_only=True, data_only=False)
     except (BadZipFile, InvalidFileException, KeyError, ParseError, EOFError):
         raise UnreadableSpreadsheet(NOT_XLSX) from None
+
+
+def import_all_or_nothing(session: Session, workbook: Any, read: Callable[[Any], R]) -> R:
+    """`read(workbook)` inside a savepoint, kept only when its report is not `refused`. A file whose
+    inside turns out broken while it is streamed is refused as not .xlsx; the workbook is closed."""
+    savepoint = session.begin_nested()
+    try:
+        report = read(workbook)
+    except (BadZipFile, ParseError, EOFError):
+        savepoint.rollback()
+        raise UnreadableSpreadsheet(NOT_XLSX) from None
+    except BaseException:
+        savepoint.rollback()
+        raise
+    finally:
+        workbook.close()
+    if report.refused:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return report
 
 
 def normalize_label(label: Any) -> str:

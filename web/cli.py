@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -145,27 +146,26 @@ def user_list(region_path: str | None, role_name: str | None) -> None:
 @click.argument("phone")
 def user_disable(phone: str) -> None:
     """Stop an account: it signs in no more (its sessions end) and gets no pushes. Nothing is deleted."""
-    user = _account(phone)
-    try:
-        deactivate_staff(db_session(), None, user, now())
-    except DomainError as error:
-        fail(error)
-    end_sessions_of(user.id)
-    unit_of_work().commit()
-    click.echo(f"已停用 {user.name}（{user.phone}）的账号，其登录已全部退出。")
+    _change_account(phone, deactivate_staff, "已停用 {name}（{phone}）的账号，其登录已全部退出。", ends_sessions=True)
 
 
 @user_group.command("enable")
 @click.argument("phone")
 def user_enable(phone: str) -> None:
     """Start a stopped account again."""
+    _change_account(phone, reactivate_staff, "已启用 {name}（{phone}）的账号。")
+
+
+def _change_account(phone: str, operation: Callable[..., None], done: str, ends_sessions: bool = False) -> None:
     user = _account(phone)
     try:
-        reactivate_staff(db_session(), None, user, now())
+        operation(db_session(), None, user, now())
     except DomainError as error:
         fail(error)
+    if ends_sessions:
+        end_sessions_of(user.id)
     unit_of_work().commit()
-    click.echo(f"已启用 {user.name}（{user.phone}）的账号。")
+    click.echo(done.format(name=user.name, phone=user.phone))
 
 
 @user_group.command("reset-password")

@@ -15,9 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import IO, Any
-from xml.etree.ElementTree import ParseError
-from zipfile import BadZipFile
+from typing import IO, Any, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,7 +33,15 @@ from models.assets.xlsx_export import COLUMN_LABELS
 from models.errors import Forbidden
 from models.people import Role, User
 from models.regions import Region, RegionLevel, add_region
-from models.spreadsheets import NOT_XLSX, RowError, UnreadableSpreadsheet, is_signature, normalize_label, open_workbook
+from models.spreadsheets import (
+    RowError,
+    SpreadsheetReport,
+    UnreadableSpreadsheet,
+    import_all_or_nothing,
+    is_signature,
+    normalize_label,
+    open_workbook,
+)
 
 UnreadableRegister = UnreadableSpreadsheet  # the name the register's callers know it by
 
@@ -98,24 +104,15 @@ REQUIRED_COLUMNS = [name for name in COLUMN_LABELS if name in ("town", "village"
 
 
 @dataclass
-class ImportReport:
-    rows: int = 0
+class ImportReport(SpreadsheetReport):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
     unknown_villages: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    refused: bool = False
+    THINGS: ClassVar[str] = "资产"
 
-    @property
-    def summary(self) -> str:
-        if self.refused:
-            return f"共读取{self.rows}行，发现{len(self.errors)}处问题，未导入任何资产。请修改后重新导入。"
-        text = f"共读取{self.rows}行：新增{self.created}项，更新{self.updated}项，未变{self.unchanged}项。"
-        if self.errors:
-            text += f"另有{len(self.errors)}处问题，相应的行未导入。"
-        return text
+    def counts(self) -> str:
+        return f"新增{self.created}项，更新{self.updated}项，未变{self.unchanged}项"
 
 
 @dataclass(frozen=True)
@@ -141,23 +138,8 @@ def import_register(
         require_register_editor(actor)
         if create_villages and actor.role is not Role.DISTRICT_ADMIN:
             raise Forbidden("只有区乡村振兴局可以在导入时新建村。")
-    workbook = open_workbook(source, max_bytes)
-    savepoint = session.begin_nested()
-    try:
-        report = _Importer(session, actor, district, now, valid_only, create_villages).run(workbook)
-    except (BadZipFile, ParseError, EOFError):
-        savepoint.rollback()
-        raise UnreadableRegister(NOT_XLSX) from None
-    except BaseException:
-        savepoint.rollback()
-        raise
-    finally:
-        workbook.close()
-    if report.refused:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
-    return report
+    importer = _Importer(session, actor, district, now, valid_only, create_villages)
+    return import_all_or_nothing(session, open_workbook(source, max_bytes), importer.run)
 
 
 def _header_columns(top: tuple, sub: tuple | None) -> tuple[list[Column], list[str]]:

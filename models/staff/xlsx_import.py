@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +24,15 @@ from models.assets.fields import text_of
 from models.errors import Forbidden
 from models.people import Role, User, VillagePost, account_problems
 from models.regions import Region, RegionLevel
-from models.spreadsheets import RowError, UnreadableSpreadsheet, is_signature, normalize_label, open_workbook
+from models.spreadsheets import (
+    RowError,
+    SpreadsheetReport,
+    UnreadableSpreadsheet,
+    import_all_or_nothing,
+    is_signature,
+    normalize_label,
+    open_workbook,
+)
 from models.staff.operations import IssuedLink, StaffDetails, create_staff
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -55,22 +63,13 @@ ROSTER_ROLES = (Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK, Role.VILLAGE_SUPERVISOR,
 
 
 @dataclass
-class RosterReport:
-    rows: int = 0
+class RosterReport(SpreadsheetReport):
     created: list[IssuedLink] = field(default_factory=list)
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    refused: bool = False
+    THINGS: ClassVar[str] = "账号"
 
-    @property
-    def summary(self) -> str:
-        if self.refused:
-            return f"共读取{self.rows}行，发现{len(self.errors)}处问题，未导入任何账号。请修改后重新导入。"
-        text = f"共读取{self.rows}行：新增{len(self.created)}个账号，{self.unchanged}个已有相同账号未变。"
-        if self.errors:
-            text += f"另有{len(self.errors)}处问题，相应的行未导入。"
-        return text
+    def counts(self) -> str:
+        return f"新增{len(self.created)}个账号，{self.unchanged}个已有相同账号未变"
 
 
 def role_of(text: str) -> tuple[Role, VillagePost | None] | None:
@@ -94,21 +93,8 @@ def import_roster(
     """Import the roster in `source` as accounts `actor` manages; see the module docstring."""
     if not managed_roles(actor):
         raise Forbidden("只有区乡村振兴局和乡镇工作专班可以导入人员。")
-    workbook = open_workbook(source, max_bytes)
-    savepoint = session.begin_nested()
-    try:
-        report = _Roster(session, actor, now, valid_only).run(workbook)
-    except BaseException:
-        savepoint.rollback()
-        raise
-    finally:
-        workbook.close()
-    if report.refused:
-        savepoint.rollback()
-        report.created = []
-    else:
-        savepoint.commit()
-    return report
+    roster = _Roster(session, actor, now, valid_only)
+    return import_all_or_nothing(session, open_workbook(source, max_bytes), roster.run)
 
 
 class _Roster:
@@ -136,7 +122,7 @@ class _Roster:
         for number, raw in self._rows(rows, columns):
             self._import_row(number, raw)
         if self.report.errors and not self.valid_only:
-            self.report.refused = True
+            self.report.refused, self.report.created = True, []
         return self.report
 
     def _find_header(self, sheet) -> tuple[dict[str, int], Iterator] | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from models import audit
@@ -14,11 +13,6 @@ from models.wechat.binding import USER_ENTITY
 from tests.support.builders import PASSWORD
 from tests.support.pages import login
 from web.cli import cli
-
-
-@pytest.fixture
-def clerk(county, build):
-    return build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="莫海燕")
 
 
 def test_user_list_shows_every_account_with_its_state(runner, session, county, build, clerk, clock):

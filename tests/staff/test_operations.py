@@ -28,16 +28,6 @@ from models.wechat.binding import USER_ENTITY, issue_bind_code, redeem_bind_code
 from tests.support.builders import PASSWORD
 
 
-@pytest.fixture
-def town(county, build):
-    return build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"], name="覃志刚")
-
-
-@pytest.fixture
-def clerk(county, build):
-    return build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="莫海燕")
-
-
 def entries(session, user) -> list[tuple[str, str, dict]]:
     return [(e.actor_name, e.action, e.changes) for e in audit.history(session, USER_ENTITY, user.id)]
 

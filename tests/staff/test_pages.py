@@ -24,16 +24,6 @@ def admin(county, build):
     return build.user(Role.DISTRICT_ADMIN, county.district, name="韦建华")
 
 
-@pytest.fixture
-def town(county, build):
-    return build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"], name="覃志刚")
-
-
-@pytest.fixture
-def clerk(county, build):
-    return build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="莫海燕")
-
-
 def post(client, path: str, data: dict, page: str | None = None, **kwargs):
     return client.post(path, data={**data, "csrf_token": csrf_token(client, page or path)}, **kwargs)
 

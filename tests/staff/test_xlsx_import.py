@@ -4,6 +4,7 @@ link; every problem is told as row + column + reason, and by default nothing is 
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -32,11 +33,6 @@ def roster(rows: list[list], header: list[str] = HEADER, title: str | None = "�
     workbook.save(buffer)
     buffer.seek(0)
     return buffer
-
-
-@pytest.fixture
-def town(county, build):
-    return build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"], name="覃志刚")
 
 
 def people(session) -> dict[str, User]:
@@ -148,6 +144,19 @@ def test_a_file_without_the_needed_columns_or_not_xlsx_is_refused_in_chinese(ses
         import_roster(session, town, roster([], header=["名称", "电话号"]), clock.now())
     with pytest.raises(UnreadableSpreadsheet, match="不是有效的 .xlsx 文件"):
         import_roster(session, town, io.BytesIO(b"name,phone\n"), clock.now())
+
+
+def test_a_sheet_broken_inside_is_refused_plainly_and_nothing_is_kept(session, town, clock):
+    whole = roster([["韦小兰", "13711110001", "管护员", "青山镇", "竹林村", ""]] * 3)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, data[: len(data) * 2 // 3] if item.filename.endswith("sheet1.xml") else data)
+    before = set(people(session))
+    with pytest.raises(UnreadableSpreadsheet, match="不是有效的 .xlsx 文件"):
+        import_roster(session, town, broken, clock.now())
+    assert set(people(session)) == before
 
 
 def test_the_import_page_shows_each_new_accounts_link_once(client, session, county, town):

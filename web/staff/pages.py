@@ -205,34 +205,25 @@ def edit(user_id: int):
     return redirect(url_for("staff.edit", user_id=user.id), 303)
 
 
-@blueprint.post("/<int:user_id>/deactivate")
+# What each button on an account's page does: the operation, whether it ends the person's
+# sessions, and what to say afterwards.
+ACTS = {
+    "deactivate": (deactivate_staff, True, "已停用{name}的账号：不能再登录，也不会再收到推送。"),
+    "reactivate": (reactivate_staff, False, "已启用{name}的账号。"),
+    "unbind": (unbind_staff_wechat, False, "已解除{name}的微信绑定：用那个微信不能再登录，也不会再收到推送。"),
+}
+
+
+@blueprint.post("/<int:user_id>/<any(deactivate, reactivate, unbind):act>")
 @fresh_login_required
-def deactivate(user_id: int):
+def change_state(user_id: int, act: str):
+    operation, ends_sessions, done = ACTS[act]
     actor, session = staff(), db_session()
     user = get_managed_user(session, actor, user_id)
-    deactivate_staff(session, actor, user, now())
-    end_sessions_of(user.id)
-    flash(f"已停用{user.name}的账号：不能再登录，也不会再收到推送。")
-    return redirect(url_for("staff.edit", user_id=user.id), 303)
-
-
-@blueprint.post("/<int:user_id>/reactivate")
-@fresh_login_required
-def reactivate(user_id: int):
-    actor, session = staff(), db_session()
-    user = get_managed_user(session, actor, user_id)
-    reactivate_staff(session, actor, user, now())
-    flash(f"已启用{user.name}的账号。")
-    return redirect(url_for("staff.edit", user_id=user.id), 303)
-
-
-@blueprint.post("/<int:user_id>/unbind")
-@fresh_login_required
-def unbind(user_id: int):
-    actor, session = staff(), db_session()
-    user = get_managed_user(session, actor, user_id)
-    unbind_staff_wechat(session, actor, user, now())
-    flash(f"已解除{user.name}的微信绑定：用那个微信不能再登录，也不会再收到推送。")
+    operation(session, actor, user, now())
+    if ends_sessions:
+        end_sessions_of(user.id)
+    flash(done.format(name=user.name))
     return redirect(url_for("staff.edit", user_id=user.id), 303)
 
 
