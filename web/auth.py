@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from infra.clock import now
 from infra.database import after_commit, db_session
 from infra.sign_in import init_app as init_sign_in
-from infra.sign_in.sessions import SessionsUnavailable, end_session, load_session, open_session
+from infra.sign_in.sessions import SessionsUnavailable, end_session, open_session, signed_in
 from infra.sign_in.throttle import ThrottleUnavailable, throttle
 from models.errors import DomainError
 from models.people import User, authenticate, record_sign_in
@@ -76,12 +76,10 @@ def _store_unavailable(_error: Exception):
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> SessionUser | None:
-    record = load_session(session_id)
-    if record is None:
+    found = signed_in(session_id)
+    if found is None:
         return None
-    user = db_session().get(User, record.user_id)
-    if user is None or not record.valid_for(user, now()):
-        return None
+    record, user = found
     return SessionUser(user, session_id, record)
 
 

@@ -15,6 +15,7 @@ from flask import current_app
 
 from infra.clock import now
 from infra.database import db_session
+from models.people import User
 from models.sign_in import sessions as kept
 from models.sign_in.sessions import SessionMethod, SessionRecord, new_session_id, session_hash
 
@@ -27,7 +28,7 @@ class SessionStore(Protocol):
     lifetime: int  # seconds a session lasts from its start
 
     def open(self, record: SessionRecord) -> str: ...
-    def load(self, session_id: str) -> SessionRecord | None: ...
+    def load(self, session_id: str) -> tuple[SessionRecord, User] | None: ...
     def end(self, session_id: str) -> None: ...
     def end_all(self, user_id: int, keep: str | None = None) -> None: ...
 
@@ -42,7 +43,7 @@ class DatabaseSessions:
     def open(self, record: SessionRecord) -> str:
         return kept.open_session(db_session(), record, now())
 
-    def load(self, session_id: str) -> SessionRecord | None:
+    def load(self, session_id: str) -> tuple[SessionRecord, User] | None:
         return kept.load_session(db_session(), session_id)
 
     def end(self, session_id: str) -> None:
@@ -82,19 +83,21 @@ class RedisSessions:
             raise SessionsUnavailable(str(error)) from error
         return session_id
 
-    def load(self, session_id: str) -> SessionRecord | None:
+    def load(self, session_id: str) -> tuple[SessionRecord, User] | None:
         try:
             fields = self.redis.hgetall(self._key(session_hash(session_id)))
         except redis.RedisError as error:
             raise SessionsUnavailable(str(error)) from error
         if not fields:
             return None
-        return SessionRecord(
+        record = SessionRecord(
             user_id=int(fields[b"user"]),
             method=SessionMethod(fields[b"method"].decode()),
             openid=fields[b"openid"].decode() or None,
             expires_at=dt.datetime.fromtimestamp(float(fields[b"expires"]), dt.UTC),
         )
+        user = db_session().get(User, record.user_id)
+        return (record, user) if user else None
 
     def end(self, session_id: str) -> None:
         try:
@@ -126,8 +129,12 @@ def open_session(user_id: int, method: SessionMethod, openid: str | None = None)
     return sessions.open(record), record
 
 
-def load_session(session_id: str) -> SessionRecord | None:
-    return store().load(session_id)
+def signed_in(session_id: str) -> tuple[SessionRecord, User] | None:
+    """The session `session_id` and its account, while the session still signs the account in."""
+    found = store().load(session_id)
+    if found is None or not found[0].valid_for(found[1], now()):
+        return None
+    return found
 
 
 def end_session(session_id: str) -> None:
