@@ -14,7 +14,7 @@ from models.audit import AuditEntry
 from models.base import LabelledEnum
 from models.errors import NotFound
 from models.paging import Page, page_of
-from models.people import Role, User
+from models.people import Department, Role, User
 from models.regions import Region
 from models.wechat.binding import USER_ENTITY
 
@@ -64,6 +64,12 @@ def search_staff(session: Session, actor: User | None, wanted: StaffFilter, now:
         query = query.where(User.last_sign_in_at >= now - STALE_AFTER)
     by_rank = case(*[(User.role == role, rank) for rank, role in enumerate(Role)])
     return page_of(session, query, wanted.page, wanted.per_page, [User.region_id, by_rank, User.name, User.id])
+
+
+def departments_of(session: Session, actor: User) -> list[Department]:
+    """The departments of the actor's district, a department account may be given."""
+    query = select(Department).where(Department.district_id == actor.region.own_district_id)
+    return list(session.scalars(query.order_by(Department.id)))
 
 
 def account_by_phone(session: Session, phone: str) -> User:

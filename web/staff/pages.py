@@ -12,7 +12,6 @@ import io
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, fresh_login_required, login_required
-from sqlalchemy import select
 
 from bot.after_commit.staff import push_password_link
 from infra.clock import now
@@ -20,6 +19,7 @@ from infra.database import after_commit, db_session
 from infra.sign_in.sessions import end_sessions_of
 from models.access import assignable_regions, get_managed_user, managed_roles, require_staff_manager
 from models.assets.card_render import qr_image
+from models.clock import local_time
 from models.errors import Invalid
 from models.paging import page_number
 from models.people import Department, Role, User, VillagePost
@@ -35,7 +35,7 @@ from models.staff.operations import (
     unbind_staff_wechat,
     update_staff,
 )
-from models.staff.queries import SignInRecency, StaffFilter, account_history, search_staff
+from models.staff.queries import SignInRecency, StaffFilter, account_history, departments_of, search_staff
 from web.auth import staff
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff")
@@ -106,13 +106,10 @@ def index():
 
 def _choices(actor: User) -> dict:
     session = db_session()
-    departments = session.scalars(
-        select(Department).where(Department.district_id == actor.region.own_district_id).order_by(Department.id)
-    )
     return {
         "roles": managed_roles(actor),
         "regions": assignable_regions(session, actor),
-        "departments": list(departments),
+        "departments": departments_of(session, actor),
         "posts": list(VillagePost),
     }
 
@@ -237,7 +234,8 @@ def reset_password(user_id: int):
     end_sessions_of(user.id)
     if to_wechat:
         after_commit(push_password_link, issued.link.id, issued.token, actor.name)
-        flash(f"已把设置新密码的链接发到{user.name}绑定的微信（30分钟内有效）。{user.name}的旧密码已失效。")
+        until = local_time(issued.link.expires_at, current_app.config["TIMEZONE"])
+        flash(f"已把设置新密码的链接发到{user.name}绑定的微信（{until}前有效）。{user.name}的旧密码已失效。")
         return redirect(url_for("staff.edit", user_id=user.id), 303)
     return _issued_page(issued, new=False)
 
