@@ -100,3 +100,12 @@ def test_an_account_locked_by_wrong_passwords_still_signs_in_by_its_wechat(clien
     back = through_wechat_oauth(client, fake, "/tasks", OPENID)
     assert back.headers["Location"] == "/tasks"
     assert client.get("/tasks", headers=WECHAT_BROWSER).status_code == 200
+
+
+def test_signing_in_by_wechat_makes_a_new_csrf_token(app, client, fake, custodian):
+    with client.session_transaction() as planted:
+        planted["csrf_token"] = "planted-by-someone-else"
+    through_wechat_oauth(client, fake, "/tasks", OPENID)
+    with client.session_transaction() as held:
+        assert held.get("csrf_token") != "planted-by-someone-else"
+        assert held["visitor_openid"] == OPENID

@@ -8,7 +8,7 @@ bound to nobody, the password page stays.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, session, url_for
 from flask_login import login_url
 
 from infra.database import db_session
@@ -43,6 +43,9 @@ def oauth_return() -> Response:
     if user is None:
         flash(NOT_BOUND)
         return redirect(url_for("auth.login", next=safe_next(next_path)))
+    # What the browser held before stays (the sandbox's chosen person, for one), but not a CSRF
+    # token someone could have planted with the cookie: signing in makes a new one.
+    session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     session[VISITOR_KEY] = openid
     sign_in(user, SessionMethod.WECHAT, openid)
     return redirect(safe_next(next_path))
