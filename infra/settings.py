@@ -3,8 +3,14 @@ environment, then a test's mapping. Read them from `current_app.config`."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import math
 import os
+import re
 import secrets
+from collections import Counter
 from pathlib import Path
 
 from flask import Flask
@@ -43,7 +49,6 @@ def load(app: Flask, test_config: dict | None) -> None:
         PERMANENT_SESSION_LIFETIME=8 * 3600,
         REMEMBER_COOKIE_DURATION=0,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
-        LOGIN_RATE_LIMIT="10 per minute",
         # No X-RateLimit-* headers: people read the 429 page, and the headers cost the counter
         # store two more round trips on every limited request.
         RATELIMIT_HEADERS_ENABLED=False,
@@ -139,6 +144,11 @@ def _refuse_insecure(app: Flask) -> None:
     problems = []
     if not app.config.get("SECRET_KEY"):
         problems.append("GUANHU_SECRET_KEY is not set")
+    elif not strong_secret(str(app.config["SECRET_KEY"])):
+        problems.append(
+            "GUANHU_SECRET_KEY is weak: give at least 32 random bytes, "
+            "e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     if app.config["WECHAT_SANDBOX"]:
         problems.append("GUANHU_WECHAT_SANDBOX is on")
     if app.debug:
@@ -149,6 +159,32 @@ def _refuse_insecure(app: Flask) -> None:
         problems.append("GUANHU_DATABASE_URL points at SQLite")
     if problems:
         raise InsecureConfig("refusing to start in production mode: " + "; ".join(problems))
+
+
+MIN_SECRET_BYTES = 32
+
+
+def strong_secret(key: str) -> bool:
+    """Whether `key` holds at least 32 bytes of key material (64 hex digits, 43 characters of
+    base64, or 32 bytes of other text) that look random: their characters' spread, counted as
+    Shannon entropy, is worth at least 128 bits (a repeated or one-letter key is far below)."""
+    material = _key_material(key)
+    if len(material) < MIN_SECRET_BYTES:
+        return False
+    counts = Counter(key)
+    bits_per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return bits_per_char * len(key) >= 128
+
+
+def _key_material(key: str) -> bytes:
+    """The bytes a key stands for: hex and base64 keys decoded, any other text as UTF-8."""
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", key):
+        return bytes.fromhex(key)
+    if re.fullmatch(r"[A-Za-z0-9_\-+/]+={0,2}", key):
+        padded = key + "=" * (-len(key) % 4)
+        with contextlib.suppress(binascii.Error, ValueError):
+            return base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+    return key.encode()
 
 
 def _instance_secret(instance: Path) -> str:

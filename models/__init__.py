@@ -10,6 +10,9 @@ from models.maintenance import entities as _maintenance  # noqa: F401
 from models.notices import entities as _notices  # noqa: F401
 from models.operating import entities as _operating  # noqa: F401
 from models.scheduling import entities as _scheduling  # noqa: F401
+from models.sign_in import sessions as _sessions  # noqa: F401
+from models.sign_in import throttle as _throttle  # noqa: F401
+from models.staff import entities as _staff  # noqa: F401
 from models.wechat import entities as _wechat  # noqa: F401
 
 __all__ = ["Base"]

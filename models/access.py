@@ -179,8 +179,68 @@ def ratable_regions(session: Session, actor: User) -> list[Region]:
     if not actor.active or not levels:
         raise Forbidden("只有乡镇工作专班和区乡村振兴局可以评定考核等次。")
     query = select(Region).where(Region.id.in_(regions_under(actor)), Region.level.in_(levels))
-    regions = list(session.scalars(query))
-    return sorted(
-        regions,
-        key=lambda r: (r.parent_id if r.level is RegionLevel.VILLAGE else r.id, r.level is RegionLevel.VILLAGE, r.id),
-    )
+    return sorted(session.scalars(query), key=_tree_order)
+
+
+# Who manages whose account (README, "Roles"). The district office manages every account of its
+# district except the district office's own, which are made and ended on the server
+# (`guanhu user …`), so that no web account can mint more of the top role; a town manages the
+# village staff of its villages; nobody else manages anybody (a department oversees assets, not
+# people). So nobody gives a role above, or equal to, their own.
+MANAGED_ROLES: dict[Role, tuple[Role, ...]] = {
+    Role.DISTRICT_ADMIN: (Role.DEPARTMENT, Role.TOWN_OFFICIAL, *VILLAGE_STAFF),
+    Role.TOWN_OFFICIAL: VILLAGE_STAFF,
+}
+
+
+def managed_roles(actor: User) -> tuple[Role, ...]:
+    """The roles the actor may give (and whose holders they manage); empty for most."""
+    return MANAGED_ROLES.get(actor.role, ()) if actor.active else ()
+
+
+def require_staff_manager(actor: User) -> None:
+    if not managed_roles(actor):
+        raise Forbidden("只有区乡村振兴局和乡镇工作专班可以管理人员账号。")
+
+
+def managed_staff(actor: User) -> ColumnElement[bool]:
+    """The condition an account must meet for `actor` to manage it."""
+    roles = managed_roles(actor)
+    if not roles:
+        return false()
+    return staff_scope(actor) & User.role.in_(roles)
+
+
+def get_managed_user(session: Session, actor: User, user_id: int) -> User:
+    """The account `user_id` if the actor manages it; anyone else is not found."""
+    user = session.scalar(select(User).where(User.id == user_id, managed_staff(actor)))
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def require_can_give(actor: User, role: Role, region: Region) -> None:
+    """The actor may make (or turn) an account into `role` at `region`; a region outside their
+    own is not found."""
+    require_staff_manager(actor)
+    if not region_in_scope(actor, region):
+        raise NotFound()
+    if role not in managed_roles(actor):
+        raise Forbidden(f"您不能设置{role.label}账号。")
+
+
+def assignable_regions(session: Session, actor: User) -> list[Region]:
+    """The regions the actor may place accounts in, each town followed by its villages."""
+    levels = {role.region_level for role in managed_roles(actor)}
+    if not levels:
+        return []
+    query = select(Region).where(Region.id.in_(regions_under(actor)), Region.level.in_(levels))
+    return sorted(session.scalars(query), key=_tree_order)
+
+
+def _tree_order(region: Region) -> tuple[int, int, int]:
+    """Sorts a district first, then each town followed by its villages."""
+    if region.level is RegionLevel.DISTRICT:
+        return (0, 0, region.id)
+    town_id = region.id if region.level is RegionLevel.TOWN else region.parent_id
+    return (1, town_id, 0 if region.level is RegionLevel.TOWN else region.id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, LabelledEnum, enum_column, instant, intpk
+from models.base import Base, LabelledEnum, UTCDateTime, enum_column, instant, intpk
 from models.errors import Invalid, NotFound
 from models.regions import Region, RegionLevel
 
@@ -19,6 +20,10 @@ PRODUCTION_PASSWORD_HASHER = PasswordHasher()
 password_hasher = PRODUCTION_PASSWORD_HASHER  # the tests swap in a cheap one (tests/conftest.py)
 PHONE_PATTERN = re.compile(r"^1\d{10}$")
 MIN_PASSWORD_LENGTH = 8
+MAX_NAME_LENGTH = 40
+# Django's convention: a hash beginning with "!" matches no password (an account that has not set
+# one yet, or whose password an administrator reset).
+UNUSABLE_PASSWORD_PREFIX = "!"  # noqa: S105 (a marker, not a password)
 
 
 class Role(LabelledEnum):
@@ -115,6 +120,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     wechat_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[instant]
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     region: Mapped[Region] = relationship(lazy="joined")
     department: Mapped[Department | None] = relationship(lazy="joined")
@@ -136,34 +142,34 @@ class User(Base):
             raise Invalid({"password": f"密码至少需要{MIN_PASSWORD_LENGTH}位。"})
         self.password_hash = password_hasher.hash(password)
 
+    def disable_password(self) -> None:
+        """No password signs in any more until a new one is set (through a one-time link)."""
+        self.password_hash = UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(16)
+
+    @property
+    def has_password(self) -> bool:
+        return not self.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
+
 
 def create_user(
     session: Session,
     *,
     phone: str,
     name: str,
-    password: str,
+    password: str | None,
     role: Role,
     region: Region,
     department: Department | None = None,
     village_post: VillagePost | None = None,
     now: dt.datetime,
 ) -> User:
-    """Create a staff account, checking that its region, department and post fit its role."""
+    """Create a staff account, checking that its region, department and post fit its role.
+
+    Without a password the account cannot sign in until one is set through a one-time link."""
     phone, name = phone.strip(), name.strip()
-    errors = {}
-    if not PHONE_PATTERN.match(phone):
-        errors["phone"] = "手机号应为11位数字，以1开头。"
-    elif session.scalar(select(User.id).where(User.phone == phone)) is not None:
-        errors["phone"] = "这个手机号已经有账号了。"
-    if not name:
-        errors["name"] = "姓名不能为空。"
-    if region.level is not role.region_level:
-        errors["region"] = f"{role.label}的所属区域应是{role.region_level.label}，而不是{region.level.label}。"
-    if (role is Role.DEPARTMENT) != (department is not None):
-        errors["department"] = "行业主管部门账号必须且只能选择一个部门。"
-    if village_post is not None:
-        errors.update(post_problems(session, role, region, village_post))
+    errors = account_problems(
+        session, phone=phone, name=name, role=role, region=region, department=department, village_post=village_post
+    )
     if errors:
         raise Invalid(errors)
     user = User(
@@ -175,10 +181,49 @@ def create_user(
         village_post=village_post,
         created_at=now,
     )
-    user.set_password(password)
+    if password is None:
+        user.disable_password()
+    else:
+        user.set_password(password)
     session.add(user)
     session.flush()
     return user
+
+
+def account_problems(
+    session: Session,
+    *,
+    phone: str,
+    name: str,
+    role: Role,
+    region: Region,
+    department: Department | None,
+    village_post: VillagePost | None,
+    user: User | None = None,
+) -> dict[str, str]:
+    """Why these details do not make a valid account (for `user`, when it exists already)."""
+    errors = {}
+    if not PHONE_PATTERN.match(phone):
+        errors["phone"] = "手机号应为11位数字，以1开头。"
+    else:
+        taken = select(User.id).where(User.phone == phone)
+        if user is not None:
+            taken = taken.where(User.id != user.id)
+        if session.scalar(taken) is not None:
+            errors["phone"] = "这个手机号已经有账号了。"
+    if not name:
+        errors["name"] = "姓名不能为空。"
+    elif len(name) > MAX_NAME_LENGTH or not name.isprintable() or name[0] in "=+-@":
+        errors["name"] = f"姓名最多{MAX_NAME_LENGTH}个字，不能含控制字符，也不能以 = + - @ 开头。"
+    if region.level is not role.region_level:
+        errors["region"] = f"{role.label}的所属区域应是{role.region_level.label}，而不是{region.level.label}。"
+    if (role is Role.DEPARTMENT) != (department is not None):
+        errors["department"] = "行业主管部门账号必须且只能选择一个部门。"
+    elif department is not None and department.district_id != region.own_district_id:
+        errors["department"] = "部门须属于账号所在的区县。"
+    if village_post is not None:
+        errors.update(post_problems(session, role, region, village_post, user))
+    return errors
 
 
 def post_problems(
@@ -206,11 +251,16 @@ def post_holder(session: Session, village: Region, post: VillagePost) -> User | 
 def authenticate(session: Session, phone: str, password: str) -> User | None:
     """The active user with this phone and password, or None. Upgrades old hashes on the way."""
     user = session.scalar(select(User).where(User.phone == phone.strip()))
-    if user is None:
-        password_hasher.hash(password)  # spend the same time whether or not the phone exists
+    if user is None or not user.has_password:
+        password_hasher.hash(password)  # spend the same time whether or not a password could match
         return None
-    if not user.active or not user.check_password(password):
+    if not user.check_password(password) or not user.active:
         return None
     if user.password_needs_rehash():
         user.password_hash = password_hasher.hash(password)
     return user
+
+
+def record_sign_in(user: User, now: dt.datetime) -> None:
+    """Note when the person last signed in (by password or by WeChat), for those who manage them."""
+    user.last_sign_in_at = now

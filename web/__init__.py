@@ -18,7 +18,11 @@ from web.maintenance import form as maintenance_form
 from web.maintenance import pages as maintenance_pages
 from web.notices import pages as notice_pages
 from web.notices import public as notice_boards
+from web.staff import account
+from web.staff import pages as staff_pages
+from web.staff import xlsx as staff_xlsx
 from web.wechat import binding, visitors
+from web.wechat import sign_in as staff_sign_in
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -44,6 +48,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         binding,
         visitors,
         photos,
+        staff_pages,
+        staff_xlsx,
+        account,
+        staff_sign_in,
     ):
         app.register_blueprint(module.blueprint)
     for door in (asset_page, bot):  # WSGI layers in front of the app: the cached public page, /wechat

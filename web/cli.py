@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -20,6 +21,7 @@ from bot.menu import MENU
 from demo import county as demo
 from infra.clock import now
 from infra.database import db_session, unit_of_work
+from infra.sign_in.sessions import end_sessions_of
 from infra.storage import media_storage
 from jobs.scheduler import IN_PROCESS_FLAG, Runner, build_scheduler, start_in_process
 from models.assets.card_render import sheets_pdf
@@ -27,10 +29,13 @@ from models.assets.cards import village_cards
 from models.assets.xlsx_export import export_query, export_register
 from models.assets.xlsx_import import import_register
 from models.catalog import ensure_subtypes
+from models.clock import local_time
 from models.errors import DomainError, Invalid
 from models.migrate import upgrade
-from models.people import Role, create_user, department_named
+from models.people import Role, User, create_user, department_named
 from models.regions import Ambiguous, Region, RegionLevel, district_named, districts, region_by_path, village_named
+from models.staff.operations import deactivate_staff, issue_password_link, password_link, reactivate_staff
+from models.staff.queries import StaffFilter, account_by_phone, search_staff
 from web import create_app
 from web.assets.cards import qr_text
 
@@ -97,6 +102,88 @@ def user_create(
         fail(error)
     unit_of_work().commit()
     click.echo(f"已创建账号：{user.name}（{user.role.label}，{region.name}），手机号 {user.phone}。")
+
+
+def _account(phone: str) -> User:
+    try:
+        return account_by_phone(db_session(), phone)
+    except DomainError as error:
+        fail(error)
+
+
+@user_group.command("list")
+@click.option("--region", "region_path", help="只列出这个区域及其下的账号，如 示范区/青山镇")
+@click.option("--role", "role_name", type=click.Choice([r.value for r in Role]), help="只列出这个角色")
+def user_list(region_path: str | None, role_name: str | None) -> None:
+    """List staff accounts: phone, name, role, region, status, WeChat, last sign-in."""
+    session = db_session()
+    try:
+        region = region_by_path(session, region_path) if region_path else None
+    except DomainError as error:
+        fail(error)
+    wanted = StaffFilter(
+        role=Role(role_name) if role_name else None, region_id=region.id if region else None, per_page=1_000_000
+    )
+    timezone = current_app.config["TIMEZONE"]
+    rows = [("手机号", "姓名", "角色", "区域", "状态", "微信", "最近登录")]
+    for user in search_staff(session, None, wanted, now()).items:
+        rows.append(
+            (
+                user.phone,
+                user.name,
+                user.role.label + (f"（{user.village_post.label}）" if user.village_post else ""),
+                user.region.full_name or user.region.name,
+                "在用" if user.active else "已停用",
+                "已绑定" if user.wechat_openid else "未绑定",
+                local_time(user.last_sign_in_at, timezone) if user.last_sign_in_at else "从未登录",
+            )
+        )
+    echo_table(rows)
+    click.echo(f"共{len(rows) - 1}个账号。")
+
+
+@user_group.command("disable")
+@click.argument("phone")
+def user_disable(phone: str) -> None:
+    """Stop an account: it signs in no more (its sessions end) and gets no pushes. Nothing is deleted."""
+    _change_account(phone, deactivate_staff, "已停用 {name}（{phone}）的账号，其登录已全部退出。", ends_sessions=True)
+
+
+@user_group.command("enable")
+@click.argument("phone")
+def user_enable(phone: str) -> None:
+    """Start a stopped account again."""
+    _change_account(phone, reactivate_staff, "已启用 {name}（{phone}）的账号。")
+
+
+def _change_account(phone: str, operation: Callable[..., None], done: str, ends_sessions: bool = False) -> None:
+    user = _account(phone)
+    try:
+        operation(db_session(), None, user, now())
+    except DomainError as error:
+        fail(error)
+    if ends_sessions:
+        end_sessions_of(user.id)
+    unit_of_work().commit()
+    click.echo(done.format(name=user.name, phone=user.phone))
+
+
+@user_group.command("reset-password")
+@click.argument("phone")
+def user_reset_password(phone: str) -> None:
+    """Print a one-time link to set a new password (the old one stops working, sessions end)."""
+    user = _account(phone)
+    try:
+        issued = issue_password_link(db_session(), None, user, now())
+    except DomainError as error:
+        fail(error)
+    end_sessions_of(user.id)
+    unit_of_work().commit()
+    until = local_time(issued.link.expires_at, current_app.config["TIMEZONE"])
+    url = password_link(current_app.config["PUBLIC_BASE_URL"], issued.token)
+    click.echo(f"{user.name}（{user.phone}）的原密码已失效，登录已全部退出。")
+    click.echo(f"请把这个链接转告本人，{until} 前有效，只能用一次：")
+    click.echo(url)
 
 
 demo_group = AppGroup("demo", help="The demo county (示范区).")

@@ -15,12 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import IO, Any
-from xml.etree.ElementTree import ParseError
-from zipfile import BadZipFile
+from typing import IO, Any, ClassVar
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,9 +30,20 @@ from models.assets.entities import Asset, AssetSubtype
 from models.assets.fields import FIELDS, FieldError, parse_asset_fields, parse_code, text_of
 from models.assets.operations import code_in, create_assets, snapshot, update_asset
 from models.assets.xlsx_export import COLUMN_LABELS
-from models.errors import DomainError, Forbidden
+from models.errors import Forbidden
 from models.people import Role, User
 from models.regions import Region, RegionLevel, add_region
+from models.spreadsheets import (
+    RowError,
+    SpreadsheetReport,
+    UnreadableSpreadsheet,
+    import_all_or_nothing,
+    is_signature,
+    normalize_label,
+    open_workbook,
+)
+
+UnreadableRegister = UnreadableSpreadsheet  # the name the register's callers know it by
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 
@@ -77,20 +84,10 @@ IGNORED_LABELS = {"序号"}
 TOTAL_ROW = re.compile(r"^(合计|总计|小计)")
 
 
-SIGNATURE = re.compile(
-    r"^(填表人|填报人|制表人|审核人|审批人|负责人|单位负责人|分管领导|联系人|填报日期|填表日期|日期)[:：]"
-)
+ALIASES: dict[str, str] = {normalize_label(label): name for name, label in COLUMN_LABELS.items()}
 
 
-def _normalize(label: Any) -> str:
-    text = re.sub(r"\s+", "", text_of(label)).lstrip("*")
-    return text.replace("(", "（").replace(")", "）")
-
-
-ALIASES: dict[str, str] = {_normalize(label): name for name, label in COLUMN_LABELS.items()}
-
-
-ALIASES.update({_normalize(alias): name for name, aliases in EXTRA_ALIASES.items() for alias in aliases})
+ALIASES.update({normalize_label(alias): name for name, aliases in EXTRA_ALIASES.items() for alias in aliases})
 
 
 def _required(parse: Any) -> bool:
@@ -106,38 +103,16 @@ REQUIRED_COLUMNS = [name for name in COLUMN_LABELS if name in ("town", "village"
 ]
 
 
-class UnreadableRegister(DomainError):
-    """The file as a whole cannot be imported (not .xlsx, too big, no header …)."""
-
-    status = 422
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as Excel numbers it
-    column: str  # the header as the file shows it
-    reason: str
-
-
 @dataclass
-class ImportReport:
-    rows: int = 0
+class ImportReport(SpreadsheetReport):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
     unknown_villages: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    refused: bool = False
+    THINGS: ClassVar[str] = "资产"
 
-    @property
-    def summary(self) -> str:
-        if self.refused:
-            return f"共读取{self.rows}行，发现{len(self.errors)}处问题，未导入任何资产。请修改后重新导入。"
-        text = f"共读取{self.rows}行：新增{self.created}项，更新{self.updated}项，未变{self.unchanged}项。"
-        if self.errors:
-            text += f"另有{len(self.errors)}处问题，相应的行未导入。"
-        return text
+    def counts(self) -> str:
+        return f"新增{self.created}项，更新{self.updated}项，未变{self.unchanged}项"
 
 
 @dataclass(frozen=True)
@@ -163,45 +138,8 @@ def import_register(
         require_register_editor(actor)
         if create_villages and actor.role is not Role.DISTRICT_ADMIN:
             raise Forbidden("只有区乡村振兴局可以在导入时新建村。")
-    workbook = _open(source, max_bytes)
-    savepoint = session.begin_nested()
-    try:
-        report = _Importer(session, actor, district, now, valid_only, create_villages).run(workbook)
-    except (BadZipFile, ParseError, EOFError):
-        savepoint.rollback()
-        raise UnreadableRegister(NOT_XLSX) from None
-    except BaseException:
-        savepoint.rollback()
-        raise
-    finally:
-        workbook.close()
-    if report.refused:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
-    return report
-
-
-NOT_XLSX = (
-    "这不是有效的 .xlsx 文件。如果是 .xls、.et 或 .csv 文件，请在表格软件中“另存为”Excel 工作簿（.xlsx）后再导入。"
-)
-
-
-def _open(source: str | os.PathLike | IO[bytes], max_bytes: int):
-    if isinstance(source, str | os.PathLike):
-        size = os.stat(source).st_size
-    else:
-        size = source.seek(0, os.SEEK_END)
-        source.seek(0)
-    if size > max_bytes:
-        raise UnreadableRegister(
-            f"文件有{size / 1024 / 1024:.1f} MB，超过了{max_bytes // (1024 * 1024)} MB 的上限。"
-            "请删去多余的工作表、图片，或把台账分成几个文件导入。"
-        )
-    try:
-        return load_workbook(source, read_only=True, data_only=False)
-    except (BadZipFile, InvalidFileException, KeyError, ParseError, EOFError):
-        raise UnreadableRegister(NOT_XLSX) from None
+    importer = _Importer(session, actor, district, now, valid_only, create_villages)
+    return import_all_or_nothing(session, open_workbook(source, max_bytes), importer.run)
 
 
 def _header_columns(top: tuple, sub: tuple | None) -> tuple[list[Column], list[str]]:
@@ -209,8 +147,8 @@ def _header_columns(top: tuple, sub: tuple | None) -> tuple[list[Column], list[s
     columns, unknown = [], []
     parent = parent_shown = ""
     for index, cell in enumerate(top):
-        below = _normalize(sub[index].value) if sub and index < len(sub) else ""
-        own = _normalize(cell.value)
+        below = normalize_label(sub[index].value) if sub and index < len(sub) else ""
+        own = normalize_label(cell.value)
         if own or not below:
             parent, parent_shown = own, text_of(cell.value)
         sub_shown = text_of(sub[index].value) if below else ""
@@ -228,8 +166,8 @@ def _is_sub_header(row: tuple, top: tuple) -> bool:
     """Whether `row` holds the second line of a merged header (姓名 / 联系电话 under 管护责任人)."""
     parent, named = "", 0
     for index, cell in enumerate(row):
-        own = _normalize(top[index].value) if index < len(top) else ""
-        text = _normalize(cell.value)
+        own = normalize_label(top[index].value) if index < len(top) else ""
+        text = normalize_label(cell.value)
         parent = own or parent
         if not text:
             continue
@@ -345,7 +283,7 @@ class _Importer:
             if TOTAL_ROW.match(re.sub(r"\s+", "", first)):
                 self.report.notes.append(f"第{number}行是合计行，合计行及以下的内容（落款等）未作为资产读取。")
                 break
-            if all(SIGNATURE.match(text_of(value)) for value in filled):
+            if is_signature(filled):
                 skipped.append(str(number))
                 continue
             raw, formulas = {}, {}

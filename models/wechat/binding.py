@@ -97,19 +97,20 @@ def redeem_bind_code(session: Session, openid: str, code: str, now: dt.datetime)
     return user
 
 
-def unbind_wechat(session: Session, user: User, now: dt.datetime) -> None:
-    """Unlink the staff member's WeChat; nothing more is pushed to it for them."""
+def unbind_wechat(session: Session, user: User, now: dt.datetime, actor: User | None = None) -> None:
+    """Unlink the staff member's WeChat (by them, or by `actor` who manages them); nothing more is
+    pushed to it for them."""
     if user.wechat_openid is not None:
-        _set_openid(session, user, None, now)
+        _set_openid(session, user, None, now, actor)
 
 
-def _set_openid(session: Session, user: User, openid: str | None, now: dt.datetime) -> None:
+def _set_openid(session: Session, user: User, openid: str | None, now: dt.datetime, actor: User | None = None) -> None:
     action = "wechat_bind" if openid else "wechat_unbind"
     user.wechat_openid = openid
     session.flush()
     audit.record(
         session,
-        actor=user,
+        actor=actor or user,
         entity_type=USER_ENTITY,
         entity_id=user.id,
         action=action,

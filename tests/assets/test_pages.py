@@ -233,10 +233,13 @@ def test_pages_send_security_headers(client, county, build, clerk):
     assert response.headers["X-Request-Id"]
 
 
-def test_assets_overdue_for_inspection_are_marked_and_can_be_listed_alone(client, session, clock, county, build, clerk):
+def test_assets_overdue_for_inspection_are_marked_and_can_be_listed_alone(
+    client, login_as, session, clock, county, build, clerk
+):
     water = build.asset(county.villages["石桥村"], code="W1", subtype="供水饮水")  # weekly
     road = build.asset(county.villages["石桥村"], code="R1", subtype="道路交通")  # monthly
     clock.advance(days=10)
+    login_as(clerk)  # a session lasts a working day, not ten
     overdue = client.get("/assets?overdue=1").get_data(as_text=True)
     assert "共 1 项" in overdue and ">W1</a>" in overdue and ">R1</a>" not in overdue
     listing = client.get("/assets").get_data(as_text=True)

@@ -31,6 +31,16 @@ def test_environment_configures_the_app(monkeypatch, tmp_path):
     assert app.config["SECRET_KEY"] == "from-the-environment"
 
 
+# 32 random bytes, as `python -c 'import secrets; print(secrets.token_hex(32))'` gives them.
+STRONG_KEY = "9c4e1f7a2b8d3e6f0a5c9b2d7e4f1a8c3b6d9e2f5a8c1b4d7e0f3a6c9b2e5d8f"
+PRODUCTION = {
+    "PRODUCTION": True,
+    "PUBLIC_BASE_URL": "https://zichan.example.gov.cn",
+    "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "WECHAT_SANDBOX": False,
+}
+
+
 @pytest.mark.parametrize(
     "setting, value, complaint",
     [
@@ -42,16 +52,31 @@ def test_environment_configures_the_app(monkeypatch, tmp_path):
 )
 def test_production_mode_refuses_insecure_settings(monkeypatch, setting, value, complaint):
     monkeypatch.delenv("GUANHU_SECRET_KEY", raising=False)
-    config = {
-        "PRODUCTION": True,
-        "SECRET_KEY": "s" * 64,
-        "PUBLIC_BASE_URL": "https://zichan.example.gov.cn",
-        "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-        "WECHAT_SANDBOX": False,
-    }
-    config[setting] = value
+    config = {**PRODUCTION, "SECRET_KEY": STRONG_KEY, setting: value}
     with pytest.raises(InsecureConfig, match=complaint):
         create_app(config)
+
+
+@pytest.mark.parametrize(
+    "weak_key",
+    [
+        "abc",
+        "s" * 64,  # long, but one letter
+        "6f1c9e2b7a4d8e03f5b6c7d8e9fa0b1c",  # 16 random bytes as hex: half of what is needed
+        "password" * 5,
+    ],
+)
+def test_production_mode_refuses_a_secret_key_of_fewer_than_32_random_bytes(monkeypatch, weak_key):
+    monkeypatch.delenv("GUANHU_SECRET_KEY", raising=False)
+    config = {**PRODUCTION, "SECRET_KEY": weak_key}
+    with pytest.raises(InsecureConfig, match="GUANHU_SECRET_KEY is weak: give at least 32 random bytes"):
+        create_app(config)
+
+
+@pytest.mark.parametrize("strong_key", [STRONG_KEY, "Wl3qg4Zt1uVKc9rJ0yQx-8nH2aPdLs7mFbE6oT5iUvY"])
+def test_production_mode_starts_with_32_random_bytes_as_hex_or_base64(monkeypatch, strong_key):
+    monkeypatch.delenv("GUANHU_SECRET_KEY", raising=False)
+    assert create_app({**PRODUCTION, "SECRET_KEY": strong_key}).config["SECRET_KEY"] == strong_key
 
 
 def test_health_check_answers_when_the_database_does(client):

@@ -1,4 +1,4 @@
-"""Signing in: the password page, its session cookie, argon2 hashes and their upgrade, rate limits."""
+"""Signing in: the password page, its session cookie, argon2 hashes and their upgrade."""
 
 from __future__ import annotations
 
@@ -74,14 +74,6 @@ def test_a_hash_made_with_weaker_parameters_is_upgraded_at_the_next_sign_in(monk
     assert authenticate(session, user.phone, PASSWORD) is user
 
 
-def test_changing_password_ends_other_sessions(client, session, county, build):
-    user = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
-    login(client, user)
-    user.set_password("another-password")
-    session.flush()
-    assert client.get("/assets").status_code == 302
-
-
 def test_open_redirect_after_login_is_ignored(client, county, build):
     user = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     token = csrf_token(client)
@@ -89,18 +81,3 @@ def test_open_redirect_after_login_is_ignored(client, county, build):
         "/login?next=//evil.example/x", data={"phone": user.phone, "password": "password-123", "csrf_token": token}
     )
     assert response.headers["Location"] == "/assets"
-
-
-def test_repeated_wrong_passwords_are_rate_limited(app_factory, county, build):
-    client = app_factory(RATELIMIT_ENABLED=True).test_client()
-    user = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
-    token = csrf_token(client)
-    statuses = [
-        client.post("/login", data={"phone": user.phone, "password": "wrong-one", "csrf_token": token}).status_code
-        for _ in range(11)
-    ]
-    assert statuses[:10] == [401] * 10
-    assert statuses[10] == 429
-    limited = client.post("/login", data={"phone": user.phone, "password": "password-123", "csrf_token": token})
-    assert limited.status_code == 429
-    assert "操作太频繁" in limited.get_data(as_text=True)

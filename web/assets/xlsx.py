@@ -6,7 +6,7 @@ import io
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request, send_file
-from flask_login import login_required
+from flask_login import fresh_login_required, login_required
 from sqlalchemy.orm import Session
 
 from infra.clock import now
@@ -58,7 +58,7 @@ def import_view():
 
 
 @blueprint.route("/export")
-@login_required
+@fresh_login_required  # a session made by WeChat confirms the password first
 def export_view():
     actor = staff()
     session = db_session()

@@ -29,7 +29,7 @@ from web.assets.public import found_asset, recording_staff
 from web.errors import error_response
 from web.security import CONTENT_SECURITY_POLICY, limiter
 from web.uploads import uploaded_photos
-from web.wechat.visitors import learn_openid, visitor_key
+from web.wechat.visitors import inside_wechat, learn_openid, visitor_key
 
 blueprint = Blueprint("maintenance_form", __name__)
 log = logging.getLogger("guanhu.web")
@@ -145,7 +145,7 @@ def _page(found: Asset, actor: User, form_data, errors: dict[str, str], status: 
 
 def _jsapi_config() -> dict | None:
     """`wx.config()` values for this page inside WeChat; None elsewhere or when WeChat is unreachable."""
-    if "MicroMessenger" not in request.user_agent.string or not current_app.config.get("WECHAT_APPID"):
+    if not inside_wechat():
         return None
     try:
         return wechat_client().jsapi_config(current_app.config["PUBLIC_BASE_URL"] + request.full_path.rstrip("?"))

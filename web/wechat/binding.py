@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask_login import fresh_login_required, login_required
 
 from infra.clock import now
 from infra.database import db_session
@@ -29,7 +29,7 @@ def wechat():
 
 
 @blueprint.post("/wechat/code")
-@login_required
+@fresh_login_required  # a code binds another WeChat: a session made by WeChat confirms the password first
 @limiter.limit("10 per hour")
 def new_code():
     code = issue_bind_code(db_session(), staff(), now())

@@ -31,28 +31,47 @@ def visitor_key() -> str:
     return visitor_openid() or get_remote_address()
 
 
+def inside_wechat() -> bool:
+    """Whether the page was opened in WeChat's own browser (and there is an account to ask)."""
+    return "MicroMessenger" in request.user_agent.string and bool(current_app.config.get("WECHAT_APPID"))
+
+
 def learn_openid() -> Response | None:
     """Inside WeChat, send the visitor once through snsapi_base so the answer can be pushed to them."""
-    if visitor_openid() or session.get(OAUTH_KEY) == "tried":
+    if visitor_openid() or session.get(OAUTH_KEY) == "tried" or not inside_wechat():
         return None
-    if "MicroMessenger" not in request.user_agent.string or not current_app.config.get("WECHAT_APPID"):
-        return None
+    return start_oauth(OAUTH_KEY, request.path, "visitors.oauth_return")
+
+
+def start_oauth(pending_key: str, next_path: str, return_endpoint: str) -> Response:
+    """Send the visitor through WeChat's silent OAuth (snsapi_base), to come back to `return_endpoint`,
+    which reads the openid with `finish_oauth(pending_key)`."""
     state = secrets.token_urlsafe(12)
-    session[OAUTH_KEY] = {"state": state, "next": request.path}
-    back = current_app.config["PUBLIC_BASE_URL"] + url_for("visitors.oauth_return")
+    session[pending_key] = {"state": state, "next": next_path}
+    back = current_app.config["PUBLIC_BASE_URL"] + url_for(return_endpoint)
     return redirect(wechat_client().oauth(back, state).authorize_url)
+
+
+def finish_oauth(pending_key: str) -> tuple[str | None, str]:
+    """The openid WeChat's OAuth gave (None when it failed) and the path the visitor set out from.
+    A return that was not started here, or with a state that does not match, is refused."""
+    pending = session.get(pending_key)
+    if not isinstance(pending, dict) or not secrets.compare_digest(pending["state"], request.args.get("state", "")):
+        abort(400)
+    session.pop(pending_key)
+    code = request.args.get("code", "")
+    if code:
+        try:
+            return wechat_client().openid_from_code(code), pending["next"]
+        except WeChatError as error:
+            log.warning("oauth: no openid (%s)", error.message)
+    return None, pending["next"]
 
 
 @blueprint.get("/wx/oauth")
 def oauth_return() -> Response:
-    pending = session.get(OAUTH_KEY)
-    if not isinstance(pending, dict) or not secrets.compare_digest(pending["state"], request.args.get("state", "")):
-        abort(400)
+    openid, next_path = finish_oauth(OAUTH_KEY)
     session[OAUTH_KEY] = "tried"
-    code = request.args.get("code", "")
-    if code:
-        try:
-            session[VISITOR_KEY] = wechat_client().openid_from_code(code)
-        except WeChatError as error:
-            log.warning("oauth: no openid (%s)", error.message)
-    return redirect(pending["next"] if pending["next"].startswith(RETURN_PATHS) else "/")
+    if openid:
+        session[VISITOR_KEY] = openid
+    return redirect(next_path if next_path.startswith(RETURN_PATHS) else "/")

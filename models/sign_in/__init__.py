@@ -1,0 +1,1 @@
+"""Signing in: sessions kept on the server (revocable), and limits on failed attempts."""
