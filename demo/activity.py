@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 
 from models.assets.entities import Asset, AssetStatus
 from models.complaints.entities import Complaint
-from models.complaints.operations import ComplaintLimits, accept, answer, assign, file_complaint, rate, reject
+from models.complaints.operations import (
+    ComplaintLimits,
+    accept,
+    answer,
+    appeal,
+    assign,
+    file_complaint,
+    rate,
+    reject,
+)
 from models.maintenance.entities import MaintenanceKind
 from models.maintenance.operations import record_maintenance
 from models.people import Role, User, create_user
@@ -191,6 +200,7 @@ def _complaints(
         "reopened",
         "closed",
         "answered",
+        "appealed",
     ]
     for number, outcome in enumerate(outcomes):
         asset = rng.choice(shiqiao)
@@ -225,14 +235,16 @@ def _advance(
     step = dt.timedelta(hours=20)
     if outcome == "new":
         return
-    if outcome == "rejected":
+    if outcome in ("rejected", "appealed"):
         reason = "经核实，该设施不属于扶贫项目资产，已告知群众向乡镇反映。"
         reject(session, clerk, complaint, reason, filed + step)
+        if outcome == "appealed":
+            appeal(session, complaint, "这处设施是当年扶贫项目修的，村里有公示，请乡镇核实。", filed + 2 * step, limits)
         return
     accept(session, clerk, complaint, filed + step)
     if outcome == "accepted":
         return
-    assign(session, clerk, complaint, "村民委员会管护小组", filed + 2 * step)
+    assign(session, clerk, complaint, f"region:{complaint.asset.village_id}", filed + 2 * step)
     if outcome == "assigned":
         return
     reply = "已安排管护员现场处理，问题已解决，欢迎继续监督。"

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from models.assets.entities import Asset
+from models.complaints.entities import Complaint
 from models.errors import Forbidden, NotFound
 from models.people import Role, User
 from models.regions import Region, RegionLevel
@@ -87,6 +88,17 @@ def require_can_record_maintenance(actor: User, asset: Asset) -> None:
         raise Forbidden("只有本村的管护员和村干部可以提交这项资产的管护记录。")
 
 
+REPAIR_ARRANGERS = (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
+
+
+def require_can_arrange_repair(actor: User, asset: Asset) -> None:
+    """安排维修: the village's clerks, and town, department and district staff over the asset."""
+    if not (actor.active and actor.role in REPAIR_ARRANGERS):
+        raise Forbidden("只有村干部和乡镇、区级工作人员可以安排维修。")
+    if actor.role.region_level is RegionLevel.VILLAGE and actor.region_id != asset.village_id:
+        raise Forbidden("只能安排本村资产的维修。")
+
+
 def require_can_review_maintenance(actor: User) -> None:
     """District, department and town staff review records of the assets they can see."""
     if actor.role not in REVIEWERS:
@@ -99,6 +111,22 @@ def visible_through_asset(actor: User, entity: type, asset_id_column: ColumnElem
 
 
 COMPLAINT_HANDLERS = (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
+
+
+def handed_to(actor: User) -> ColumnElement[bool]:
+    """A complaint handed (转办) to the actor by name, or to their department or their own region."""
+    condition = or_(Complaint.assigned_user_id == actor.id, Complaint.assigned_region_id == actor.region_id)
+    if actor.department_id is not None:
+        condition = or_(condition, Complaint.assigned_department_id == actor.department_id)
+    return condition
+
+
+def complaint_scope(actor: User) -> ColumnElement[bool]:
+    """The condition a complaint (joined with its asset) meets for `actor` to see it: its asset is in
+    their scope, or it was handed to them."""
+    if not actor.active:
+        return false()
+    return or_(asset_scope(actor), handed_to(actor))
 
 
 def require_complaint_handler(actor: User, town_or_above: bool = False) -> None:

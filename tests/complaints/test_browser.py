@@ -94,7 +94,10 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
     browser.delete_all_cookies()
     browser.get(tracking_url)
     assert "已更换断裂栏杆" in browser.page_source and "李文书" not in browser.page_source
-    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='满意']"))
+    browser.find_element(By.CSS_SELECTOR, "input[name=rating][value=satisfied]").click()
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='提交评价']"))
+    assert browser.find_element(By.ID, "chosen").text == "您选择了：满意"  # asked to confirm first
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='确认提交']"))
     assert "您的评价：满意" in browser.page_source
     with live.sessions() as session:
         complaint = session.get(Complaint, complaint_id)

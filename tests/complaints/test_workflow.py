@@ -94,7 +94,7 @@ def test_the_workflow_records_who_and_when_and_audits_every_step(session, storag
     accept(session, clerk, complaint, clock.now())
     with pytest.raises(WrongStep):
         accept(session, clerk, complaint, clock.now())
-    assign(session, clerk, complaint, "石桥村村民委员会", clock.now())
+    assign(session, clerk, complaint, f"region:{asset.village_id}", clock.now())
     clock.advance(days=2)
     answer(session, storage, clerk, complaint, "已组织修补坑洞，恢复通行。", [], clock.now())
     assert complaint.status is ComplaintStatus.ANSWERED
@@ -162,9 +162,9 @@ def test_time_limits_are_data_the_reminder_jobs_can_read(session, storage, asset
 def test_my_complaint_is_found_by_number_and_the_phones_last_four_digits_only(session, storage, asset, clock):
     complaint = filed(session, storage, asset, clock, contact_phone="13912345678")
     anonymous = filed(session, storage, asset, clock)
-    assert by_number_and_phone(session, complaint.tracking_number, "5678") is complaint
-    assert by_number_and_phone(session, complaint.tracking_number, "1234") is None
-    assert by_number_and_phone(session, anonymous.tracking_number, "5678") is None
+    assert by_number_and_phone(session, complaint.tracking_number, "5678", 2026) is complaint
+    assert by_number_and_phone(session, complaint.tracking_number, "1234", 2026) is None
+    assert by_number_and_phone(session, anonymous.tracking_number, "5678", 2026) is None
 
 
 # -- the back office ----------------------------------------------------------------------------

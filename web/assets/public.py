@@ -9,14 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, session
 from flask_login import current_user
 
-from infra.clock import today
+from infra.clock import now, today
 from infra.database import db_session
 from models.access import require_can_record_maintenance
 from models.assets.entities import Asset, AssetStatus
 from models.assets.public_page import asset_by_token, asset_page
 from models.errors import Forbidden
 from models.people import User
-from models.wechat.visitors import staff_for_openid
+from models.wechat.visitors import record_scan, staff_for_openid
 from web.assets.page_cache import page_cache
 from web.assets.public_door import PublicPageDoor
 from web.security import limiter
@@ -49,6 +49,8 @@ def asset(token: str) -> bytes:
     if cache is not None and (cached := cache.get(token)) is not None:
         return cached
     found = found_asset(token)
+    if visitor_openid():  # the chat can then point them back here (我要反映)
+        record_scan(db_session(), visitor_openid(), found, now())
     page = asset_page(db_session(), found, today())
     html = render_template(
         "assets/public.html",
