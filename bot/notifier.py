@@ -14,10 +14,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from bot.client import Outcome, WeChatAPIClient, WeChatError, wechat_client
 from infra.clock import now as _now
+from models.deadlines.reminders import Message
 from models.wechat.deliveries import (
     claim_delivery,
     claim_retries,
@@ -66,6 +68,18 @@ def send_subscribe(
     """A subscription notification (订阅通知) to `openid`, once per `key`."""
     payload = {"template_id": template_id, "data": data, "url": url}
     return _deliver(session, key, openid, DeliveryChannel.SUBSCRIBE, payload)
+
+
+def send_to_staff(session: Session, openid: str, message: Message, text: str, url: str, *, key: str) -> Delivery:
+    """Something for a member of staff to do: the reminder template (or subscription notification)
+    with `message` when one is configured, else customer-service `text` (48-hour window only)."""
+    config = current_app.config
+    template_id = config["WECHAT_REMINDER_TEMPLATE_ID"]
+    if not template_id:
+        return send_text(session, openid, text, key=key)
+    data = message.fields(config["WECHAT_REMINDER_FIELDS"])
+    send = send_subscribe if config["WECHAT_REMINDER_CHANNEL"] == "subscribe" else send_template
+    return send(session, openid, template_id, data, url, key=key)
 
 
 def retry_due(session: Session, now: dt.datetime, limit: int) -> int:

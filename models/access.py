@@ -91,23 +91,21 @@ def require_can_record_maintenance(actor: User, asset: Asset) -> None:
 REPAIR_ARRANGERS = (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
 
 
-def require_can_arrange_repair(actor: User, asset: Asset) -> None:
+def may_arrange_repair(actor: User, asset: Asset) -> bool:
     """安排维修: the village's clerks, and town, department and district staff over the asset."""
-    if not (actor.active and actor.role in REPAIR_ARRANGERS):
-        raise Forbidden("只有村干部和乡镇、区级工作人员可以安排维修。")
-    if actor.role.region_level is RegionLevel.VILLAGE and actor.region_id != asset.village_id:
-        raise Forbidden("只能安排本村资产的维修。")
+    other_village = actor.role.region_level is RegionLevel.VILLAGE and actor.region_id != asset.village_id
+    return actor.active and actor.role in REPAIR_ARRANGERS and not other_village
+
+
+def require_can_arrange_repair(actor: User, asset: Asset) -> None:
+    if not may_arrange_repair(actor, asset):
+        raise Forbidden("只有本村村干部和乡镇、区级工作人员可以安排维修。")
 
 
 def require_can_review_maintenance(actor: User) -> None:
     """District, department and town staff review records of the assets they can see."""
     if actor.role not in REVIEWERS:
         raise Forbidden("只有乡镇和区级工作人员可以审核管护记录。")
-
-
-def visible_through_asset(actor: User, entity: type, asset_id_column: ColumnElement[int]) -> Select:
-    """Rows of `entity` (complaints, …) the actor may see: those about an asset in their scope."""
-    return select(entity).join(Asset, Asset.id == asset_id_column).where(asset_scope(actor))
 
 
 COMPLAINT_HANDLERS = (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)

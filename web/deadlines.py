@@ -14,7 +14,7 @@ from models.access import staff_scope
 from models.deadlines.calendar import calendar, ensure_calendar, get_calendar_entry, move_calendar_entry
 from models.deadlines.operations import mark_done
 from models.deadlines.reminders import pushes, state_text, unreachable_staff
-from models.deadlines.tasks import done_tasks_for, open_deadlines_under, waiting_for
+from models.deadlines.tasks import Subject, done_tasks_for, open_deadlines_under, waiting_for
 from models.errors import Invalid
 from models.people import Role, User
 from models.regions import Region, RegionLevel
@@ -24,6 +24,21 @@ from web.auth import staff
 
 blueprint = Blueprint("deadlines", __name__)
 LIST_LIMIT = 300
+
+# Where each kind of task subject is shown.
+SUBJECT_PAGES = {
+    "complaint": ("complaints.detail", "complaint_id"),
+    "record": ("maintenance.detail", "record_id"),
+    "asset": ("assets.detail", "asset_id"),
+    "calendar": ("deadlines.calendar_page", "year"),
+}
+
+
+@blueprint.app_template_global()
+def subject_url(subject: Subject) -> str:
+    """The page of what a task is about."""
+    endpoint, argument = SUBJECT_PAGES[subject.kind]
+    return url_for(endpoint, **{argument: subject.id})
 
 
 @blueprint.route("/tasks")

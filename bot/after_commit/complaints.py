@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from bot.notifier import send_subscribe, send_template, send_text
+from bot.notifier import send_template, send_text, send_to_staff
 from models.clock import local_time
 from models.complaints.entities import ComplaintStep, StepKind
 from models.complaints.operations import assigned_people
@@ -62,27 +62,17 @@ def _tell_villager(session: Session, step: ComplaintStep) -> None:
 def _tell_assignee(session: Session, step: ComplaintStep, user: User) -> None:
     if not user.wechat_openid:
         return
-    config = current_app.config
     complaint = step.complaint
-    url = f"{config['PUBLIC_BASE_URL']}/complaints/{complaint.id}"
-    key = f"complaint-assigned:{step.id}:{user.id}"
+    url = f"{current_app.config['PUBLIC_BASE_URL']}/complaints/{complaint.id}"
     due = complaint.answer_due_on.strftime("%Y年%m月%d日")
-    template_id = config["WECHAT_REMINDER_TEMPLATE_ID"]
-    if not template_id:
-        whom = "您" if complaint.assigned_user_id == user.id else complaint.assigned_to
-        text = ASSIGNED_TEXT.format(
-            number=complaint.tracking_number,
-            asset=complaint.asset.name,
-            village=complaint.asset.village.full_name,
-            whom=whom,
-            due=due,
-            url=url,
-        )
-        send_text(session, user.wechat_openid, text, key=key)
-        return
-    message = Message(
-        task=f"转办群众反映：{complaint.asset.name}", due=due, status="待办理", count=complaint.tracking_number
+    text = ASSIGNED_TEXT.format(
+        number=complaint.tracking_number,
+        asset=complaint.asset.name,
+        village=complaint.asset.village.full_name,
+        whom="您" if complaint.assigned_user_id == user.id else complaint.assigned_to,
+        due=due,
+        url=url,
     )
-    data = message.fields(config["WECHAT_REMINDER_FIELDS"])
-    send = send_subscribe if config["WECHAT_REMINDER_CHANNEL"] == "subscribe" else send_template
-    send(session, user.wechat_openid, template_id, data, url, key=key)
+    task = f"转办群众反映：{complaint.asset.name}"
+    message = Message(task=task, due=due, status="待办理", count=complaint.tracking_number)
+    send_to_staff(session, user.wechat_openid, message, text, url, key=f"complaint-assigned:{step.id}:{user.id}")

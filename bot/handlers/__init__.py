@@ -1,3 +1,3 @@
 """Message handlers; importing this package registers every one of them with `bot.router.router`."""
 
-from bot.handlers import assets, deadlines, fallback, help, maintenance, media, wechat  # noqa: F401
+from bot.handlers import assets, complaints, deadlines, fallback, help, maintenance, media, wechat  # noqa: F401

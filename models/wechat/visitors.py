@@ -75,6 +75,15 @@ def can_push(session: Session, openid: str) -> bool:
     return subscribed is not False
 
 
+def reachable_staff_openids(session: Session) -> list[str]:
+    """The WeChat of every active member of staff who has bound one and still follows the account."""
+    unfollowed = select(WeChatVisitor.openid).where(WeChatVisitor.subscribed.is_(False))
+    query = select(User.wechat_openid).where(
+        User.active.is_(True), User.wechat_openid.is_not(None), User.wechat_openid.not_in(unfollowed)
+    )
+    return list(session.scalars(query.order_by(User.id)))
+
+
 _STAFF_BY_OPENID = select(User).where(*_ACTIVE_STAFF_OF_OPENID).options(lazyload("*"))
 
 
