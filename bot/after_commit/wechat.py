@@ -18,7 +18,7 @@ log = logging.getLogger("guanhu.bot")
 def sync_staff_tag(session: Session, openid: str) -> None:
     """Give `openid` the staff menu when it belongs to active staff now, the villagers' otherwise
     (the staff tag, `bot.menu`). Never inside a reply: a WeChat call may take seconds."""
-    if not current_app.config.get("WECHAT_APPID"):
+    if not can_call_wechat():
         return
     client = wechat_client()
     try:
@@ -32,5 +32,11 @@ def sync_staff_tag(session: Session, openid: str) -> None:
 
 def tell(session: Session, openid: str, text: str, key: str) -> None:
     """A customer-service text after the reply (once per `key`)."""
-    if current_app.config.get("WECHAT_APPID"):
+    if can_call_wechat():
         send_text(session, openid, text, key=key)
+
+
+def can_call_wechat() -> bool:
+    """An account is configured that WeChat would answer (without a secret there is no token).
+    Checked before anything else, so that a job with nothing to do touches nothing."""
+    return bool(current_app.config.get("WECHAT_APPID") and current_app.config.get("WECHAT_SECRET"))

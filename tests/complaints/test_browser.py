@@ -16,12 +16,13 @@ from models.assets.card_render import card_png
 from models.catalog import ensure_departments
 from models.clock import SystemClock
 from models.complaints.entities import Complaint, ComplaintStatus, StepKind
-from models.complaints.operations import ComplaintLimits, accept, answer, file_complaint
+from models.complaints.operations import accept, answer
 from models.people import Role
 from models.storage import LocalStorage
 from models.wechat.entities import SandboxCall
 from tests.support import live_server, photo_files
 from tests.support.builders import PASSWORD, Builders
+from tests.support.complaints import complaint_about
 from web.assets.cards import qr_text
 
 pytestmark = live_server.needs_browser
@@ -123,19 +124,8 @@ def complaint_in(live, tmp_path, *, answered: bool) -> tuple[int, str, str]:
         county = build.county()
         asset = build.asset(county.villages["石桥村"], name="石桥村便民桥")
         clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="李文书")
-        complaint = file_complaint(
-            session,
-            LocalStorage(tmp_path / "media"),
-            asset,
-            category="损坏需维修",
-            description="桥面栏杆断了一截，孩子上学经过很危险。",
-            contact_name=None,
-            contact_phone=None,
-            photos=[],
-            openid=None,
-            now=clock.now(),
-            limits=ComplaintLimits(),
-        )
+        words = "桥面栏杆断了一截，孩子上学经过很危险。"
+        complaint = complaint_about(session, LocalStorage(tmp_path / "media"), asset, clock, description=words)
         if answered:
             accept(session, clerk, complaint, clock.now())
             media = LocalStorage(live.app.config["MEDIA_ROOT"])

@@ -19,7 +19,6 @@ from models.complaints.operations import (
     appeal,
     assign,
     assignees,
-    file_complaint,
     may_appeal,
     normalised,
     rate,
@@ -32,17 +31,12 @@ from models.deadlines.sources import sync_complaint
 from models.errors import Forbidden, Invalid, NotFound
 from models.people import Role
 from models.photos import Photo
-from models.storage import LocalStorage
 from models.wechat.entities import Delivery
 from tests.support import photo_files
+from tests.support.complaints import complaint_about as filed
 from tests.support.pages import csrf_token, login, visible_text
 
 LIMITS = ComplaintLimits()
-
-
-@pytest.fixture
-def storage(tmp_path):
-    return LocalStorage(tmp_path / "media")
 
 
 @pytest.fixture
@@ -61,19 +55,6 @@ def people(build, county):
         "water": build.user(Role.DEPARTMENT, county.district, department="水利局", name="水利局小韦"),
         "transport": build.user(Role.DEPARTMENT, county.district, department="交通运输局"),
     }
-
-
-def filed(session, storage, asset, clock, **overrides):
-    values = {
-        "category": "损坏需维修",
-        "description": "路面塌了一个大坑，晚上很危险。",
-        "contact_name": None,
-        "contact_phone": None,
-        "photos": [],
-        "openid": None,
-    }
-    values.update(overrides)
-    return file_complaint(session, storage, asset, now=clock.now(), limits=LIMITS, **values)
 
 
 def count(session, entity) -> int:

@@ -9,20 +9,14 @@ import re
 import pytest
 
 from models.complaints.entities import ComplaintStatus
-from models.complaints.operations import ComplaintLimits, accept, assign, file_complaint
+from models.complaints.operations import accept, assign
 from models.complaints.queries import InboxFilter, search_inbox
 from models.people import Role
-from models.storage import LocalStorage
+from tests.support.complaints import complaint_about
 from tests.support.pages import visible_text
 
-LIMITS = ComplaintLimits()
 TODAY = dt.date(2026, 6, 20)  # limits passed: old's to accept (6-04), new's to accept (6-18)
 JUNE_20 = dt.datetime(2026, 6, 20, 2, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def storage(tmp_path):
-    return LocalStorage(tmp_path / "media")
 
 
 @pytest.fixture
@@ -39,19 +33,7 @@ def inbox(session, storage, build, county, clock):
         ("new", road, "无人管护", "路边水沟长期没人清理。"),
         ("far", far, "损坏需维修", "水池漏水，池底裂了。"),
     ):
-        filed[name] = file_complaint(
-            session,
-            storage,
-            asset,
-            category=category,
-            description=text,
-            contact_name=None,
-            contact_phone=None,
-            photos=[],
-            openid=None,
-            now=clock.now(),
-            limits=LIMITS,
-        )
+        filed[name] = complaint_about(session, storage, asset, clock, category=category, description=text)
         clock.advance(days=7)
     accept(session, town, filed["occupied"], clock.now())
     return filed, town

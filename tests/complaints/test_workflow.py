@@ -17,7 +17,6 @@ from models.complaints.operations import (
     accept,
     answer,
     assign,
-    file_complaint,
     rate,
     reject,
 )
@@ -25,9 +24,9 @@ from models.complaints.queries import LimitKind, by_number_and_phone, open_limit
 from models.errors import Forbidden, Invalid
 from models.people import Role
 from models.photos import Photo
-from models.storage import LocalStorage
 from models.wechat.entities import Delivery, DeliveryStatus
 from tests.support import photo_files
+from tests.support.complaints import complaint_about as filed
 from tests.support.fake_wechat import serve_fake_wechat
 from tests.support.pages import csrf_token, login
 
@@ -35,26 +34,8 @@ LIMITS = ComplaintLimits()
 
 
 @pytest.fixture
-def storage(tmp_path):
-    return LocalStorage(tmp_path / "media")
-
-
-@pytest.fixture
 def asset(build, county):
     return build.asset(county.villages["石桥村"])
-
-
-def filed(session, storage, asset, clock, **overrides):
-    values = {
-        "category": "损坏需维修",
-        "description": "路面塌了一个大坑，晚上很危险。",
-        "contact_name": None,
-        "contact_phone": None,
-        "photos": [],
-        "openid": None,
-    }
-    values.update(overrides)
-    return file_complaint(session, storage, asset, now=clock.now(), limits=LIMITS, **values)
 
 
 def test_tracking_numbers_count_per_year_and_due_dates_follow_the_limits(session, storage, asset, clock):

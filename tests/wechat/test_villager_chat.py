@@ -14,11 +14,11 @@ from bot.handlers.fallback import NOT_UNDERSTOOD
 from bot.handlers.help import VILLAGER_HELP
 from bot.handlers.wechat import WELCOME
 from bot.sandbox.fake_api import PERSON_KEY
-from models.complaints.operations import ComplaintLimits, file_complaint
 from models.people import Role
 from models.storage import LocalStorage
 from models.wechat.binding import issue_bind_code
 from models.wechat.visitors import RECENT_SCAN
+from tests.support.complaints import complaint_about
 from tests.support.pages import csrf_token, login
 from tests.support.wechat_messages import STAFF, VILLAGER, WECHAT_CONFIG, post, reply
 
@@ -109,20 +109,10 @@ def test_my_complaints_lists_mine_and_finds_one_by_its_number(
 ) -> None:
     assert click(wechat_client, messages, "MY_COMPLAINTS") == MINE_NONE.format(url=f"{BASE}/mine")
     filed = [
-        file_complaint(
-            session,
-            LocalStorage(tmp_path),
-            asset,
-            category="损坏需维修",
-            description=f"路灯不亮了，第{number}盏。",
-            contact_name=None,
-            contact_phone=None,
-            photos=[],
-            openid=openid,
-            now=clock.now(),
-            limits=ComplaintLimits(),
+        complaint_about(
+            session, LocalStorage(tmp_path), asset, clock, description=f"路灯不亮了，第{n}盏。", openid=openid
         )
-        for number, openid in enumerate((VILLAGER, "oSomeoneElse", VILLAGER), start=1)
+        for n, openid in enumerate((VILLAGER, "oSomeoneElse", VILLAGER), start=1)
     ]
 
     listed = click(wechat_client, messages, "MY_COMPLAINTS")
@@ -173,6 +163,7 @@ def test_a_first_scan_that_follows_gets_the_card_then_a_welcome_once(account, fa
     first = messages.event("subscribe", f"qrscene_asset:{asset.public_token}")
 
     card = reply(client, messages, first)
+    settle(account)
     assert reply(client, messages, first) is None  # WeChat's retry of the same event
     settle(account)
 
