@@ -336,11 +336,13 @@ UNIT_HANDLERS = (Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)  # who handles complain
 @dataclass(frozen=True)
 class Assignee:
     """Someone a complaint can be handed to (转办): a person, or a unit (a department, a town, a
-    village). `key` names it in a form ("user:12", "department:3", "region:7")."""
+    village). `key` names it in a form ("user:12", "department:3", "region:7"); `unit` is what the
+    villager is told (staff names are never shown to them)."""
 
     key: str
     label: str
     is_person: bool
+    unit: str
 
 
 def assignees(session: Session, complaint: Complaint) -> list[Assignee]:
@@ -364,10 +366,14 @@ def assignees(session: Session, complaint: Complaint) -> list[Assignee]:
     )
     units: list[Region] = [town] if complaint.town_handles else [town, village]
     return [
-        *(Assignee(f"user:{p.id}", f"{p.name}（{p.role.label} · {p.region.name}）", True) for p in people),
-        *(Assignee(f"department:{d.id}", d.name, False) for d in departments),
-        *(Assignee(f"region:{r.id}", r.full_name, False) for r in units),
+        *(Assignee(f"user:{p.id}", f"{p.name}（{p.role.label} · {p.region.name}）", True, _unit_of(p)) for p in people),
+        *(Assignee(f"department:{d.id}", d.name, False, d.name) for d in departments),
+        *(Assignee(f"region:{r.id}", r.full_name, False, r.full_name) for r in units),
     ]
+
+
+def _unit_of(person: User) -> str:
+    return person.department.name if person.department else person.region.full_name or person.region.name
 
 
 def assign(session: Session, actor: User, complaint: Complaint, key: str, now: dt.datetime) -> ComplaintStep:
@@ -377,7 +383,7 @@ def assign(session: Session, actor: User, complaint: Complaint, key: str, now: d
     if chosen is None:
         raise Invalid({"assigned_to": "请从列表中选择转办给谁（本辖区的工作人员或单位）。"})
     kind, _, target_id = key.partition(":")
-    step = _act(session, actor, complaint, StepKind.ASSIGNED, now, note=f"转交{chosen.label}办理")
+    step = _act(session, actor, complaint, StepKind.ASSIGNED, now, note=f"转交{chosen.unit}办理")
     complaint.assigned_to = chosen.label[:120]
     complaint.assigned_user_id = int(target_id) if kind == "user" else None
     complaint.assigned_department_id = int(target_id) if kind == "department" else None

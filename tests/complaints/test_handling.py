@@ -154,6 +154,8 @@ def test_the_person_a_complaint_is_handed_to_is_told_once_and_finds_it_in_their_
     login(clerks := app.test_client(), clerk)
     mine = visible_text(clerks.get("/complaints?mine=1").get_data(as_text=True))
     assert complaint.tracking_number in mine and "转办：李文书" in mine
+    public = visible_text(app.test_client().get(f"/t/{complaint.public_token}").get_data(as_text=True))
+    assert "转交青山镇石桥村办理" in public and "李文书" not in public  # the villager is told the unit only
 
 
 def test_a_unit_is_told_through_those_who_handle_complaints_there(

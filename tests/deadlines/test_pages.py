@@ -188,5 +188,5 @@ def test_the_overview_shows_what_is_due_in_my_area_and_for_whom(
 
     page = client.get("/deadlines").get_data(as_text=True)
 
-    assert "河湾镇清水村" in page and "村干部、村务监督委员会" in page and "剩2天" in page
+    assert "河湾镇清水村" in page and "村干部、村级监督" in page and "剩2天" in page
     assert "青山镇" not in page
