@@ -312,10 +312,11 @@ def _act(
     now: dt.datetime,
     note: str | None = None,
     photos: Sequence[Photo] = (),
+    changes: dict | None = None,
 ) -> ComplaintStep:
     _require_step(actor, complaint, kind)
     complaint.status = STATUS_AFTER[kind]
-    return _step(session, complaint, kind, actor, now, note=note, photos=photos)
+    return _step(session, complaint, kind, actor, now, note=note, photos=photos, changes=changes)
 
 
 def accept(session: Session, actor: User, complaint: Complaint, now: dt.datetime) -> ComplaintStep:
@@ -383,7 +384,8 @@ def assign(session: Session, actor: User, complaint: Complaint, key: str, now: d
     if chosen is None:
         raise Invalid({"assigned_to": "请从列表中选择转办给谁（本辖区的工作人员或单位）。"})
     kind, _, target_id = key.partition(":")
-    step = _act(session, actor, complaint, StepKind.ASSIGNED, now, note=f"转交{chosen.unit}办理")
+    handed = {"assigned_to": [complaint.assigned_to, chosen.label]}
+    step = _act(session, actor, complaint, StepKind.ASSIGNED, now, note=f"转交{chosen.unit}办理", changes=handed)
     complaint.assigned_to = chosen.label[:120]
     complaint.assigned_user_id = int(target_id) if kind == "user" else None
     complaint.assigned_department_id = int(target_id) if kind == "department" else None

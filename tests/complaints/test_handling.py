@@ -105,12 +105,9 @@ def test_a_complaint_handed_to_a_department_is_in_its_list_though_not_its_asset_
     assert session.scalars(visible_complaints(other)).all() == []
     answer(session, storage, water, complaint, "已派人排查，路下水管破裂已修复。", [], clock.now())
     assert complaint.status is ComplaintStatus.ANSWERED
-    assert [e.action for e in audit.history(session, "complaint", complaint.id)] == [
-        "filed",
-        "accepted",
-        "assigned",
-        "answered",
-    ]
+    entries = audit.history(session, "complaint", complaint.id)
+    assert [e.action for e in entries] == ["filed", "accepted", "assigned", "answered"]
+    assert entries[2].changes["assigned_to"] == [None, "水利局"] and entries[2].actor_name == "王镇长"
 
 
 def test_once_the_town_handles_it_nobody_at_the_village_is_offered(session, storage, asset, clock, people, county):

@@ -105,7 +105,8 @@ def arrange(record_id: int):
     except Invalid as error:
         session.rollback()
         return _detail(get_visible_record(session, staff(), record_id), error.fields, 422)
-    flash(f"已安排{repair.assignee.name}在{repair.due_on:%Y年%m月%d日}前修好，并已通知。")
+    told = "已通过微信告诉对方" if repair.assignee.wechat_openid else "对方未绑定微信，请另行告知"
+    flash(f"已安排{repair.assignee.name}在{repair.due_on:%Y年%m月%d日}前修好，{told}。")
     after_commit(push_repair_arranged, repair.id)
     return redirect(url_for("maintenance.detail", record_id=record.id), 303)
 
