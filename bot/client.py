@@ -35,6 +35,9 @@ OFFICIAL_API = "https://api.weixin.qq.com"
 OFFICIAL_MP = "https://mp.weixin.qq.com"
 OFFICIAL_OAUTH = "https://open.weixin.qq.com"
 TOKEN_MARGIN_SECONDS = 300  # refresh a little before WeChat's expiry
+STAFF_TAG = "工作人员"  # the user tag whose followers see the staff menu
+TAG_BATCH = 50  # openids per tagging call, WeChat's limit
+UNKNOWN_TAG = 45159  # the tag id is no longer valid (deleted on the platform)
 
 
 class Outcome(enum.Enum):
@@ -331,6 +334,58 @@ class WeChatAPIClient(WeChatClient):
         https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
         """
         self.post("menu/create", data=menu)
+
+    def replace_menus(self, default: dict[str, Any], staff: dict[str, Any]) -> None:
+        """GET /cgi-bin/menu/delete, POST /cgi-bin/menu/create, POST /cgi-bin/menu/addconditional:
+        the default menu for everyone, and a personalised menu (个性化菜单) for the staff tag. The
+        delete first drops every earlier personalised menu, so pushing again leaves exactly these two.
+
+        https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Personalized_menu_interface.html
+        """
+        self.menu.delete()
+        self.create_menu(default)
+        self.menu.add_conditional({**staff, "matchrule": {"tag_id": str(self.staff_tag_id())}})
+
+    def staff_tag_id(self) -> int:
+        """GET /cgi-bin/tags/get, POST /cgi-bin/tags/create — the id of the tag staff carry (found by
+        name, made once), kept in shared storage.
+
+        https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
+        """
+        key = f"{self.appid}_staff_tag_id"
+        found = self.session.get(key)
+        if found:
+            return int(found)
+        with self._locked("staff_tag"):
+            found = self.session.get(key)
+            if not found:
+                found = next((tag["id"] for tag in self.tag.get() if tag["name"] == STAFF_TAG), None)
+                found = found if found is not None else self.tag.create(STAFF_TAG)["id"]
+                self.session.set(key, int(found))
+        return int(found)
+
+    def tag_staff(self, openids: list[str]) -> None:
+        """POST /cgi-bin/tags/members/batchtagging — give these followers the staff menu (50 a call)."""
+        self._tag_members(openids, self.tag.tag_user)
+
+    def untag_staff(self, openids: list[str]) -> None:
+        """POST /cgi-bin/tags/members/batchuntagging — back to the villagers' menu (50 a call)."""
+        self._tag_members(openids, self.tag.untag_user)
+
+    def _tag_members(self, openids: list[str], call: Any) -> None:
+        for start in range(0, len(openids), TAG_BATCH):
+            batch = openids[start : start + TAG_BATCH]
+            try:
+                call(self.staff_tag_id(), batch)
+            except WeChatError as error:
+                if error.code != UNKNOWN_TAG:
+                    raise
+                self.session.delete(f"{self.appid}_staff_tag_id")  # deleted on the platform: make it again
+                call(self.staff_tag_id(), batch)
+
+    def staff_tagged(self) -> Iterator[str]:
+        """POST /cgi-bin/user/tag/get — the openids that carry the staff tag now."""
+        return self.tag.iter_tag_users(self.staff_tag_id())
 
     def jsapi_ticket(self) -> str:
         """GET /cgi-bin/ticket/getticket?type=jsapi — the JS-SDK ticket, kept in shared storage.

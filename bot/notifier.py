@@ -18,10 +18,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from bot.client import Outcome, WeChatAPIClient, WeChatError, wechat_client
 from infra.clock import now as _now
+from models.deadlines.reminders import Message
 from models.wechat.consents import has_refused, record_consent
 from models.wechat.deliveries import (
     claim_delivery,
@@ -93,6 +95,22 @@ def send_subscribe(
     """A subscription notification (订阅通知) to `openid`, once per `key`."""
     payload = {"template_id": template_id, "data": data, "url": url}
     return _deliver(session, key, openid, DeliveryChannel.SUBSCRIBE, payload, region_id)
+
+
+def send_to_staff(
+    session: Session, openid: str, message: Message, url: str, *, key: str, text: str | None = None
+) -> Delivery:
+    """Something for a member of staff to do (a reminder, a complaint handed to them, a repair):
+    the reminder template or subscription notification with `message`, as configured; without a
+    template, customer-service `text` (the message's own by default) — all an account without
+    templates allows: WeChat delivers it only within 48 hours of the person's last message to us."""
+    config = current_app.config
+    template_id = config["WECHAT_REMINDER_TEMPLATE_ID"]
+    if not template_id:
+        return send_text(session, openid, text or message.text(url), key=key)
+    data = message.fields(config["WECHAT_REMINDER_FIELDS"])
+    send = send_subscribe if config["WECHAT_REMINDER_CHANNEL"] == "subscribe" else send_template
+    return send(session, openid, template_id, data, url, key=key)
 
 
 def retry_due(session: Session, now: dt.datetime, limit: int) -> int:

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 from demo import CHINA, TIMEZONE, Demo
 from models.assets.entities import Asset, AssetClass, AssetStatus
 from models.complaints.entities import Complaint, ComplaintCategory
-from models.complaints.operations import ComplaintLimits, accept, answer, assign, file_complaint, rate, reject
+from models.complaints.operations import (
+    ComplaintLimits,
+    accept,
+    answer,
+    appeal,
+    assign,
+    file_complaint,
+    rate,
+    reject,
+)
 from models.deadlines.calendar import ensure_deadlines
 from models.deadlines.entities import Deadline, ResponsibleLevel
 from models.deadlines.operations import mark_done
@@ -143,6 +152,7 @@ OUTCOMES = [
     ("reopened", (10, 20)),
     ("closed", (15, 120)),
     ("answered", (6, 14)),
+    ("appealed", (4, 12)),
 ]
 
 
@@ -315,15 +325,18 @@ def _advance(
     if outcome == "new":
         return
     at = _later(demo, rng, at, rng.randint(0, 1))
-    if outcome == "rejected":
+    if outcome in ("rejected", "appealed"):
         reason = "经核实，反映的地点不在本资产范围内，已电话告知反映人向镇人民政府反映。"
         reject(session, clerk, complaint, reason, at)
+        if outcome == "appealed":
+            at = _later(demo, rng, at, rng.randint(1, 2), office=False)
+            appeal(session, complaint, "问题就出在这项资产上，不是别处，请乡镇派人到现场核实。", at, limits)
         return
     accept(session, clerk, complaint, at)
     if outcome == "accepted":
         return
     at = _later(demo, rng, at, rng.randint(0, 1))
-    assign(session, clerk, complaint, "村民委员会管护小组", at)
+    assign(session, clerk, complaint, f"region:{complaint.asset.village_id}", at)
     if outcome == "assigned":
         return
     at = _later(demo, rng, at, rng.randint(2, 4))

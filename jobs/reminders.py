@@ -83,15 +83,5 @@ def urgent_pushes(session: Session, now: dt.datetime) -> str:
 
 
 def push(session: Session, openid: str, message: Message, *, key: str) -> Delivery:
-    """One reminder through the notifier: a template message or a subscription notification, as
-    configured; without a template, a customer-service message (all an account without templates
-    allows: WeChat delivers it only within 48 hours of the person's last message to us)."""
-    config = current_app.config
-    url = f"{config['PUBLIC_BASE_URL']}/tasks"
-    template_id = config["WECHAT_REMINDER_TEMPLATE_ID"]
-    if not template_id:
-        return notifier.send_text(session, openid, message.text(url), key=key)
-    data = message.fields(config["WECHAT_REMINDER_FIELDS"])
-    if config["WECHAT_REMINDER_CHANNEL"] == "subscribe":
-        return notifier.send_subscribe(session, openid, template_id, data, url, key=key)
-    return notifier.send_template(session, openid, template_id, data, url, key=key)
+    """One reminder through the notifier, linking to the person's tasks."""
+    return notifier.send_to_staff(session, openid, message, f"{current_app.config['PUBLIC_BASE_URL']}/tasks", key=key)

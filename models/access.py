@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from models.assets.entities import Asset
+from models.complaints.entities import Complaint
 from models.errors import Forbidden, NotFound
 from models.notices.entities import PublicNotice
 from models.people import Role, User
@@ -89,27 +90,49 @@ def require_can_record_maintenance(actor: User, asset: Asset) -> None:
         raise Forbidden("只有本村的管护员和村干部可以提交这项资产的管护记录。")
 
 
+REPAIR_ARRANGERS = (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
+
+
+def may_arrange_repair(actor: User, asset: Asset) -> bool:
+    """安排维修: the village's clerks, and town, department and district staff over the asset."""
+    other_village = actor.role.region_level is RegionLevel.VILLAGE and actor.region_id != asset.village_id
+    return actor.active and actor.role in REPAIR_ARRANGERS and not other_village
+
+
+def require_can_arrange_repair(actor: User, asset: Asset) -> None:
+    if not may_arrange_repair(actor, asset):
+        raise Forbidden("只有本村村干部和乡镇、区级工作人员可以安排维修。")
+
+
 def require_can_review_maintenance(actor: User) -> None:
     """District, department and town staff review records of the assets they can see."""
     if actor.role not in REVIEWERS:
         raise Forbidden("只有乡镇和区级工作人员可以审核管护记录。")
 
 
-def visible_through_asset_or_notice(
-    actor: User, entity: type, asset_id_column: ColumnElement[int], notice_id_column: ColumnElement[int]
-) -> Select:
-    """Rows of `entity` (complaints, objections …) the actor may see: those about an asset in their
-    scope, or about a public notice they may see."""
-    about_notice = notice_id_column.in_(select(PublicNotice.id).where(notice_scope(actor)))
-    return select(entity).outerjoin(Asset, Asset.id == asset_id_column).where(or_(asset_scope(actor), about_notice))
-
-
 COMPLAINT_HANDLERS = (Role.DISTRICT_ADMIN, Role.DEPARTMENT, Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)
 
 
+def handed_to(actor: User) -> ColumnElement[bool]:
+    """A complaint handed (转办) to the actor by name, or to their department or their own region."""
+    condition = or_(Complaint.assigned_user_id == actor.id, Complaint.assigned_region_id == actor.region_id)
+    if actor.department_id is not None:
+        condition = or_(condition, Complaint.assigned_department_id == actor.department_id)
+    return condition
+
+
+def complaint_scope(actor: User) -> ColumnElement[bool]:
+    """The condition a complaint (outer-joined with its asset) meets for `actor` to see it: its asset
+    is in their scope, it objects to a public notice they may see, or it was handed to them."""
+    if not actor.active:
+        return false()
+    about_notice = Complaint.notice_id.in_(select(PublicNotice.id).where(notice_scope(actor)))
+    return or_(asset_scope(actor), about_notice, handed_to(actor))
+
+
 def require_complaint_handler(actor: User, town_or_above: bool = False, why: str | None = None) -> None:
-    """The actor may move a complaint along; some (an objection, one reopened after 不满意) only
-    the town or above may, for the reason `why`."""
+    """The actor may move a complaint along; some (an objection, one reopened after 不满意 or
+    appealed) only the town or above may, for the reason `why`."""
     if actor.role not in COMPLAINT_HANDLERS:
         raise Forbidden("您的角色只能查看反映，不能办理。")
     if town_or_above and actor.role.region_level is RegionLevel.VILLAGE:

@@ -17,7 +17,7 @@ from flask.cli import AppGroup, FlaskGroup, ScriptInfo, get_debug_flag, run_comm
 from werkzeug.serving import is_running_from_reloader
 
 from bot.client import WeChatError, wechat_client
-from bot.menu import MENU
+from bot.menu import STAFF_MENU, VILLAGER_MENU, button_names, push_menus
 from demo import county as demo
 from infra.clock import now
 from infra.database import db_session, unit_of_work
@@ -36,6 +36,7 @@ from models.people import Role, User, create_user, department_named
 from models.regions import Ambiguous, Region, RegionLevel, district_named, districts, region_by_path, village_named
 from models.staff.operations import deactivate_staff, issue_password_link, password_link, reactivate_staff
 from models.staff.queries import StaffFilter, account_by_phone, search_staff
+from models.wechat.visitors import reachable_staff_openids
 from web import create_app
 from web.assets.cards import qr_text
 
@@ -236,13 +237,14 @@ cli.add_command(wechat_group)
 
 @menu_group.command("push")
 def wechat_menu_push() -> None:
-    """Push the menu defined in bot/menu.py to WeChat (or to the sandbox's fake)."""
+    """Push the villagers' and the staff's menus (bot/menu.py) to WeChat (or to the sandbox's fake),
+    and tag every bound member of staff so that they see theirs."""
     try:
-        wechat_client().create_menu(MENU)
+        added, removed = push_menus(wechat_client(), set(reachable_staff_openids(db_session())))
     except WeChatError as error:
         raise click.ClickException(f"菜单没有推送成功：{error.message}") from error
-    names = "、".join(button["name"] for button in MENU["button"])
-    click.echo(f"菜单已推送：{names}。")
+    click.echo(f"菜单已推送：村民看到 {button_names(VILLAGER_MENU)}；工作人员看到 {button_names(STAFF_MENU)}。")
+    click.echo(f"工作人员标签：新加{added}人，去掉{removed}人。")
 
 
 register_group = AppGroup("register", help="The asset register (台账) as .xlsx.")

@@ -12,10 +12,9 @@ from infra import clock
 from infra.database import db_session
 from models.access import staff_scope
 from models.deadlines.calendar import calendar, ensure_calendar, get_calendar_entry, move_calendar_entry
-from models.deadlines.entities import Deadline
 from models.deadlines.operations import mark_done
 from models.deadlines.reminders import state_text, unreachable_owners, unreachable_staff
-from models.deadlines.tasks import done_tasks_for, open_deadlines_under, waiting_for
+from models.deadlines.tasks import Subject, done_tasks_for, open_deadlines_under, waiting_for
 from models.errors import Invalid
 from models.paging import page_number
 from models.people import Role, User
@@ -30,19 +29,22 @@ blueprint = Blueprint("deadlines", __name__)
 LIST_LIMIT = 300
 PUSHES_PER_PAGE = 50
 AUDIENCES = {"staff": "工作人员", "villagers": "群众"}
-# The page of the thing a feature's deadline is about, by the first word of its source ("complaint:12:accept").
-SOURCE_PAGES = {"complaint": ("complaints.detail", "complaint_id"), "notice": ("notices.detail", "notice_id")}
+
+# Where each kind of task subject is shown.
+SUBJECT_PAGES = {
+    "complaint": ("complaints.detail", "complaint_id"),
+    "record": ("maintenance.detail", "record_id"),
+    "asset": ("assets.detail", "asset_id"),
+    "notice": ("notices.detail", "notice_id"),
+    "calendar": ("deadlines.calendar_page", "year"),
+}
 
 
 @blueprint.app_template_global()
-def task_link(deadline: Deadline) -> str | None:
-    """Where to act on a deadline another feature opened (None for the calendar's tasks)."""
-    kind, _, rest = (deadline.source or "").partition(":")
-    number = rest.split(":", 1)[0]
-    if kind not in SOURCE_PAGES or not number.isdigit():
-        return None
-    endpoint, argument = SOURCE_PAGES[kind]
-    return url_for(endpoint, **{argument: int(number)})
+def subject_url(subject: Subject) -> str:
+    """The page of what a task is about."""
+    endpoint, argument = SUBJECT_PAGES[subject.kind]
+    return url_for(endpoint, **{argument: subject.id})
 
 
 @blueprint.route("/tasks")

@@ -20,14 +20,15 @@ from sqlalchemy.orm import Session
 
 from bot.client import WeChatError
 from bot.media_fetch import fetch_media
-from bot.notifier import send_template, send_text
+from bot.notifier import send_template, send_text, send_to_staff
 from infra.clock import now as clock_now
 from infra.storage import media_storage
 from models.clock import local_time
+from models.deadlines.reminders import Message
 from models.errors import DomainError, Forbidden, Invalid
 from models.maintenance import field_sessions as fields
 from models.maintenance.damage_reports import damage_report_recipients
-from models.maintenance.entities import MaintenanceKind, MaintenanceRecord
+from models.maintenance.entities import MaintenanceKind, MaintenanceRecord, RepairTask
 from models.photos import PhotoRejected
 
 log = logging.getLogger("guanhu.bot")
@@ -39,6 +40,7 @@ SAVED_FLAGGED = "\n注意：{flag}。这条记录会由乡镇核实。"
 SAVE_FAILED = "管护记录没有保存：{reason}\n请补发后回复「完成」。"
 SAVE_REFUSED = "管护记录没有保存：{reason}"
 DAMAGE_TEXT = "【损毁报告】{asset}（{village}）{time}报告损毁：{notes}\n请尽快安排维修：{url}"
+REPAIR_TEXT = "【安排维修】{asset}（{village}）的损毁由您负责维修，请在{due}前修好，并录入维修记录：{url}"
 THING_CHARS = 20  # WeChat's limit for a `thing` field
 
 
@@ -131,3 +133,18 @@ def push_damage_report(session: Session, record_id: int) -> None:
                 asset=asset.name, village=asset.village.name, time=when, notes=(record.notes or "")[:100], url=url
             )
             send_text(session, user.wechat_openid, text, key=key)
+
+
+def push_repair_arranged(session: Session, task_id: int) -> None:
+    """Tell whoever a repair was given to (安排维修) what to repair and by when."""
+    task = session.get_one(RepairTask, task_id)
+    user = task.assignee
+    if not current_app.config.get("WECHAT_APPID") or user is None or not user.wechat_openid:
+        return
+    asset = session.get_one(MaintenanceRecord, task.opened_by_id).asset
+    url = f"{current_app.config['PUBLIC_BASE_URL']}/maintenance/{task.opened_by_id}"
+    due = task.due_on.strftime("%Y年%m月%d日")
+    text = REPAIR_TEXT.format(asset=asset.name, village=asset.village.full_name, due=due, url=url)
+    message = Message(task=f"维修损毁资产：{asset.name}", due=due, status="待维修", count="安排维修")
+    key = f"repair-arranged:{task.id}:{task.arranged_at.isoformat()}"
+    send_to_staff(session, user.wechat_openid, message, url, key=key, text=text)

@@ -2,6 +2,7 @@
 
 from bot.handlers import (  # noqa: F401
     assets,
+    complaints,
     deadlines,
     fallback,
     help,

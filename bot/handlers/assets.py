@@ -10,6 +10,7 @@ from bot.replies import Article, Reply
 from bot.router import Context, router
 from models.assets.cards import ASSET_SCENE_PREFIX, scene_asset
 from models.maintenance import field_sessions
+from models.wechat.visitors import record_scan
 
 UNKNOWN_ASSET = "没有找到这个资产，二维码可能已经作废。有疑问请联系村委会。"
 CARD_TEXT = "{village} · {status} · 管护人：{custodian}。点开查看详情。"
@@ -37,6 +38,7 @@ def scan_reply(message: BaseMessage, ctx: Context) -> Reply:
     scene = message.scene_id or ""
     asset = scene_asset(ctx.session, scene) if scene.startswith(ASSET_SCENE_PREFIX) else None
     if asset is not None:
+        record_scan(ctx.session, message.source, asset, ctx.now)  # 我要反映 then points here
         recording = field_visit(ctx, message.source, asset)
         if recording:
             return recording

@@ -17,7 +17,7 @@ MORE_DEADLINES = "另有{count}项，请在网页“我的任务”中查看"
 def deadline_line(task: Task) -> str:
     deadline = task.deadline
     if task.escalated:
-        return f"【督办】{deadline.title}（{deadline.place}，{task.state}）"
+        return f"【督办】{deadline.title}（{task.owner}，{task.state}）"
     return f"{deadline.title}（{task.state}）"
 
 

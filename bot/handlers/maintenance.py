@@ -13,7 +13,7 @@ import logging
 from wechatpy.messages import BaseMessage
 
 from bot.after_commit.maintenance import fetch_photo, save_when_ready
-from bot.handlers.fallback import not_understood
+from bot.handlers.complaints import free_text
 from bot.replies import STAFF_ONLY, Reply
 from bot.router import Context, router
 from models.access import VILLAGE_STAFF
@@ -97,7 +97,7 @@ def field_text(message: BaseMessage, ctx: Context) -> Reply:
     """Words while a field session is open: an asset number, the kind, a note, or 完成."""
     field = fields.open_session(ctx.session, message.source, ctx.now)
     if field is None:
-        return not_understood(message, ctx)
+        return free_text(message, ctx)
     if field.state is not SessionState.COLLECTING:
         return BUSY_SAVING
     text = (message.content or "").strip()

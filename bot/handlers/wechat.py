@@ -1,13 +1,15 @@
 """The account itself: following and unfollowing it (a follow by scanning an asset card shows that
-asset), and 绑定 <code>, with which a staff member links this WeChat to their account."""
+asset, and a welcome follows), and 绑定 <code>, with which a staff member links this WeChat to
+their account (and gets the staff menu, after the reply)."""
 
 from __future__ import annotations
 
 from wechatpy.messages import BaseMessage
 
+from bot.after_commit.wechat import sync_staff_tag, tell
 from bot.handlers.assets import scan_reply
 from bot.handlers.help import show_help
-from bot.replies import Reply
+from bot.replies import Article, Reply
 from bot.router import Context, router
 from models.wechat.binding import BindRefused, redeem_bind_code
 from models.wechat.visitors import record_subscribe, record_unsubscribe
@@ -26,6 +28,7 @@ def bind(message: BaseMessage, ctx: Context) -> Reply:
         user = redeem_bind_code(ctx.session, message.source, code, ctx.now)
     except BindRefused as refused:  # answered, not raised: the door commits the counted failure,
         return refused.message  # which is what rate-limits guessing
+    ctx.after_commit(sync_staff_tag, message.source)
     return BOUND.format(name=user.name, role=user.role.label)
 
 
@@ -37,8 +40,14 @@ def subscribed(message: BaseMessage, ctx: Context) -> Reply:
 
 @router.event("subscribe_scan")
 def subscribed_by_scan(message: BaseMessage, ctx: Context) -> Reply:
+    """A first scan that follows the account: the asset's link card now, the welcome right after
+    (a passive reply is one message; after a follow WeChat allows customer-service messages)."""
     record_subscribe(ctx.session, message.source, ctx.now)
-    return scan_reply(message, ctx) or WELCOME + show_help(message, ctx)
+    reply = scan_reply(message, ctx)
+    if isinstance(reply, Article):
+        welcome = WELCOME + show_help(message, ctx)
+        ctx.after_commit(tell, message.source, welcome, f"welcome:{message.source}:{message.time}")
+    return reply or WELCOME + show_help(message, ctx)
 
 
 @router.event("unsubscribe")

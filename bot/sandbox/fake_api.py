@@ -2,9 +2,9 @@
 
 Enough for the app's outbound client: tokens, customer-service and template sends (of the
 fake account's own templates, `templates.py`), subscription notifications (to those who accepted
-them on the phone), media, QR codes, menus, web OAuth and the JS-SDK ticket. Every call is
-recorded (see state.py); a path with no handler fails loudly; tests can make the next calls to a
-path fail (`state.add_fault`).
+them on the phone), media, QR codes, menus (the default and the staff's personalised one), user
+tags, web OAuth and the JS-SDK ticket. Every call is recorded (see state.py); a path with no
+handler fails loudly; tests can make the next calls to a path fail (`state.add_fault`).
 """
 
 from __future__ import annotations
@@ -233,6 +233,71 @@ def menu_create(session: Session) -> Answer:
     if not body.get("button"):
         return error(40016, "invalid button size")
     return OK
+
+
+@fake("cgi-bin/menu/delete")
+def menu_delete(session: Session) -> Answer:
+    return OK
+
+
+@fake("cgi-bin/menu/addconditional")
+def menu_addconditional(session: Session) -> Answer:
+    body = _json_body()
+    rule = body.get("matchrule") or {}
+    if not body.get("button"):
+        return error(40016, "invalid button size")
+    if not rule or ("tag_id" in rule and not state.tag_exists(session, int(rule["tag_id"]))):
+        return error(65303, "there is no selfmenu")
+    return {"menuid": str(secrets.randbelow(10**9))}
+
+
+@fake("cgi-bin/tags/get")
+def tags_get(session: Session) -> Answer:
+    return {"tags": state.tags(session)}
+
+
+@fake("cgi-bin/tags/create")
+def tags_create(session: Session) -> Answer:
+    name = str(((_json_body().get("tag") or {}).get("name")) or "")
+    if not 0 < len(name) <= 30:
+        return error(45158, "tag name too long")
+    tag_id = state.create_tag(session, name)
+    if tag_id is None:
+        return error(45157, "invalid tag name")
+    return {"tag": {"id": tag_id, "name": name}}
+
+
+def _tagging(session: Session, tagged: bool) -> Answer:
+    body = _json_body()
+    openids = body.get("openid_list") or []
+    if not openids or not isinstance(openids, list):
+        return error(40032, "invalid openid list size")
+    if len(openids) > 50:
+        return error(45059, "openid list size over limit")
+    if not state.tag_exists(session, int(body.get("tagid") or 0)):
+        return error(45159, "invalid tag id")
+    state.set_tagged(session, int(body["tagid"]), [str(openid) for openid in openids], tagged)
+    return OK
+
+
+@fake("cgi-bin/tags/members/batchtagging")
+def tags_batchtagging(session: Session) -> Answer:
+    return _tagging(session, tagged=True)
+
+
+@fake("cgi-bin/tags/members/batchuntagging")
+def tags_batchuntagging(session: Session) -> Answer:
+    return _tagging(session, tagged=False)
+
+
+@fake("cgi-bin/user/tag/get")
+def user_tag_get(session: Session) -> Answer:
+    body = _json_body()
+    tag_id = int(body.get("tagid") or 0)
+    if not state.tag_exists(session, tag_id):
+        return error(45159, "invalid tag id")
+    members = state.tag_members(session, tag_id)
+    return {"count": len(members), "data": {"openid": members}, "next_openid": ""} if members else {"count": 0}
 
 
 @fake("cgi-bin/ticket/getticket")

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wechatpy.exceptions import WeChatException
 
-from bot.menu import click_buttons
+from bot.menu import STAFF_MENU, VILLAGER_MENU, click_buttons, menu_for
 from bot.sandbox import state
 from bot.sandbox.fake_api import PERSON_KEY
 from bot.sandbox.signing import Keys, message_xml, read_reply, sign
@@ -42,6 +42,7 @@ from models.assets.entities import Asset
 from models.people import User
 from models.wechat.binding import issue_bind_code, redeem_bind_code
 from models.wechat.entities import SandboxCall
+from models.wechat.visitors import staff_for_openid
 
 blueprint = Blueprint(
     "sandbox_phone", __name__, url_prefix="/sandbox/phone", template_folder="templates", static_folder="static"
@@ -80,7 +81,7 @@ def page() -> str:
             staff=staff,
             assets=assets,
             items=items,
-            buttons=click_buttons(),
+            buttons=click_buttons(menu_for(staff=bool(openid and staff_for_openid(session, openid)))),
             subscriptions=subscribe_templates(),
             notice=request.args.get("notice", ""),
             last_id=max((item["id"] for item in items), default=0),
@@ -126,12 +127,15 @@ def send() -> Response:
     try:
         with database().sessionmaker.begin() as session:
             fields, shown = build(session)
-            state.record(session, state.PHONE_SENT, openid, {"shown": shown, "errcode": 0})
-            # The reply's place in the chat is taken now: pushes the message sets off (sent while
-            # the reply is on its way) come after it, as they do on a phone.
-            reply_id = state.record(session, state.PHONE_REPLY, openid, state.AWAITED_REPLY).id
     except BadInput as error:
         return redirect(url_for(".page", notice=str(error)), 303)
+    # A transaction of its own that writes first: on SQLite, one that read first is refused at
+    # once when a push sent in the background (after the previous reply) wrote meanwhile.
+    with database().sessionmaker.begin() as session:
+        state.record(session, state.PHONE_SENT, openid, {"shown": shown, "errcode": 0})
+        # The reply's place in the chat is taken now: pushes the message sets off (sent while
+        # the reply is on its way) come after it, as they do on a phone.
+        reply_id = state.record(session, state.PHONE_REPLY, openid, state.AWAITED_REPLY).id
     if fields.get("MsgType") != "event":
         fields["MsgId"] = str(secrets.randbelow(2**63))
     reply = _post_to_account(openid, fields)
@@ -241,7 +245,7 @@ def _scan(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _click(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
-    buttons = {button["key"]: button["name"] for button in click_buttons()}
+    buttons = {button["key"]: button["name"] for button in click_buttons(VILLAGER_MENU) + click_buttons(STAFF_MENU)}
     key = request.form.get("key", "")
     if key not in buttons:
         raise BadInput("没有这个菜单。")

@@ -179,3 +179,49 @@ def reset(session: Session) -> None:
     """Forget everything (tests start each case from a clean fake)."""
     for table in (SandboxCall, SandboxMedia, SandboxValue):
         session.execute(delete(table))
+
+
+# -- user tags (the staff menu's match rule) ---------------------------------------------------
+
+
+def tags(session: Session) -> list[dict[str, Any]]:
+    """The account's tags as tags/get lists them, with how many followers carry each."""
+    found = []
+    for tag in session.scalars(select(SandboxValue).where(SandboxValue.kind == "tag").order_by(SandboxValue.id)):
+        found.append({"id": int(tag.value), "name": tag.key, "count": len(tag_members(session, int(tag.value)))})
+    return found
+
+
+def create_tag(session: Session, name: str) -> int | None:
+    """A new tag's id (ids from 100, as WeChat's own start); None when the name is taken."""
+    if any(tag["name"] == name for tag in tags(session)):
+        return None
+    tag_id = 100 + len(tags(session))
+    session.add(SandboxValue(kind="tag", key=name, value=str(tag_id)))
+    session.flush()
+    return tag_id
+
+
+def tag_exists(session: Session, tag_id: int) -> bool:
+    return any(tag["id"] == tag_id for tag in tags(session))
+
+
+def set_tagged(session: Session, tag_id: int, openids: list[str], tagged: bool) -> None:
+    """Put the tag on these followers (or take it off)."""
+    for openid in openids:
+        key = f"{tag_id}:{openid}"
+        row = session.scalar(select(SandboxValue).where(SandboxValue.kind == "tag_member", SandboxValue.key == key))
+        if tagged and row is None:
+            session.add(SandboxValue(kind="tag_member", key=key, value=openid))
+        elif not tagged and row is not None:
+            session.delete(row)
+    session.flush()
+
+
+def tag_members(session: Session, tag_id: int) -> list[str]:
+    rows = session.scalars(
+        select(SandboxValue.value)
+        .where(SandboxValue.kind == "tag_member", SandboxValue.key.startswith(f"{tag_id}:"))
+        .order_by(SandboxValue.id)
+    )
+    return list(rows)

@@ -36,9 +36,18 @@ class ComplaintStatus(LabelledEnum):
     CLOSED = ("closed", "已办结")
     REJECTED = ("rejected", "不予受理")
     REOPENED = ("reopened", "重新办理")
+    APPEALED = ("appealed", "申诉复核中")
 
 
-OPEN_STATUSES = (ComplaintStatus.NEW, ComplaintStatus.ACCEPTED, ComplaintStatus.ASSIGNED, ComplaintStatus.REOPENED)
+OPEN_STATUSES = (
+    ComplaintStatus.NEW,
+    ComplaintStatus.ACCEPTED,
+    ComplaintStatus.ASSIGNED,
+    ComplaintStatus.REOPENED,
+    ComplaintStatus.APPEALED,
+)
+# Waiting to be accepted (or rejected): a new complaint, or a rejection the villager appealed.
+AWAITING_ACCEPTANCE = (ComplaintStatus.NEW, ComplaintStatus.APPEALED)
 
 
 class StepKind(LabelledEnum):
@@ -50,6 +59,7 @@ class StepKind(LabelledEnum):
     REJECTED = ("rejected", "不予受理")
     RATED = ("rated", "群众评价")
     REOPENED = ("reopened", "不满意，转乡镇重新办理")
+    APPEALED = ("appealed", "对不予受理有异议，转乡镇复核")
 
 
 class Rating(LabelledEnum):
@@ -95,7 +105,12 @@ class Complaint(Base):
     accept_due_on: Mapped[dt.date] = mapped_column(Date)
     answer_due_on: Mapped[dt.date] = mapped_column(Date)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    assigned_to: Mapped[str | None] = mapped_column(String(120))
+    assigned_to: Mapped[str | None] = mapped_column(String(120))  # the name shown: a person or a unit
+    # 转办: to one of these (a person, or a unit: a department, a town or a village).
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    assigned_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    appealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # 申诉 (once) against a rejection
     rating: Mapped[Rating | None] = mapped_column(enum_column(Rating))
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
     # An objection's answer says whether it is upheld (异议成立); None for other complaints.
@@ -109,8 +124,9 @@ class Complaint(Base):
 
     @property
     def town_handles(self) -> bool:
-        """Only the town (or above) may handle it: an objection to a notice, or one reopened after 不满意."""
-        return self.notice_id is not None or self.reopened_count > 0
+        """Only the town (or above) may handle it: an objection to a notice, one reopened after 不满意,
+        or a rejection appealed."""
+        return self.notice_id is not None or self.reopened_count > 0 or self.appealed_at is not None
 
     @property
     def about(self) -> str:
@@ -120,6 +136,16 @@ class Complaint(Base):
     @property
     def village(self) -> Region:
         return self.asset.village if self.asset else self.notice.village
+
+    @property
+    def awaiting_acceptance(self) -> bool:
+        return self.status in AWAITING_ACCEPTANCE
+
+    def overdue(self, today: dt.date) -> bool:
+        """Open past a time limit on `today` (a local date): acceptance, or the answer."""
+        if self.status not in OPEN_STATUSES:
+            return False
+        return self.answer_due_on < today or (self.awaiting_acceptance and self.accept_due_on < today)
 
     @property
     def last_answer(self) -> ComplaintStep | None:

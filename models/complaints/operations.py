@@ -1,11 +1,13 @@
 """Complaints (反映问题): filed by villagers from an asset's page (or, as objections 提出异议, from a
 public notice's page), handled by staff step by step.
 
-new → accepted (受理) → assigned (转办) → answered (答复) → closed (办结), or rejected with a
-reason. The villager rates an answer; 满意/基本满意 closes it, 不满意 reopens it for the town.
-Every step is a row with who and when (staff names are never shown to the villager) and an
-audit entry. Time limits are data (`accept_due_on`, `answer_due_on`, local dates) that the
-reminder jobs read through `open_limits`.
+new → accepted (受理) → assigned (转办, to a person or a unit) → answered (答复) → closed (办结), or
+rejected with a reason. The villager rates an answer; 满意/基本满意 closes it, 不满意 (with an
+optional reason) reopens it for the town. A rejection may be appealed (申诉) once: the town then
+accepts it after all or rejects it for good. The same words about the same asset (or notice) from
+the same visitor within a day are not filed twice. Every step is a row with who and when (staff names are
+never shown to the villager) and an audit entry. Time limits are data (`accept_due_on`,
+`answer_due_on`, local dates) that the reminder jobs read through `open_limits`.
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import audit
-from models.access import require_complaint_handler
+from models.access import COMPLAINT_HANDLERS, require_complaint_handler
 from models.assets.entities import Asset
 from models.complaints.entities import (
     ASSET_CATEGORIES,
+    AWAITING_ACCEPTANCE,
     MAX_NAME,
     MAX_NOTE,
     Complaint,
@@ -38,8 +42,9 @@ from models.complaints.entities import (
 )
 from models.errors import DomainError, Invalid
 from models.notices.entities import PublicNotice
-from models.people import User
+from models.people import Department, Role, User
 from models.photos import Photo, store_photo
+from models.regions import Region
 from models.storage import MediaStorage
 
 ENTITY = "complaint"
@@ -83,14 +88,32 @@ class WrongStep(DomainError):
     status = 409
 
 
+class Repeated(DomainError):
+    """The same visitor already filed the same words about the same asset (or notice) within a day."""
+
+    status = 409
+
+    def __init__(self, earlier: Complaint):
+        super().__init__(f"您今天已反映过相同内容，编号{earlier.tracking_number}，不用再提交。")
+        self.earlier = earlier
+
+
+REPEAT_WINDOW = dt.timedelta(days=1)
+
+
 # Which statuses each staff action may start from.
 ALLOWED_FROM = {
-    StepKind.ACCEPTED: (ComplaintStatus.NEW,),
-    StepKind.REJECTED: (ComplaintStatus.NEW, ComplaintStatus.ACCEPTED),
+    StepKind.ACCEPTED: AWAITING_ACCEPTANCE,
+    StepKind.REJECTED: (*AWAITING_ACCEPTANCE, ComplaintStatus.ACCEPTED),
     StepKind.ASSIGNED: (ComplaintStatus.ACCEPTED, ComplaintStatus.ASSIGNED, ComplaintStatus.REOPENED),
     StepKind.ANSWERED: (ComplaintStatus.ACCEPTED, ComplaintStatus.ASSIGNED, ComplaintStatus.REOPENED),
     StepKind.CLOSED: (ComplaintStatus.ANSWERED,),
 }
+
+
+def possible_steps(complaint: Complaint) -> set[str]:
+    """The staff steps the complaint's state allows now (by StepKind value: "accept" …)."""
+    return {kind.value for kind, starts in ALLOWED_FROM.items() if complaint.status in starts}
 
 
 STATUS_AFTER = {
@@ -179,6 +202,53 @@ def _step(
     return step
 
 
+def normalised(text: str) -> str:
+    """The words of a text as compared for repeats: full-width folded, case, spaces and
+    punctuation ignored."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(char for char in folded if unicodedata.category(char)[0] not in "PZSC")
+
+
+def find_repeat(
+    session: Session,
+    subject: dict[str, int],
+    description: str,
+    *,
+    openid: str | None,
+    own_tokens: Sequence[str],
+    now: dt.datetime,
+) -> Complaint | None:
+    """The visitor's complaint with the same words about `subject` (its asset_id or notice_id) filed
+    within a day, if any. The visitor is known by their WeChat openid or by the complaints this
+    browser filed (`own_tokens`)."""
+    visitor = [Complaint.public_token.in_(list(own_tokens))] if own_tokens else []
+    if openid:
+        visitor.append(Complaint.openid == openid)
+    if not visitor:
+        return None
+    recent = session.scalars(
+        select(Complaint)
+        .filter_by(**subject)
+        .where(Complaint.created_at >= now - REPEAT_WINDOW, or_(*visitor))
+        .order_by(Complaint.id.desc())
+    )
+    words = normalised(description)
+    return next((complaint for complaint in recent if normalised(complaint.description) == words), None)
+
+
+def _refuse_repeat(
+    session: Session,
+    subject: dict[str, int],
+    text: str,
+    openid: str | None,
+    own_tokens: Sequence[str],
+    now: dt.datetime,
+) -> None:
+    earlier = find_repeat(session, subject, text, openid=openid, own_tokens=own_tokens, now=now)
+    if earlier is not None:
+        raise Repeated(earlier)
+
+
 def file_complaint(
     session: Session,
     storage: MediaStorage,
@@ -192,8 +262,10 @@ def file_complaint(
     openid: str | None,
     now: dt.datetime,
     limits: ComplaintLimits,
+    own_tokens: Sequence[str] = (),
 ) -> Complaint:
-    """A villager's complaint about `asset`: validated whole before anything is written."""
+    """A villager's complaint about `asset`: validated whole before anything is written. Raises
+    Repeated when the visitor (openid, or `own_tokens` of their browser) said the same today."""
     errors: dict[str, str] = {}
     chosen = ComplaintCategory.from_label(category or "")
     if chosen not in ASSET_CATEGORIES:
@@ -206,8 +278,10 @@ def file_complaint(
         errors["photos"] = f"最多上传{MAX_PHOTOS}张照片。"
     if errors:
         raise Invalid(errors)
+    subject = {"asset_id": asset.id}
+    _refuse_repeat(session, subject, text, openid, own_tokens, now)
     stored = [store_photo(session, storage, data, now=now, uploaded_by_openid=openid) for data in photos]
-    return _file(session, {"asset_id": asset.id}, chosen, text, name, phone, stored, openid, now, limits)
+    return _file(session, subject, chosen, text, name, phone, stored, openid, now, limits)
 
 
 def file_objection(
@@ -220,8 +294,10 @@ def file_objection(
     openid: str | None,
     now: dt.datetime,
     limits: ComplaintLimits,
+    own_tokens: Sequence[str] = (),
 ) -> Complaint:
-    """A villager's objection (提出异议) to a notice, from its page while it runs; the town handles it."""
+    """A villager's objection (提出异议) to a notice, from its page while it runs; the town handles it.
+    Raises Repeated when the visitor said the same about the notice today."""
     if not notice.running_on(limits.local_date(now)):
         raise WrongStep("这项公示现在不在公示期内，不能提出异议。")
     errors: dict[str, str] = {}
@@ -229,8 +305,10 @@ def file_objection(
     name, phone = _contact(contact_name, contact_phone, errors)
     if errors:
         raise Invalid(errors)
+    subject = {"notice_id": notice.id}
+    _refuse_repeat(session, subject, text, openid, own_tokens, now)
     objection = ComplaintCategory.OBJECTION
-    return _file(session, {"notice_id": notice.id}, objection, text, name, phone, [], openid, now, limits)
+    return _file(session, subject, objection, text, name, phone, [], openid, now, limits)
 
 
 def _contact(name: str | None, phone: str | None, errors: dict[str, str]) -> tuple[str | None, str | None]:
@@ -287,10 +365,18 @@ def _file(
 
 def _require_step(actor: User, complaint: Complaint, kind: StepKind) -> None:
     """The actor may take this step now (their role, and the complaint's current state)."""
-    why = "公示异议由乡镇办理。" if complaint.notice_id else None
-    require_complaint_handler(actor, town_or_above=complaint.town_handles, why=why)
+    require_complaint_handler(actor, town_or_above=complaint.town_handles, why=_why_town_handles(complaint))
     if complaint.status not in ALLOWED_FROM[kind]:
         raise WrongStep(f"这条反映现在是“{complaint.status.label}”，不能{kind.label}。请刷新页面查看最新进展。")
+
+
+def _why_town_handles(complaint: Complaint) -> str | None:
+    """Why only the town (or above) may handle the complaint, as the village clerk is told."""
+    if complaint.notice_id is not None:
+        return "公示异议由乡镇办理。"
+    if complaint.appealed_at is not None and complaint.reopened_count == 0:
+        return "群众对不予受理提出了申诉，这条反映由乡镇复核。"
+    return None  # reopened after 不满意: the access rule's own words
 
 
 def _act(
@@ -301,10 +387,11 @@ def _act(
     now: dt.datetime,
     note: str | None = None,
     photos: Sequence[Photo] = (),
+    changes: dict | None = None,
 ) -> ComplaintStep:
     _require_step(actor, complaint, kind)
     complaint.status = STATUS_AFTER[kind]
-    return _step(session, complaint, kind, actor, now, note=note, photos=photos)
+    return _step(session, complaint, kind, actor, now, note=note, photos=photos, changes=changes)
 
 
 def accept(session: Session, actor: User, complaint: Complaint, now: dt.datetime) -> ComplaintStep:
@@ -319,15 +406,80 @@ def reject(session: Session, actor: User, complaint: Complaint, reason: str, now
     return _act(session, actor, complaint, StepKind.REJECTED, now, note=reason)
 
 
-def assign(session: Session, actor: User, complaint: Complaint, to: str, now: dt.datetime) -> ComplaintStep:
-    """转办: hand it to a custodian body or department (named as people know it)."""
-    errors: dict[str, str] = {}
-    to = _text(to, "assigned_to", "转办对象", required=True, high=120, errors=errors)
-    if errors:
-        raise Invalid(errors)
-    step = _act(session, actor, complaint, StepKind.ASSIGNED, now, note=f"转交{to}办理")
-    complaint.assigned_to = to
+UNIT_HANDLERS = (Role.TOWN_OFFICIAL, Role.VILLAGE_CLERK)  # who handles complaints for a town or a village
+
+
+@dataclass(frozen=True)
+class Assignee:
+    """Someone a complaint can be handed to (转办): a person, or a unit (a department, a town, a
+    village). `key` names it in a form ("user:12", "department:3", "region:7"); `unit` is what the
+    villager is told (staff names are never shown to them)."""
+
+    key: str
+    label: str
+    is_person: bool
+    unit: str
+
+
+def assignees(session: Session, complaint: Complaint) -> list[Assignee]:
+    """Whom `complaint` may be handed to: staff who handle complaints in its village, town or
+    district, then the district's departments, the town and the village. Once the town handles it
+    (公示异议, 不满意, 申诉), nobody at the village level."""
+    village = complaint.village
+    town = village.parent
+    regions = [town, village.parent.parent] if complaint.town_handles else [village, town, town.parent]
+    people = session.scalars(
+        select(User)
+        .where(
+            User.active.is_(True),
+            User.role.in_(COMPLAINT_HANDLERS),
+            User.region_id.in_([region.id for region in regions]),
+        )
+        .order_by(User.region_id.desc(), User.role, User.id)
+    )
+    departments = session.scalars(
+        select(Department).where(Department.district_id == village.own_district_id).order_by(Department.id)
+    )
+    units: list[Region] = [town] if complaint.town_handles else [town, village]
+    return [
+        *(Assignee(f"user:{p.id}", f"{p.name}（{p.role.label} · {p.region.name}）", True, _unit_of(p)) for p in people),
+        *(Assignee(f"department:{d.id}", d.name, False, d.name) for d in departments),
+        *(Assignee(f"region:{r.id}", r.full_name, False, r.full_name) for r in units),
+    ]
+
+
+def _unit_of(person: User) -> str:
+    return person.department.name if person.department else person.region.full_name or person.region.name
+
+
+def assign(session: Session, actor: User, complaint: Complaint, key: str, now: dt.datetime) -> ComplaintStep:
+    """转办: hand the complaint to one of its `assignees` (named by `key`); the door tells them
+    after the commit, and it shows in their list."""
+    chosen = next((option for option in assignees(session, complaint) if option.key == key), None)
+    if chosen is None:
+        raise Invalid({"assigned_to": "请从列表中选择转办给谁（本辖区的工作人员或单位）。"})
+    kind, _, target_id = key.partition(":")
+    handed = {"assigned_to": [complaint.assigned_to, chosen.label]}
+    step = _act(session, actor, complaint, StepKind.ASSIGNED, now, note=f"转交{chosen.unit}办理", changes=handed)
+    complaint.assigned_to = chosen.label[:120]
+    complaint.assigned_user_id = int(target_id) if kind == "user" else None
+    complaint.assigned_department_id = int(target_id) if kind == "department" else None
+    complaint.assigned_region_id = int(target_id) if kind == "region" else None
     return step
+
+
+def assigned_people(session: Session, complaint: Complaint) -> list[User]:
+    """Who is told of the complaint's 转办: the person, or those who handle complaints for the unit
+    (the department's staff, the town's officials, the village's clerks)."""
+    if complaint.assigned_user_id is not None:
+        condition = User.id == complaint.assigned_user_id
+    elif complaint.assigned_department_id is not None:
+        condition = (User.department_id == complaint.assigned_department_id) & (User.role == Role.DEPARTMENT)
+    elif complaint.assigned_region_id is not None:
+        condition = (User.region_id == complaint.assigned_region_id) & User.role.in_(UNIT_HANDLERS)
+    else:
+        return []
+    return list(session.scalars(select(User).where(condition, User.active.is_(True)).order_by(User.id)))
 
 
 def answer(
@@ -374,17 +526,29 @@ def close_as_moot(
 
 
 def rate(
-    session: Session, complaint: Complaint, rating: str, now: dt.datetime, limits: ComplaintLimits
+    session: Session,
+    complaint: Complaint,
+    rating: str,
+    now: dt.datetime,
+    limits: ComplaintLimits,
+    reason: str | None = None,
 ) -> ComplaintStep:
-    """The villager rates the answer: 满意/基本满意 closes it, 不满意 reopens it for the town."""
+    """The villager rates the answer: 满意/基本满意 closes it, 不满意 (why, if they say) reopens it
+    for the town."""
+    errors: dict[str, str] = {}
     chosen = Rating.from_label(rating or "")
     if chosen is None:
-        raise Invalid({"rating": "请选择满意、基本满意或不满意。"})
+        errors["rating"] = "请选择满意、基本满意或不满意。"
+    why = _text(reason, "reason", "不满意的原因", required=False, errors=errors)
+    if errors:
+        raise Invalid(errors)
     if complaint.status is not ComplaintStatus.ANSWERED:
         raise WrongStep("这条反映现在不能评价（只有已答复、尚未办结的可以评价）。")
     complaint.rating = chosen
-    step = _step(session, complaint, StepKind.RATED, VILLAGER, now, note=chosen.label)
-    if chosen is Rating.UNSATISFIED:
+    unsatisfied = chosen is Rating.UNSATISFIED
+    note = f"{chosen.label}：{why}" if unsatisfied and why else chosen.label
+    step = _step(session, complaint, StepKind.RATED, VILLAGER, now, note=note)
+    if unsatisfied:
         complaint.status = ComplaintStatus.REOPENED
         complaint.reopened_count += 1
         complaint.answer_due_on = limits.local_date(now) + dt.timedelta(days=limits.answer_days)
@@ -393,3 +557,31 @@ def rate(
         complaint.status = ComplaintStatus.CLOSED
         _step(session, complaint, StepKind.CLOSED, VILLAGER, now, note="群众评价后办结")
     return step
+
+
+def may_appeal(complaint: Complaint) -> bool:
+    """A rejection can be appealed (申诉) once, to the town. Not an objection to a notice: the town
+    rejected that itself (and the notice may be decided by then)."""
+    rejected = complaint.status is ComplaintStatus.REJECTED
+    return rejected and complaint.appealed_at is None and complaint.notice_id is None
+
+
+def appeal(
+    session: Session, complaint: Complaint, reason: str, now: dt.datetime, limits: ComplaintLimits
+) -> ComplaintStep:
+    """申诉: the villager objects to a rejection, once; the town (or above) then decides again,
+    with fresh time limits."""
+    errors: dict[str, str] = {}
+    why = _text(reason, "reason", "申诉理由", required=True, errors=errors)
+    if errors:
+        raise Invalid(errors)
+    if complaint.notice_id is not None:
+        raise WrongStep("公示异议由乡镇办理，不予受理后不能再申诉。")
+    if not may_appeal(complaint):
+        raise WrongStep("只有不予受理的反映可以申诉，而且只能申诉一次。")
+    today = limits.local_date(now)
+    complaint.status = ComplaintStatus.APPEALED
+    complaint.appealed_at = now
+    complaint.accept_due_on = today + dt.timedelta(days=limits.accept_days)
+    complaint.answer_due_on = today + dt.timedelta(days=limits.answer_days)
+    return _step(session, complaint, StepKind.APPEALED, VILLAGER, now, note=why)

@@ -1,27 +1,50 @@
 """Reading complaints: by their public token or number, a visitor's own, those in an actor's
-scope, public counts, and the time limits falling due."""
+scope (the inbox, searched and filtered), public counts, and the time limits falling due."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 import secrets
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from models.access import visible_through_asset_or_notice
+from models.access import complaint_scope, handed_to
+from models.assets.entities import Asset
 from models.base import LabelledEnum
-from models.complaints.entities import OPEN_STATUSES, Complaint, ComplaintStatus
+from models.complaints.entities import (
+    AWAITING_ACCEPTANCE,
+    OPEN_STATUSES,
+    Complaint,
+    ComplaintCategory,
+    ComplaintStatus,
+)
 from models.errors import NotFound
+from models.notices.entities import PublicNotice
+from models.paging import Page, page_of
 from models.people import User
 
-TRACKING = re.compile(r"^TS-\d{4}-\d{6}$")
+TRACKING = re.compile(r"^TS-(\d{4})-(\d{6})$")
+# What people type for a number: "TS-2026-000013", "ts-2026-13", "2026-13", or just "13" (this year).
+TYPED_NUMBER = re.compile(r"^(?:TS-?)?(?:(\d{4})-)?0*(\d{1,6})$")
 
 
 def by_token(session: Session, token: str) -> Complaint | None:
     return session.scalar(select(Complaint).where(Complaint.public_token == token)) if token else None
+
+
+def tracking_number(typed: str, this_year: int) -> str | None:
+    """The tracking number (TS-YYYY-NNNNNN) someone typed in full or in short ("13" is number 13 of
+    `this_year`); None when it cannot be one."""
+    text = unicodedata.normalize("NFKC", typed or "").strip().upper().replace(" ", "").replace("－", "-")
+    match = TYPED_NUMBER.match(text)
+    if match is None or int(match.group(2)) == 0:
+        return None
+    year = int(match.group(1) or this_year)
+    return f"TS-{year}-{int(match.group(2)):06d}"
 
 
 def of_visitor(session: Session, openid: str) -> list[Complaint]:
@@ -31,10 +54,16 @@ def of_visitor(session: Session, openid: str) -> list[Complaint]:
     )
 
 
-def by_number_and_phone(session: Session, number: str, last4: str) -> Complaint | None:
-    """A complaint found by its tracking number and the last four digits of the phone left on it."""
-    number, last4 = number.strip().upper(), last4.strip()
-    if not TRACKING.match(number) or not re.fullmatch(r"\d{4}", last4):
+def visitors_own(session: Session, openid: str, number: str) -> Complaint | None:
+    """The visitor's own complaint with this tracking number (one filed from their WeChat)."""
+    return session.scalar(select(Complaint).where(Complaint.openid == openid, Complaint.tracking_number == number))
+
+
+def by_number_and_phone(session: Session, number: str, last4: str, this_year: int) -> Complaint | None:
+    """A complaint found by its tracking number (typed in full or short) and the last four digits
+    of the phone left on it."""
+    number, last4 = tracking_number(number, this_year), last4.strip()
+    if number is None or not re.fullmatch(r"\d{4}", last4):
         return None
     complaint = session.scalar(select(Complaint).where(Complaint.tracking_number == number))
     if (
@@ -54,11 +83,10 @@ def public_counts(session: Session, asset_id: int) -> tuple[int, int]:
     return total, answered
 
 
-def visible_complaints(actor: User, status: ComplaintStatus | None = None) -> Select[tuple[Complaint]]:
-    query = visible_through_asset_or_notice(actor, Complaint, Complaint.asset_id, Complaint.notice_id)
-    if status is not None:
-        query = query.where(Complaint.status == status)
-    return query
+def visible_complaints(actor: User) -> Select[tuple[Complaint]]:
+    """Complaints about assets in the actor's scope, objections to notices they see, and those
+    handed to them (转办). Joined with their asset (none for an objection)."""
+    return select(Complaint).outerjoin(Asset, Asset.id == Complaint.asset_id).where(complaint_scope(actor))
 
 
 def get_visible_complaint(session: Session, actor: User, complaint_id: int) -> Complaint:
@@ -66,6 +94,88 @@ def get_visible_complaint(session: Session, actor: User, complaint_id: int) -> C
     if complaint is None:
         raise NotFound()
     return complaint
+
+
+def overdue_condition(today: dt.date) -> ColumnElement[bool]:
+    """Open past a time limit on `today`: the SQL twin of `Complaint.overdue`."""
+    return and_(
+        Complaint.status.in_(OPEN_STATUSES),
+        or_(
+            Complaint.answer_due_on < today,
+            and_(Complaint.status.in_(AWAITING_ACCEPTANCE), Complaint.accept_due_on < today),
+        ),
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class InboxFilter:
+    """What the complaints inbox shows: every filter of the list page in one place."""
+
+    status: ComplaintStatus | None = None
+    category: ComplaintCategory | None = None
+    village_id: int | None = None
+    overdue_only: bool = False
+    handed_to_me: bool = False  # 转办给我（或我的单位）的
+    text: str | None = None  # a tracking number, words of the description, an asset's name or code, a notice's title
+    page: int = 1
+    per_page: int = 30
+
+    def conditions(self, actor: User, today: dt.date, this_year: int) -> list[ColumnElement[bool]]:
+        conditions = []
+        if self.status is not None:
+            conditions.append(Complaint.status == self.status)
+        if self.category is not None:
+            conditions.append(Complaint.category == self.category)
+        if self.village_id is not None:
+            in_village = PublicNotice.village_id == self.village_id
+            conditions.append(or_(Asset.village_id == self.village_id, _about_notice(in_village)))
+        if self.overdue_only:
+            conditions.append(overdue_condition(today))
+        if self.handed_to_me:
+            conditions.append(handed_to(actor))
+        if self.text:
+            pattern = f"%{_escape_like(self.text)}%"
+            number = tracking_number(self.text, this_year)
+            conditions.append(
+                or_(
+                    Complaint.tracking_number == (number or ""),
+                    Complaint.description.like(pattern, escape="\\"),
+                    Asset.name.like(pattern, escape="\\"),
+                    Asset.code.like(pattern, escape="\\"),
+                    _about_notice(PublicNotice.title.like(pattern, escape="\\")),
+                )
+            )
+        return conditions
+
+
+def _about_notice(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """An objection to a notice that meets `condition` (the inbox's filters reach notices this way)."""
+    return Complaint.notice_id.in_(select(PublicNotice.id).where(condition))
+
+
+@dataclass
+class InboxPage(Page[Complaint]):
+    overdue_ids: set[int] = field(default_factory=set)  # of the items, those past a time limit
+
+
+NEWEST_FIRST = (Complaint.id.desc(),)
+
+
+def search_inbox(session: Session, actor: User, wanted: InboxFilter, today: dt.date) -> InboxPage:
+    """One page of the complaints the actor sees that match `wanted`, newest first, overdue marked."""
+    query = visible_complaints(actor).where(*wanted.conditions(actor, today, today.year))
+    found = page_of(session, query, max(1, wanted.page), wanted.per_page, NEWEST_FIRST)
+    return InboxPage(
+        items=found.items,
+        total=found.total,
+        number=found.number,
+        per_page=found.per_page,
+        overdue_ids={complaint.id for complaint in found.items if complaint.overdue(today)},
+    )
 
 
 class LimitKind(LabelledEnum):
@@ -82,6 +192,18 @@ class DueLimit:
     due_on: dt.date
 
 
+def limits_of(complaint: Complaint, due_by: dt.date = dt.date.max) -> list[DueLimit]:
+    """The open complaint's limits falling due on or before `due_by`."""
+    if complaint.status not in OPEN_STATUSES:
+        return []
+    found = []
+    if complaint.awaiting_acceptance and complaint.accept_due_on <= due_by:
+        found.append(DueLimit(complaint, LimitKind.ACCEPT, complaint.accept_due_on))
+    if complaint.answer_due_on <= due_by:
+        found.append(DueLimit(complaint, LimitKind.ANSWER, complaint.answer_due_on))
+    return found
+
+
 def open_limits(session: Session, due_by: dt.date) -> list[DueLimit]:
     """Limits of open complaints falling due on or before `due_by` (reminders and escalation).
 
@@ -93,18 +215,12 @@ def open_limits(session: Session, due_by: dt.date) -> list[DueLimit]:
             Complaint.status.in_(OPEN_STATUSES),
             or_(
                 Complaint.answer_due_on <= due_by,
-                (Complaint.status == ComplaintStatus.NEW) & (Complaint.accept_due_on <= due_by),
+                Complaint.status.in_(AWAITING_ACCEPTANCE) & (Complaint.accept_due_on <= due_by),
             ),
         )
         .order_by(Complaint.id)
     )
-    found = []
-    for complaint in session.scalars(query):
-        if complaint.status is ComplaintStatus.NEW and complaint.accept_due_on <= due_by:
-            found.append(DueLimit(complaint, LimitKind.ACCEPT, complaint.accept_due_on))
-        if complaint.answer_due_on <= due_by:
-            found.append(DueLimit(complaint, LimitKind.ANSWER, complaint.answer_due_on))
-    return found
+    return [limit for complaint in session.scalars(query) for limit in limits_of(complaint, due_by)]
 
 
 def overdue_complaints(session: Session, today: dt.date) -> list[DueLimit]:

@@ -63,6 +63,23 @@ def _upper_region_id(kind: DeadlineKind, region: Region) -> int | None:
     return region.parent_id
 
 
+def move_deadline(session: Session, deadline_id: int, due_on: dt.date, now: dt.datetime) -> None:
+    """Move an open deadline of another feature to the date its source now says (audited)."""
+    deadline = session.get_one(Deadline, deadline_id)
+    before = deadline.due_on
+    deadline.due_on = due_on
+    session.flush()
+    audit.record(
+        session,
+        actor=None,
+        entity_type=ENTITY,
+        entity_id=deadline.id,
+        action="move",
+        changes={"due_on": [before.isoformat(), due_on.isoformat()]},
+        now=now,
+    )
+
+
 def close_deadline(session: Session, key: str, record: str, now: dt.datetime) -> Deadline | None:
     """Close a deadline because what it asked for is done (`sources` closes those of other features)."""
     deadline = session.scalar(select(Deadline).where(Deadline.key == key))
@@ -86,7 +103,9 @@ def mark_done(
     """Mark one of the actor's own tasks done, with its evidence (a note, a file or a record)."""
     task = get_task(session, actor, deadline_id, today)
     if task.escalated:
-        raise Forbidden("这项任务由下级负责，请督促其完成。")
+        raise Forbidden(f"这项任务由{task.owner}负责，请督促其完成。")
+    if task.closes_itself:
+        raise Forbidden("这项任务随所办的事自动完成（如反映已受理、资产已修复），不能手动标记。")
     if task.deadline.is_done:
         raise Invalid({"done": "这项任务已经完成了。"})
     evidence = {

@@ -2,8 +2,10 @@
 time limits, overdue inspections and the end of public notices.
 
 `sync_deadlines` reads what is open in each feature, opens one `Deadline` per open thing (keyed by
-its source, so running it every tick changes nothing twice) and closes the open ones whose source
-is resolved. The reminder jobs then treat them like the calendar's tasks.
+its source, so running it every tick changes nothing twice), moves the due date when the source
+moved it, and closes the open ones whose source is resolved; such a task is never closed by hand.
+`sync_complaint` does the same for one complaint at once. The reminder jobs then treat them like
+the calendar's tasks.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from models.assets.entities import Asset
-from models.complaints.queries import DueLimit, LimitKind, open_limits
+from models.complaints.entities import Complaint
+from models.complaints.queries import DueLimit, LimitKind, limits_of, open_limits
 from models.deadlines.entities import Deadline
-from models.deadlines.operations import close_deadline, open_deadline
+from models.deadlines.operations import close_deadline, move_deadline, open_deadline
 from models.maintenance.entities import RepairTask
 from models.maintenance.queries import overdue_inspections
 from models.notices.entities import OPEN_OUTCOMES, PublicNotice
@@ -27,11 +30,11 @@ from models.regions import Region
 # Why a synced deadline was closed, by kind (its evidence).
 RESOLVED = {
     "complaint_limit": "反映已受理或已答复",
-    "complaint_reopened": "重新办理的反映已答复",
+    "complaint_reopened": "申诉已复核或重新办理的反映已答复",
     "repair_limit": "已录入维修记录",
     "inspection_overdue": "已录入管护记录",
     "notice_end": "公示结果已确定或公示已撤回",
-    "objection_limit": "公示异议已受理或已答复",
+    "objection_limit": "公示异议已受理、已复核或已答复",
 }
 
 
@@ -62,16 +65,33 @@ class SyncResult:
 def sync_deadlines(session: Session, now: dt.datetime, timezone: str) -> SyncResult:
     """Open the deadlines the features imply and close those whose source is resolved."""
     today = now.astimezone(ZoneInfo(timezone)).date()
-    wanted = {
-        item.key: item
-        for item in [
-            *_complaint_limits(session),
-            *_repair_tasks(session),
-            *_overdue_inspections(session, now, timezone),
-            *_running_notices(session, today),
-        ]
-    }
-    known = _existing_keys(session, list(wanted))
+    wanted = [
+        *(_complaint_wanted(limit) for limit in open_limits(session, dt.date.max)),
+        *_repair_tasks(session),
+        *_overdue_inspections(session, now, timezone),
+        *_running_notices(session, today),
+    ]
+    open_keys = select(Deadline.key).where(
+        Deadline.kind_code.in_(list(RESOLVED)), Deadline.done_at.is_(None), Deadline.source.is_not(None)
+    )
+    return _apply(session, wanted, open_keys, now)
+
+
+def sync_complaint(session: Session, complaint: Complaint, now: dt.datetime) -> SyncResult:
+    """Keep one complaint's deadlines in step at once (the doors call it after each step, so that
+    accepting a complaint closes its task then and there, not at the next tick)."""
+    wanted = [_complaint_wanted(limit) for limit in limits_of(complaint)]
+    open_keys = select(Deadline.key).where(
+        Deadline.source.like(f"complaint:{complaint.id}:%"), Deadline.done_at.is_(None)
+    )
+    return _apply(session, wanted, open_keys, now)
+
+
+def _apply(session: Session, items: list[Wanted], open_keys: Select[tuple[str]], now: dt.datetime) -> SyncResult:
+    """Open the `items` not opened yet, move the due date of open ones whose source moved it (a
+    repair arranged for another day), and close the `open_keys` no item wants any more."""
+    wanted = {item.key: item for item in items}
+    known = _existing(session, list(wanted))
     opened = 0
     for key, item in wanted.items():
         if key not in known:
@@ -85,76 +105,55 @@ def sync_deadlines(session: Session, now: dt.datetime, timezone: str) -> SyncRes
                 now=now,
             )
             opened += 1
-    stale = session.scalars(
-        select(Deadline.key).where(
-            Deadline.kind_code.in_(list(RESOLVED)), Deadline.done_at.is_(None), Deadline.source.is_not(None)
-        )
-    ).all()
+        elif known[key].done_at is None and known[key].due_on != item.due_on:
+            move_deadline(session, known[key].id, item.due_on, now)
     closed = 0
-    for key in stale:
+    for key in session.scalars(open_keys).all():
         if key not in wanted:
             close_deadline(session, key, RESOLVED[key.split(":", 1)[0]], now)
             closed += 1
     return SyncResult(opened, closed)
 
 
-def _existing_keys(session: Session, keys: list[str]) -> set[str]:
-    """Keys already opened (done or not: a deadline marked done by hand is not reopened)."""
-    found: set[str] = set()
+def _existing(session: Session, keys: list[str]) -> dict[str, Row]:
+    """(id, due_on, done_at) of the deadlines already opened under these keys, done or not (a
+    deadline marked done by hand is not reopened)."""
+    found: dict[str, Row] = {}
     for start in range(0, len(keys), KEY_CHUNK):
-        found.update(session.scalars(select(Deadline.key).where(Deadline.key.in_(keys[start : start + KEY_CHUNK]))))
+        rows = session.execute(
+            select(Deadline.key, Deadline.id, Deadline.due_on, Deadline.done_at).where(
+                Deadline.key.in_(keys[start : start + KEY_CHUNK])
+            )
+        )
+        found.update((row.key, row) for row in rows)
     return found
 
 
-def _complaint_limits(session: Session) -> list[Wanted]:
-    """Each open complaint's limits; a reopened one (不满意) is the town's, one round per reopening."""
-    items = []
-    for limit in open_limits(session, dt.date.max):
-        complaint = limit.complaint
-        if complaint.notice_id is not None:
-            items.append(_objection_limit(limit))
-            continue
-        village = complaint.asset.village
-        if limit.limit is LimitKind.ACCEPT:
-            items.append(
-                Wanted(
-                    "complaint_limit",
-                    f"complaint:{complaint.id}:accept",
-                    village,
-                    limit.due_on,
-                    f"受理群众反映：{complaint.asset.name}",
-                )
-            )
-        elif complaint.town_handles:
-            items.append(
-                Wanted(
-                    "complaint_reopened",
-                    f"complaint:{complaint.id}:answer:{complaint.reopened_count}",
-                    village.parent,
-                    limit.due_on,
-                    f"重新答复群众反映：{complaint.asset.name}",
-                )
-            )
-        else:
-            items.append(
-                Wanted(
-                    "complaint_limit",
-                    f"complaint:{complaint.id}:answer:0",
-                    village,
-                    limit.due_on,
-                    f"答复群众反映：{complaint.asset.name}",
-                )
-            )
-    return items
+# A complaint's task titles, by deadline kind and step.
+COMPLAINT_TITLES = {
+    "complaint_limit": {"accept": "受理群众反映", "answer": "答复群众反映"},
+    "complaint_reopened": {"appeal": "复核群众申诉", "answer": "重新答复群众反映"},
+    "objection_limit": {"accept": "受理公示异议", "appeal": "复核公示异议的申诉", "answer": "答复公示异议"},
+}
 
 
-def _objection_limit(limit: DueLimit) -> Wanted:
-    """An objection to a notice is the town's from the start: to accept, then to answer."""
-    objection, step = limit.complaint, "accept" if limit.limit is LimitKind.ACCEPT else "answer"
-    source = f"complaint:{objection.id}:{step}" + ("" if step == "accept" else f":{objection.reopened_count}")
-    action = "受理" if step == "accept" else "答复"
-    town = objection.notice.village.parent
-    return Wanted("objection_limit", source, town, limit.due_on, f"{action}公示异议：{objection.notice.title}")
+def _complaint_wanted(limit: DueLimit) -> Wanted:
+    """The deadline of one limit of an open complaint. Once the town handles it (an objection to a
+    notice from the start; others after 不满意, or a rejection appealed) it is the town's, one round
+    per reopening."""
+    complaint = limit.complaint
+    town = complaint.town_handles
+    if limit.limit is LimitKind.ACCEPT:
+        step = "appeal" if complaint.appealed_at is not None else "accept"
+    else:
+        step = f"answer:{complaint.reopened_count}" if town else "answer:0"
+    if complaint.notice_id is not None:
+        kind, about = "objection_limit", complaint.notice.title
+    else:
+        kind, about = ("complaint_reopened" if town else "complaint_limit"), complaint.asset.name
+    title = COMPLAINT_TITLES[kind][step.split(":")[0]]
+    region = complaint.village.parent if town else complaint.village
+    return Wanted(kind, f"complaint:{complaint.id}:{step}", region, limit.due_on, f"{title}：{about}")
 
 
 def _repair_tasks(session: Session) -> list[Wanted]:

@@ -68,7 +68,8 @@ class MaintenanceRecord(Base):
 
 
 class RepairTask(Base):
-    """Opened by a damage report, closed by the next repair record of the same asset."""
+    """Opened by a damage report, arranged (who, by when), closed by the next repair record of the
+    same asset."""
 
     __tablename__ = "repair_tasks"
     __table_args__ = (Index("ix_repair_tasks_open_due", "closed_at", "due_on"),)
@@ -80,6 +81,11 @@ class RepairTask(Base):
     due_on: Mapped[dt.date] = mapped_column(Date)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("maintenance_records.id"))
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # 安排维修: who is to repair it (village staff, who then record the repair); `due_on` is by when.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    arranged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    assignee: Mapped[User | None] = relationship(lazy="joined")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -33,18 +34,46 @@ def evidence_flags(
     return flags
 
 
-def _where_used(session: Session, photo: Photo, this_record: MaintenanceRecord, timezone: str) -> str:
-    row = session.execute(
-        select(MaintenanceRecord.recorded_at, Asset.code, Asset.name)
+def _first_record_holding(session: Session, photo: Photo, this_record: MaintenanceRecord):
+    """(id, recorded_at, asset code, asset name) of the first other record holding `photo`, or None."""
+    return session.execute(
+        select(MaintenanceRecord.id, MaintenanceRecord.recorded_at, Asset.code, Asset.name)
         .join(maintenance_photos, maintenance_photos.c.record_id == MaintenanceRecord.id)
         .join(Asset, Asset.id == MaintenanceRecord.asset_id)
         .where(maintenance_photos.c.photo_id == photo.id, MaintenanceRecord.id != this_record.id)
         .order_by(MaintenanceRecord.recorded_at)
         .limit(1)
     ).first()
+
+
+def _where_used(session: Session, photo: Photo, this_record: MaintenanceRecord, timezone: str) -> str:
+    row = _first_record_holding(session, photo, this_record)
     if row is None:
         return "系统中已有照片"
     return f"资产{row.code}（{row.name}）{local_date(row.recorded_at, timezone).isoformat()}的管护记录"
+
+
+@dataclass(frozen=True)
+class PhotoMatch:
+    """An earlier photo that one of a record's photos repeats, and the record holding it (if any)."""
+
+    photo: Photo
+    record_id: int | None
+    asset_label: str | None  # "C-1 石桥村便民桥" of that record
+
+
+def photo_matches(session: Session, record: MaintenanceRecord) -> dict[int, list[PhotoMatch]]:
+    """For each of the record's photos (by id) that repeats an earlier photo, what it repeats: the
+    links behind the flag "与…的照片相同或高度相似"."""
+    found: dict[int, list[PhotoMatch]] = {}
+    for photo in record.photos:
+        for other, _distance in similar_photos(session, photo):
+            if other.id > photo.id:
+                continue  # a later photo repeats this one: that record carries the flag
+            row = _first_record_holding(session, other, record)
+            label = f"{row.code} {row.name}" if row else None
+            found.setdefault(photo.id, []).append(PhotoMatch(other, row.id if row else None, label))
+    return found
 
 
 EARTH_RADIUS_M = 6_371_000

@@ -96,6 +96,14 @@ def get_visible_record(session: Session, actor: User, record_id: int) -> Mainten
     return record
 
 
+def visible_record_ids(session: Session, actor: User, ids: set[int]) -> set[int]:
+    """Those of the record `ids` the actor may see."""
+    if not ids:
+        return set()
+    query = visible_records(actor).where(MaintenanceRecord.id.in_(ids)).with_only_columns(MaintenanceRecord.id)
+    return set(session.scalars(query))
+
+
 def records_with_photo(photo: Photo) -> Select[tuple[int]]:
     """Ids of the records that hold this photo."""
     return select(maintenance_photos.c.record_id).where(maintenance_photos.c.photo_id == photo.id)

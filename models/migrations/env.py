@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
 from alembic import context
 
 import models
@@ -23,14 +26,33 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    with _foreign_keys_off(connection) if sqlite else nullcontext():
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+@contextmanager
+def _foreign_keys_off(connection) -> Iterator[None]:
+    """SQLite alters a table by copying it and dropping the old one; with foreign keys on, the drop
+    deletes every row that refers to it ON DELETE CASCADE (a complaint's steps …). So they are off
+    while migrating (the pragma works only outside a transaction) and checked before they are on
+    again."""
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
 
 
 run_migrations_online()

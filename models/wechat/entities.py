@@ -40,6 +40,9 @@ class WeChatVisitor(Base):
     last_seen_at: Mapped[instant]
     bind_failures: Mapped[int] = mapped_column(Integer, default=0)
     bind_failures_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The asset whose card they scanned (or whose page they opened) last, and when.
+    last_asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    last_asset_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class InboundMessage(Base):

@@ -10,8 +10,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, lazyload
 
+from models.assets.entities import Asset, AssetStatus
 from models.people import User
 from models.wechat.entities import WeChatVisitor
+
+RECENT_SCAN = dt.timedelta(days=7)  # how long a scanned card stays "the asset they mean"
 
 _ACTIVE_STAFF_OF_OPENID = (User.wechat_openid == bindparam("openid"), User.active.is_(True))
 
@@ -48,10 +51,37 @@ def record_seen(session: Session, openid: str, now: dt.datetime) -> WeChatVisito
     return visitor
 
 
+def record_scan(session: Session, openid: str, asset: Asset, now: dt.datetime) -> WeChatVisitor:
+    """The visitor scanned `asset`'s card (or opened its page): the asset they most likely mean next."""
+    visitor = _visitor(session, openid, now)
+    visitor.last_asset_id, visitor.last_asset_at = asset.id, now
+    session.flush()
+    return visitor
+
+
+def recently_scanned(session: Session, openid: str, now: dt.datetime) -> Asset | None:
+    """The asset the visitor scanned last, if within RECENT_SCAN and still in use."""
+    asset = session.scalar(
+        select(Asset)
+        .join(WeChatVisitor, WeChatVisitor.last_asset_id == Asset.id)
+        .where(WeChatVisitor.openid == openid, WeChatVisitor.last_asset_at >= now - RECENT_SCAN)
+    )
+    return asset if asset is not None and asset.status is not AssetStatus.DISPOSED else None
+
+
 def can_push(session: Session, openid: str) -> bool:
     """Whether messages may be pushed to this openid (it has not unfollowed the account)."""
     subscribed = session.scalar(select(WeChatVisitor.subscribed).where(WeChatVisitor.openid == openid))
     return subscribed is not False
+
+
+def reachable_staff_openids(session: Session) -> list[str]:
+    """The WeChat of every active member of staff who has bound one and still follows the account."""
+    unfollowed = select(WeChatVisitor.openid).where(WeChatVisitor.subscribed.is_(False))
+    query = select(User.wechat_openid).where(
+        User.active.is_(True), User.wechat_openid.is_not(None), User.wechat_openid.not_in(unfollowed)
+    )
+    return list(session.scalars(query.order_by(User.id)))
 
 
 _STAFF_BY_OPENID = select(User).where(*_ACTIVE_STAFF_OF_OPENID).options(lazyload("*"))

@@ -16,10 +16,13 @@ from models.assets.card_render import card_png
 from models.catalog import ensure_departments
 from models.clock import SystemClock
 from models.complaints.entities import Complaint, ComplaintStatus, StepKind
+from models.complaints.operations import accept, answer
 from models.people import Role
+from models.storage import LocalStorage
 from models.wechat.entities import SandboxCall
 from tests.support import live_server, photo_files
 from tests.support.builders import PASSWORD, Builders
+from tests.support.complaints import complaint_about
 from web.assets.cards import qr_text
 
 pytestmark = live_server.needs_browser
@@ -94,8 +97,96 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
     browser.delete_all_cookies()
     browser.get(tracking_url)
     assert "已更换断裂栏杆" in browser.page_source and "李文书" not in browser.page_source
-    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='满意']"))
+    browser.find_element(By.CSS_SELECTOR, "input[name=rating][value=satisfied]").click()
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='提交评价']"))
+    assert browser.find_element(By.ID, "chosen").text == "您选择了：满意"  # asked to confirm first
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='确认提交']"))
     assert "您的评价：满意" in browser.page_source
     with live.sessions() as session:
         complaint = session.get(Complaint, complaint_id)
         assert complaint.status is ComplaintStatus.CLOSED and complaint.rating.label == "满意"
+
+
+def sign_in(browser, url: str, phone: str) -> None:
+    browser.delete_all_cookies()
+    browser.get(f"{url}/login")
+    browser.find_element(By.NAME, "phone").send_keys(phone)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    live_server.click_through(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+
+
+def complaint_in(live, tmp_path, *, answered: bool) -> tuple[int, str, str]:
+    """A complaint about 石桥村便民桥 (accepted and answered with a photo when `answered`):
+    (id, its tracking token, the clerk's phone)."""
+    with live.sessions() as session:
+        clock = SystemClock()
+        build = Builders(session, clock)
+        county = build.county()
+        asset = build.asset(county.villages["石桥村"], name="石桥村便民桥")
+        clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"], name="李文书")
+        words = "桥面栏杆断了一截，孩子上学经过很危险。"
+        complaint = complaint_about(session, LocalStorage(tmp_path / "media"), asset, clock, description=words)
+        if answered:
+            accept(session, clerk, complaint, clock.now())
+            media = LocalStorage(live.app.config["MEDIA_ROOT"])
+            text = "已更换断裂栏杆，并加装警示牌。"
+            answer(session, media, clerk, complaint, text, [photo_files.jpeg(5)], clock.now())
+        session.commit()
+        return complaint.id, complaint.public_token, clerk.phone
+
+
+def test_the_three_ratings_look_different_and_a_rating_is_confirmed_before_it_counts(live, browser, tmp_path):
+    complaint_id, token, _clerk = complaint_in(live, tmp_path, answered=True)
+    browser.get(f"{live.url}/t/{token}")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
+
+    choices = browser.find_elements(By.CSS_SELECTOR, "label.rate")
+    looks = [(c.value_of_css_property("background-color"), c.value_of_css_property("color")) for c in choices]
+    assert [c.text for c in choices] == ["满意", "基本满意", "不满意"]
+    assert len(set(looks)) == 3 and all(c.find_elements(By.CSS_SELECTOR, "svg.face") for c in choices)
+    note = browser.find_element(By.CSS_SELECTOR, ".steps .note")
+    photo = browser.find_element(By.CSS_SELECTOR, ".steps .pics img")
+    assert photo.location["y"] >= note.location["y"] + note.size["height"]  # under the answer's text
+
+    browser.find_element(By.CSS_SELECTOR, "label.rate-unsatisfied").click()
+    browser.find_element(By.NAME, "reason").send_keys("栏杆是换了，警示牌没装。")
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='提交评价']"))
+    assert browser.find_element(By.ID, "chosen").text == "您选择了：不满意"
+    assert "原因：栏杆是换了，警示牌没装。" in browser.page_source
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
+    live_server.click_through(browser, browser.find_element(By.LINK_TEXT, "返回重选"))
+    with live.sessions() as session:
+        assert session.get(Complaint, complaint_id).status is ComplaintStatus.ANSWERED  # nothing counted yet
+
+    browser.find_element(By.CSS_SELECTOR, "label.rate-mostly_satisfied").click()
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='提交评价']"))
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='确认提交']"))
+
+    assert "您的评价：基本满意" in browser.page_source
+    with live.sessions() as session:
+        complaint = session.get(Complaint, complaint_id)
+        assert complaint.status is ComplaintStatus.CLOSED and complaint.rating.label == "基本满意"
+
+
+def test_a_clerk_must_tick_the_box_to_reject_a_complaint(live, browser, tmp_path):
+    complaint_id, _token, clerk_phone = complaint_in(live, tmp_path, answered=False)
+    sign_in(browser, live.url, clerk_phone)
+    browser.get(f"{live.url}/complaints/{complaint_id}")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
+
+    browser.find_element(By.NAME, "reason").send_keys("反映的桥属于县道，不在本村管护范围。")
+    reject_button = browser.find_element(By.XPATH, "//button[text()='不予受理']")
+    reject_button.click()  # the unticked box stops the form where it is
+    box = browser.find_element(By.NAME, "confirm")
+    assert browser.execute_script("return arguments[0].validationMessage", box) != ""
+    with live.sessions() as session:
+        assert session.get(Complaint, complaint_id).status is ComplaintStatus.NEW
+
+    box.click()
+    live_server.click_through(browser, reject_button)
+
+    assert "已不予受理" in browser.page_source
+    with live.sessions() as session:
+        complaint = session.get(Complaint, complaint_id)
+        assert complaint.status is ComplaintStatus.REJECTED
+        assert complaint.steps[-1].note == "反映的桥属于县道，不在本村管护范围。"

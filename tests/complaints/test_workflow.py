@@ -18,7 +18,6 @@ from models.complaints.operations import (
     accept,
     answer,
     assign,
-    file_complaint,
     rate,
     reject,
 )
@@ -26,9 +25,9 @@ from models.complaints.queries import LimitKind, by_number_and_phone, open_limit
 from models.errors import Forbidden, Invalid
 from models.people import Role
 from models.photos import Photo
-from models.storage import LocalStorage
 from models.wechat.entities import Delivery, DeliveryStatus
 from tests.support import photo_files
+from tests.support.complaints import complaint_about as filed
 from tests.support.fake_wechat import serve_fake_wechat
 from tests.support.pages import csrf_token, login
 
@@ -37,26 +36,8 @@ ANSWER_TEMPLATE = SANDBOX_TEMPLATE_IDS["complaint_answer"]  # a template the fak
 
 
 @pytest.fixture
-def storage(tmp_path):
-    return LocalStorage(tmp_path / "media")
-
-
-@pytest.fixture
 def asset(build, county):
     return build.asset(county.villages["石桥村"])
-
-
-def filed(session, storage, asset, clock, **overrides):
-    values = {
-        "category": "损坏需维修",
-        "description": "路面塌了一个大坑，晚上很危险。",
-        "contact_name": None,
-        "contact_phone": None,
-        "photos": [],
-        "openid": None,
-    }
-    values.update(overrides)
-    return file_complaint(session, storage, asset, now=clock.now(), limits=LIMITS, **values)
 
 
 def test_tracking_numbers_count_per_year_and_due_dates_follow_the_limits(session, storage, asset, clock):
@@ -96,7 +77,7 @@ def test_the_workflow_records_who_and_when_and_audits_every_step(session, storag
     accept(session, clerk, complaint, clock.now())
     with pytest.raises(WrongStep):
         accept(session, clerk, complaint, clock.now())
-    assign(session, clerk, complaint, "石桥村村民委员会", clock.now())
+    assign(session, clerk, complaint, f"region:{asset.village_id}", clock.now())
     clock.advance(days=2)
     answer(session, storage, clerk, complaint, "已组织修补坑洞，恢复通行。", [], clock.now())
     assert complaint.status is ComplaintStatus.ANSWERED
@@ -164,9 +145,9 @@ def test_time_limits_are_data_the_reminder_jobs_can_read(session, storage, asset
 def test_my_complaint_is_found_by_number_and_the_phones_last_four_digits_only(session, storage, asset, clock):
     complaint = filed(session, storage, asset, clock, contact_phone="13912345678")
     anonymous = filed(session, storage, asset, clock)
-    assert by_number_and_phone(session, complaint.tracking_number, "5678") is complaint
-    assert by_number_and_phone(session, complaint.tracking_number, "1234") is None
-    assert by_number_and_phone(session, anonymous.tracking_number, "5678") is None
+    assert by_number_and_phone(session, complaint.tracking_number, "5678", 2026) is complaint
+    assert by_number_and_phone(session, complaint.tracking_number, "1234", 2026) is None
+    assert by_number_and_phone(session, anonymous.tracking_number, "5678", 2026) is None
 
 
 # -- the back office ----------------------------------------------------------------------------

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bot.handlers.deadlines import DEADLINES_SHOWN
-from models.deadlines.operations import mark_done, open_deadline
+from models.deadlines.operations import close_deadline, mark_done, open_deadline
+from models.errors import Forbidden
 from models.people import Role
 from tests.support.wechat_messages import STAFF, reply
 
@@ -57,7 +60,9 @@ def test_my_tasks_lists_own_deadlines_and_overdue_ones_below(
     content = reply(wechat_client, messages, messages.text("我的任务", openid=STAFF))["Content"]
     assert "受理群众反映：石桥村水渠（逾期2天）" in content
 
-    mark_done(session, clerk, overdue.id, note="已受理", today=dt.date(2026, 6, 1), now=clock.now())
+    with pytest.raises(Forbidden):  # the complaint's task closes when the complaint is accepted
+        mark_done(session, clerk, overdue.id, note="已受理", today=dt.date(2026, 6, 1), now=clock.now())
+    close_deadline(session, overdue.key, "反映已受理或已答复", clock.now())
     content = reply(wechat_client, messages, messages.text("我的任务", openid=STAFF))["Content"]
     assert "受理群众反映" not in content
 

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import make_url, select, text
+from sqlalchemy import func, make_url, select, text
 from sqlalchemy.orm import Session
 
 import models
 from models.assets.entities import AssetSubtype
 from models.catalog import SUBTYPES
+from models.clock import FixedClock
+from models.complaints.entities import Complaint
 from models.db import make_engine
+from models.maintenance.entities import MaintenanceKind, RepairTask
+from models.maintenance.operations import record_maintenance
 from models.migrate import alembic_config, upgrade
+from models.people import Role
 from models.regions import Region, RegionLevel, add_region
+from models.storage import LocalStorage
+from models.wechat.entities import WeChatVisitor
+from models.wechat.visitors import record_scan
+from tests.support import photo_files
+from tests.support.builders import Builders
+from tests.support.clock import TEST_NOW
+from tests.support.complaints import complaint_about
 from web import create_app
 from web.cli import cli
 
@@ -82,3 +95,42 @@ def test_upgrading_again_changes_nothing_and_keeps_what_the_database_holds(empty
     assert revision == head and differences == []
     assert regions == ["示范区"]
     assert sorted(subtypes) == sorted(name for name, *_ in SUBTYPES)  # the shipped sub-types, once
+
+
+def test_migrating_down_and_up_again_keeps_what_refers_to_the_tables_it_alters(empty_database_url, tmp_path):
+    """SQLite alters a table by copying it: the complaints' steps, their photos and the maintenance
+    records' repair tasks must not go with the old copy (ON DELETE CASCADE)."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    with Session(engine) as session:
+        clock = FixedClock(TEST_NOW)
+        build = Builders(session, clock)
+        asset = build.asset(build.county().villages["石桥村"])
+        custodian = build.user(Role.CUSTODIAN, asset.village)
+        complaint = complaint_about(session, LocalStorage(tmp_path), asset, clock, photos=[photo_files.jpeg(1)])
+        record_maintenance(
+            session,
+            LocalStorage(tmp_path),
+            custodian,
+            asset,
+            kind=MaintenanceKind.DAMAGE_REPORT,
+            photos=[photo_files.jpeg(2)],
+            notes="渠壁塌了",
+            now=clock.now(),
+            timezone="Asia/Shanghai",
+        )
+        record_scan(session, "o_villager_1", asset, clock.now())
+        session.commit()
+        complaint_id = complaint.id
+
+    command.downgrade(alembic_config(empty_database_url), "0005")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM complaint_steps")) == 1
+    upgrade(empty_database_url)
+
+    with Session(engine) as session:
+        complaint = session.get(Complaint, complaint_id)
+        assert [step.kind.value for step in complaint.steps] == ["filed"] and len(complaint.photos) == 1
+        assert session.scalar(select(func.count()).select_from(RepairTask)) == 1
+        assert session.scalar(select(func.count()).select_from(WeChatVisitor)) == 1
+    engine.dispose()

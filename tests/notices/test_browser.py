@@ -114,7 +114,9 @@ def test_a_villager_objects_from_the_poster_the_town_upholds_it_and_the_notice_e
     browser.delete_all_cookies()
     browser.get(tracking_url)
     assert "异议成立" in browser.page_source and "覃专班" not in browser.page_source
-    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='满意']"))
+    browser.find_element(By.CSS_SELECTOR, "input[name=rating][value=satisfied]").click()
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='提交评价']"))
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[text()='确认提交']"))
     assert "您的评价：满意" in browser.page_source
 
     # at the end of the period the outcome is decided: the objection was upheld

@@ -255,7 +255,9 @@ def test_an_objection_resolved_after_the_end_decides_the_notice_at_once(
     assert notice.outcome is NoticeOutcome.AWAITING_OBJECTIONS
     login_as(people["town"])
     path = f"/complaints/{objection.id}"
-    client.post(f"{path}/reject", data={"csrf_token": csrf_token(client, path), "reason": "与公示内容无关。"})
+    client.post(
+        f"{path}/reject", data={"csrf_token": csrf_token(client, path), "reason": "与公示内容无关。", "confirm": "1"}
+    )
     session.refresh(objection)
     session.refresh(notice)
     assert objection.status is ComplaintStatus.REJECTED

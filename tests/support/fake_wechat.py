@@ -73,6 +73,12 @@ class FakeWeChat:
         with self.app.extensions["db"].sessionmaker.begin() as session:
             return state.save_media(session, data, content_type)
 
+    def tagged(self, name: str) -> list[str]:
+        """The followers carrying the tag called `name` (none when there is no such tag)."""
+        with self.app.extensions["db"].sessionmaker() as session:
+            found = [tag["id"] for tag in state.tags(session) if tag["name"] == name]
+            return state.tag_members(session, found[0]) if found else []
+
     def reset(self) -> None:
         with self.app.extensions["db"].sessionmaker.begin() as session:
             state.reset(session)

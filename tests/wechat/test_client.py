@@ -9,10 +9,11 @@ import pytest
 import requests
 from PIL import Image
 
-from bot.client import Outcome, WeChatError, build_client, wechat_client
-from bot.menu import MENU
+from bot.client import STAFF_TAG, Outcome, WeChatError, build_client, wechat_client
+from bot.menu import STAFF_MENU, VILLAGER_MENU
 from bot.sandbox.fake_api import PERSON_KEY
 from bot.token_store import DatabaseStorage, LockBusy, RedisTokenStorage
+from models.people import Role
 from web.cli import cli
 
 SEND = "cgi-bin/message/custom/send"
@@ -184,12 +185,33 @@ def test_unknown_fake_path_fails_loudly(fake) -> None:
     assert answer.status_code == 404 and "no fake" in answer.json()["errmsg"]
 
 
-def test_menu_push_sends_the_menu_as_data(app, fake) -> None:
+def test_menu_push_sends_both_menus_and_tags_exactly_the_bound_staff(app, fake, session, county, build) -> None:
+    clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
+    clerk.wechat_openid = "o_clerk"
+    gone = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
+    gone.wechat_openid, gone.active = "o_gone", False
+    session.commit()
+    wechat_client().tag_staff(["o_gone"])  # someone tagged earlier who is no longer staff
+
     result = app.test_cli_runner().invoke(cli, ["wechat", "menu", "push"])
 
     assert result.exit_code == 0, result.output
-    assert "菜单已推送" in result.output
-    assert fake.calls("cgi-bin/menu/create")[0].body["request"] == MENU
+    assert "村民看到 我要反映、我的反映、帮助" in result.output and "新加1人，去掉1人" in result.output
+    assert [call.path for call in fake.calls() if "/menu/" in call.path] == [
+        "cgi-bin/menu/delete",
+        "cgi-bin/menu/create",
+        "cgi-bin/menu/addconditional",
+    ]
+    assert fake.calls("cgi-bin/menu/create")[0].body["request"] == VILLAGER_MENU
+    staff_menu = fake.calls("cgi-bin/menu/addconditional")[0].body["request"]
+    [tag] = fake.calls("cgi-bin/tags/create")
+    assert tag.body["request"] == {"tag": {"name": STAFF_TAG}}
+    assert staff_menu == {**STAFF_MENU, "matchrule": {"tag_id": "100"}}  # the fake numbers tags from 100
+    assert fake.tagged(STAFF_TAG) == ["o_clerk"]
+
+    again = app.test_cli_runner().invoke(cli, ["wechat", "menu", "push"])  # the tag is made once
+    assert again.exit_code == 0 and "新加0人，去掉0人" in again.output
+    assert len(fake.calls("cgi-bin/tags/create")) == 1
 
 
 def test_menu_push_failure_is_reported_in_chinese(app, fake) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
-from infra.clock import today
+from infra.clock import now, today
 from infra.database import db_session
 from models.access import require_can_record_maintenance
 from models.assets.entities import Asset, AssetStatus
 from models.assets.public_page import asset_by_token, asset_page
 from models.errors import Forbidden
 from models.people import User
-from models.wechat.visitors import staff_for_openid
+from models.wechat.visitors import record_scan, staff_for_openid
 from web.assets.page_cache import cached_page
 from web.assets.public_door import PublicPageDoor
 from web.security import limiter
@@ -50,6 +50,8 @@ def asset(token: str) -> bytes:
 
 def _page(token: str) -> str:
     found = found_asset(token)
+    if visitor_openid():  # the chat can then point them back here (我要反映); their page is never cached
+        record_scan(db_session(), visitor_openid(), found, now())
     return render_template(
         "assets/public.html",
         page=asset_page(db_session(), found, today()),

@@ -1,26 +1,38 @@
-"""Staff pages for complaints: the list of those in one's scope, and the detail with its workflow.
+"""Staff pages for complaints: the inbox of those in one's scope (searched and filtered, overdue
+marked), and the detail with its workflow.
 
-An answer (or a rejection) is pushed to the villager over WeChat once it has committed
-(`bot.after_commit.complaints`).
+Each step's push (the answer or rejection to the villager, the 转办 to whoever takes it over) goes
+out once it has committed (`bot.after_commit.complaints`); the complaint's tasks follow at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from bot.after_commit.complaints import push_result
-from infra.clock import now, today
+from bot.after_commit.complaints import push_step
+from infra import clock
 from infra.database import after_commit, db_session
 from infra.storage import media_storage
-from models.complaints.entities import Complaint, ComplaintStatus, ComplaintStep
-from models.complaints.operations import MAX_PHOTOS, accept, answer, assign, close, reject
-from models.complaints.queries import get_visible_complaint, visible_complaints
+from models.access import visible_villages
+from models.complaints.entities import Complaint, ComplaintCategory, ComplaintStatus, ComplaintStep
+from models.complaints.operations import (
+    MAX_PHOTOS,
+    accept,
+    answer,
+    assign,
+    assignees,
+    close,
+    possible_steps,
+    reject,
+)
+from models.complaints.queries import InboxFilter, get_visible_complaint, search_inbox
+from models.deadlines.sources import sync_complaint
 from models.errors import Invalid
 from models.notices.operations import objection_settled
-from models.paging import page_number, page_of
+from models.paging import page_number
 from models.photos import PhotoRejected
 from web.auth import staff
 from web.errors import error_response
@@ -28,24 +40,66 @@ from web.uploads import uploaded_photos
 
 blueprint = Blueprint("complaints", __name__)
 PER_PAGE = 30
+MAX_SEARCH = 60
+
+
+def inbox_filter() -> InboxFilter:
+    """The inbox's filters from the query string (unknown values are ignored, as the register does)."""
+    args = request.args
+    village = args.get("village", "").strip()
+    if village and not (village.isdigit() and len(village) <= 9):
+        abort(400)
+    return InboxFilter(
+        status=ComplaintStatus.from_label(args.get("status", "")) if args.get("status") else None,
+        category=ComplaintCategory.from_label(args.get("category", "")) if args.get("category") else None,
+        village_id=int(village) if village else None,
+        overdue_only=args.get("overdue") == "1",
+        handed_to_me=args.get("mine") == "1",
+        text=args.get("q", "").strip()[:MAX_SEARCH] or None,
+        page=page_number(args.get("page")),
+        per_page=PER_PAGE,
+    )
 
 
 @blueprint.get("/complaints")
 @login_required
 def index() -> str:
-    status = ComplaintStatus.from_label(request.args.get("status", "")) if request.args.get("status") else None
-    query = visible_complaints(staff(), status)
-    page = page_of(db_session(), query, page_number(request.args.get("page")), PER_PAGE, (Complaint.id.desc(),))
+    wanted = inbox_filter()
+    session = db_session()
     return render_template(
-        "complaints/list.html", page=page, args=request.args, status=status, statuses=list(ComplaintStatus)
+        "complaints/list.html",
+        page=search_inbox(session, staff(), wanted, clock.today()),
+        wanted=wanted,
+        args=request.args,
+        statuses=list(ComplaintStatus),
+        categories=list(ComplaintCategory),
+        villages=visible_villages(session, staff()),
     )
+
+
+def _detail(complaint: Complaint, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "complaints/detail.html",
+        complaint=complaint,
+        errors=errors,
+        form=request.form,
+        steps=possible_steps(complaint),
+        assignees=assignees(db_session(), complaint),
+        overdue=complaint.overdue(clock.today()),
+    ), status
 
 
 @blueprint.get("/complaints/<int:complaint_id>")
 @login_required
-def detail(complaint_id: int) -> str:
-    complaint = get_visible_complaint(db_session(), staff(), complaint_id)
-    return render_template("complaints/detail.html", complaint=complaint, errors={}, form={})
+def detail(complaint_id: int) -> tuple[str, int]:
+    return _detail(get_visible_complaint(db_session(), staff(), complaint_id), {})
+
+
+def _reject(complaint: Complaint) -> ComplaintStep:
+    """不予受理, once the handler has ticked that they mean it (no script needed to ask)."""
+    if request.form.get("confirm") != "1":
+        raise Invalid({"confirm": "不予受理会告知群众，请勾选“确认不予受理”后再提交。"})
+    return reject(db_session(), staff(), complaint, request.form.get("reason", ""), clock.now())
 
 
 UPHELD_CHOICES = {"yes": True, "no": False}  # an objection's answer: 异议成立 / 异议不成立
@@ -53,9 +107,11 @@ UPHELD_CHOICES = {"yes": True, "no": False}  # an objection's answer: 异议成�
 
 # Each action a handler may take: (the complaint) -> the step it made, from the posted form.
 ACTIONS: dict[str, Callable[[Complaint], ComplaintStep]] = {
-    "accept": lambda complaint: accept(db_session(), staff(), complaint, now()),
-    "reject": lambda complaint: reject(db_session(), staff(), complaint, request.form.get("reason", ""), now()),
-    "assign": lambda complaint: assign(db_session(), staff(), complaint, request.form.get("assigned_to", ""), now()),
+    "accept": lambda complaint: accept(db_session(), staff(), complaint, clock.now()),
+    "reject": _reject,
+    "assign": lambda complaint: assign(
+        db_session(), staff(), complaint, request.form.get("assigned_to", ""), clock.now()
+    ),
     "answer": lambda complaint: answer(
         db_session(),
         media_storage(),
@@ -63,10 +119,10 @@ ACTIONS: dict[str, Callable[[Complaint], ComplaintStep]] = {
         complaint,
         request.form.get("answer", ""),
         uploaded_photos(MAX_PHOTOS),
-        now(),
+        clock.now(),
         upheld=UPHELD_CHOICES.get(request.form.get("upheld", "")),
     ),
-    "close": lambda complaint: close(db_session(), staff(), complaint, now()),
+    "close": lambda complaint: close(db_session(), staff(), complaint, clock.now()),
 }
 
 
@@ -83,10 +139,9 @@ def act(complaint_id: int, action: str):
         session.rollback()
         complaint = get_visible_complaint(session, staff(), complaint_id)
         errors = error.fields if isinstance(error, Invalid) else {"photos": error.message}
-        return render_template(
-            "complaints/detail.html", complaint=complaint, errors=errors, form=request.form
-        ), error.status
-    objection_settled(session, complaint.notice_id, today(), now())
+        return _detail(complaint, errors, error.status)
+    sync_complaint(session, complaint, clock.now())
+    objection_settled(session, complaint.notice_id, clock.today(), clock.now())
     flash(f"已{step.kind.label}。")
-    after_commit(push_result, step.id)
+    after_commit(push_step, step.id)
     return redirect(url_for("complaints.detail", complaint_id=complaint.id), 303)

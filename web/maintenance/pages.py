@@ -1,20 +1,33 @@
-"""Staff pages for maintenance records: review the evidence, mark doubtful records, see originals."""
+"""Staff pages for maintenance records: review the evidence, mark doubtful records, see originals,
+and arrange the repair a damage report asks for."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from infra.clock import now
-from infra.database import db_session
+from bot.after_commit.maintenance import push_repair_arranged
+from infra import clock
+from infra.database import after_commit, db_session
 from infra.storage import media_storage
 from models import audit
-from models.access import REVIEWERS
-from models.maintenance.entities import MaintenanceKind
+from models.access import REVIEWERS, may_arrange_repair
+from models.errors import Invalid
+from models.maintenance.damage_reports import arrange_repair, repair_of, repairers, reports_repaired_by
+from models.maintenance.entities import MaintenanceKind, MaintenanceRecord
+from models.maintenance.evidence import photo_matches
 from models.maintenance.operations import MAINTENANCE_ENTITY, mark_doubtful
-from models.maintenance.queries import NEWEST_FIRST, Shown, get_visible_record, may_see_photo, visible_records
+from models.maintenance.queries import (
+    NEWEST_FIRST,
+    Shown,
+    get_visible_record,
+    may_see_photo,
+    visible_record_ids,
+    visible_records,
+)
 from models.paging import page_number, page_of
 from models.photos import photo_by_token
 from web.auth import staff
@@ -44,14 +57,70 @@ def index():
 @blueprint.get("/<int:record_id>")
 @login_required
 def detail(record_id: int):
-    session = db_session()
-    record = get_visible_record(session, staff(), record_id)
+    return _detail(get_visible_record(db_session(), staff(), record_id), {})
+
+
+def _detail(record: MaintenanceRecord, errors: dict[str, str], status: int = 200):
+    """The record with its evidence (and the earlier photos a flagged one repeats), and for a
+    damage report its repair: arranged (who, by when) and done (the repair record)."""
+    session, user = db_session(), staff()
+    repair = repair_of(session, record)
+    matches = photo_matches(session, record)
+    held_by = {match.record_id for found in matches.values() for match in found if match.record_id}
     return render_template(
         "maintenance/detail.html",
         record=record,
         entries=audit.history(session, MAINTENANCE_ENTITY, record.id),
-        can_review=staff().role in REVIEWERS,
-    )
+        can_review=user.role in REVIEWERS,
+        repair=repair,
+        repairers=repairers(session, record.asset) if repair and may_arrange_repair(user, record.asset) else [],
+        repaired=reports_repaired_by(session, record),
+        matches=matches,
+        visible_records=visible_record_ids(session, user, held_by),
+        errors=errors,
+        form=request.form,
+        today=clock.today(),
+    ), status
+
+
+@blueprint.post("/<int:record_id>/repair")
+@login_required
+def arrange(record_id: int):
+    """安排维修: who repairs the reported damage, and by when."""
+    session = db_session()
+    record = get_visible_record(session, staff(), record_id)
+    repair = repair_of(session, record)
+    if repair is None:
+        abort(404)
+    try:
+        arrange_repair(
+            session,
+            staff(),
+            repair,
+            assignee_id=_int(request.form.get("assignee", "")),
+            due_on=_date(request.form.get("due_on", "")),
+            today=clock.today(),
+            now=clock.now(),
+        )
+    except Invalid as error:
+        session.rollback()
+        return _detail(get_visible_record(session, staff(), record_id), error.fields, 422)
+    told = "已通过微信告诉对方" if repair.assignee.wechat_openid else "对方未绑定微信，请另行告知"
+    flash(f"已安排{repair.assignee.name}在{repair.due_on:%Y年%m月%d日}前修好，{told}。")
+    after_commit(push_repair_arranged, repair.id)
+    return redirect(url_for("maintenance.detail", record_id=record.id), 303)
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
 
 
 @blueprint.post("/<int:record_id>/doubt")
@@ -59,7 +128,7 @@ def detail(record_id: int):
 def doubt(record_id: int):
     session = db_session()
     record = get_visible_record(session, staff(), record_id)
-    mark_doubtful(session, staff(), record, request.form.get("reason", ""), now())
+    mark_doubtful(session, staff(), record, request.form.get("reason", ""), clock.now())
     flash("已标记为存疑。" if record.doubtful else "已取消存疑标记。")
     return redirect(url_for("maintenance.detail", record_id=record.id))
 

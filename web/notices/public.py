@@ -8,12 +8,13 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from infra.clock import now, today
 from infra.database import db_session
-from models.complaints.operations import WrongStep, file_objection
+from models.complaints.entities import Complaint
+from models.complaints.operations import Repeated, WrongStep, file_objection
 from models.errors import Invalid
 from models.notices.entities import NoticeBoard, NoticeOutcome, PublicNotice
 from models.notices.queries import board_by_token, board_of, notice_on_board, objection_counts
 from web.assets.page_cache import cached_page
-from web.complaints.public import filed, limits
+from web.complaints.public import filed, limits, own_tokens
 from web.security import limiter
 from web.wechat.visitors import learn_openid, visitor_key, visitor_openid
 
@@ -67,7 +68,14 @@ def notice(token: str, notice_id: int) -> bytes:
     return cached_page(f"v:{token}:{notice_id}", render)
 
 
-def _objection_form(notice: PublicNotice, token: str, form, errors: dict[str, str], status: int = 200):
+def _objection_form(
+    notice: PublicNotice,
+    token: str,
+    form,
+    errors: dict[str, str],
+    status: int = 200,
+    repeated: Complaint | None = None,
+):
     return render_template(
         "notices/objection.html",
         notice=notice,
@@ -76,6 +84,7 @@ def _objection_form(notice: PublicNotice, token: str, form, errors: dict[str, st
         errors=errors,
         running=notice.running_on(today()),
         known=bool(visitor_openid()),
+        repeated=repeated,
     ), status
 
 
@@ -105,9 +114,12 @@ def object_to(token: str, notice_id: int):
             openid=visitor_openid(),
             now=now(),
             limits=limits(),
+            own_tokens=own_tokens(),
         )
     except Invalid as error:
         return _objection_form(found, token, request.form, error.fields, 422)
+    except Repeated as repeated:
+        return _objection_form(found, token, request.form, {}, repeated.status, repeated.earlier)
     except WrongStep as error:  # the period is over (or has not begun)
         return _objection_form(found, token, request.form, {"reason": error.message}, error.status)
     return filed(objection)

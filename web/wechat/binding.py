@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import fresh_login_required, login_required
 
+from bot.after_commit.wechat import sync_staff_tag
 from infra.clock import now
-from infra.database import db_session
+from infra.database import after_commit, db_session
 from models.wechat.binding import BIND_CODE_LIFETIME, issue_bind_code, unbind_wechat
 from web.auth import staff
 from web.security import limiter
@@ -39,6 +40,9 @@ def new_code():
 @blueprint.post("/wechat/unbind")
 @login_required
 def unbind():
+    openid = staff().wechat_openid
     unbind_wechat(db_session(), staff(), now())
+    if openid:
+        after_commit(sync_staff_tag, openid)  # back to the villagers' menu
     flash("已解除微信绑定，提醒不会再发到那个微信。")
     return redirect(url_for("binding.wechat"))
