@@ -16,11 +16,12 @@ from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, ScriptInfo, get_debug_flag, run_command
 from werkzeug.serving import is_running_from_reloader
 
+from bot.after_commit.wechat import sync_staff_tag
 from bot.client import WeChatError, wechat_client
 from bot.menu import STAFF_MENU, VILLAGER_MENU, button_names, push_menus
 from demo import county as demo
 from infra.clock import now
-from infra.database import db_session, unit_of_work
+from infra.database import after_commit, db_session, unit_of_work
 from infra.sign_in.sessions import end_sessions_of
 from infra.storage import media_storage
 from jobs.scheduler import IN_PROCESS_FLAG, Runner, build_scheduler, start_in_process
@@ -165,6 +166,8 @@ def _change_account(phone: str, operation: Callable[..., None], done: str, ends_
         fail(error)
     if ends_sessions:
         end_sessions_of(user.id)
+    if user.wechat_openid:
+        after_commit(sync_staff_tag, user.wechat_openid)  # the staff menu follows
     unit_of_work().commit()
     click.echo(done.format(name=user.name, phone=user.phone))
 

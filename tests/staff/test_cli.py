@@ -6,10 +6,11 @@ import re
 
 from sqlalchemy import select
 
+from bot.client import STAFF_TAG, wechat_client
 from models import audit
 from models.people import Role, authenticate
 from models.staff.entities import PasswordLink
-from models.wechat.binding import USER_ENTITY
+from models.wechat.binding import USER_ENTITY, issue_bind_code, redeem_bind_code
 from tests.support.builders import PASSWORD
 from tests.support.pages import login
 from web.cli import cli
@@ -42,6 +43,19 @@ def test_user_disable_stops_the_account_and_its_sessions_and_enable_restarts_it(
     session.expire_all()
     assert [e.actor_name for e in audit.history(session, USER_ENTITY, clerk.id)] == ["系统", "系统"]
     login(client, clerk)
+
+
+def test_user_disable_and_enable_move_the_staff_menu(app_factory, session, clerk, fake, clock):
+    app = app_factory(**fake.client_config())
+    redeem_bind_code(session, "o_moh", issue_bind_code(session, clerk, clock.now()), clock.now())
+    with app.app_context():
+        wechat_client().tag_staff(["o_moh"])
+    runner = app.test_cli_runner()
+
+    assert runner.invoke(cli, ["user", "disable", clerk.phone]).exit_code == 0
+    assert fake.tagged(STAFF_TAG) == []
+    assert runner.invoke(cli, ["user", "enable", clerk.phone]).exit_code == 0
+    assert fake.tagged(STAFF_TAG) == ["o_moh"]
 
 
 def test_user_reset_password_prints_a_one_time_link(runner, client, session, clerk):

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from bot.client import STAFF_TAG, wechat_client
 from models.people import Role, User, authenticate
 from models.staff.entities import PasswordLink
 from models.wechat.binding import issue_bind_code, redeem_bind_code
@@ -223,6 +224,24 @@ def test_unbinding_a_wechat_ends_the_sessions_it_made(app_factory, session, coun
     session.refresh(clerk)
     assert clerk.wechat_openid is None
     assert phone.get("/tasks").status_code == 302
+
+
+def test_the_staff_menu_follows_an_account_stopped_started_and_unbound(
+    app_factory, session, county, town, clerk, fake, clock
+):
+    app = app_factory(**fake.client_config())
+    redeem_bind_code(session, "o_moh", issue_bind_code(session, clerk, clock.now()), clock.now())
+    with app.app_context():
+        wechat_client().tag_staff(["o_moh"])  # as the binding in the chat left it
+    manager = app.test_client()
+    login(manager, town)
+
+    post(manager, f"/staff/{clerk.id}/deactivate", {}, page=f"/staff/{clerk.id}")
+    assert fake.tagged(STAFF_TAG) == []  # the villagers' menu for a stopped account
+    post(manager, f"/staff/{clerk.id}/reactivate", {}, page=f"/staff/{clerk.id}")
+    assert fake.tagged(STAFF_TAG) == ["o_moh"]
+    post(manager, f"/staff/{clerk.id}/unbind", {}, page=f"/staff/{clerk.id}")
+    assert fake.tagged(STAFF_TAG) == []
 
 
 def test_an_action_without_the_forms_token_is_refused(client, town, clerk):

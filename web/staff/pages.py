@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, fresh_login_required, login_required
 
 from bot.after_commit.staff import push_password_link
+from bot.after_commit.wechat import sync_staff_tag
 from infra.clock import now
 from infra.database import after_commit, db_session
 from infra.sign_in.sessions import end_sessions_of
@@ -217,9 +218,12 @@ def change_state(user_id: int, act: str):
     operation, ends_sessions, done = ACTS[act]
     actor, session = staff(), db_session()
     user = get_managed_user(session, actor, user_id)
+    openid = user.wechat_openid
     operation(session, actor, user, now())
     if ends_sessions:
         end_sessions_of(user.id)
+    if openid:
+        after_commit(sync_staff_tag, openid)  # the staff menu follows: gone when stopped or unbound
     flash(done.format(name=user.name))
     return redirect(url_for("staff.edit", user_id=user.id), 303)
 
