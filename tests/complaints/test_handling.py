@@ -191,7 +191,7 @@ def test_a_rejection_is_appealed_once_and_the_town_decides_again(session, storag
 
     assert complaint.status is ComplaintStatus.APPEALED and complaint.town_handles
     assert complaint.accept_due_on == dt.date(2026, 6, 6) and complaint.steps[-1].kind is StepKind.APPEALED
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match="群众对不予受理提出了申诉，这条反映由乡镇复核"):
         accept(session, people["clerk"], complaint, clock.now())
     reject(session, people["town"], complaint, "经乡镇核实，该路段为县道。", clock.now())
     assert not may_appeal(complaint)
