@@ -8,7 +8,7 @@ import json
 import secrets
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from models.wechat.entities import SandboxCall, SandboxMedia, SandboxValue
@@ -41,9 +41,10 @@ def calls(session: Session, path: str | None = None) -> list[SandboxCall]:
 
 
 def answer(session: Session, reply_id: int, body: dict[str, Any]) -> None:
-    """Fill in the awaited reply `reply_id` with what the account answered."""
-    session.get_one(SandboxCall, reply_id).body = body
-    session.flush()
+    """Fill in the awaited reply `reply_id` with what the account answered. One UPDATE, so that its
+    transaction writes first: on SQLite, one that read first is refused at once when a push the
+    message set off (a welcome after a first scan) wrote meanwhile."""
+    session.execute(update(SandboxCall).where(SandboxCall.id == reply_id).values(body=body))
 
 
 def feed(session: Session, openid: str, after: int = 0) -> list[SandboxCall]:
