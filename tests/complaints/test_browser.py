@@ -107,14 +107,6 @@ def test_a_villager_scans_reports_gets_the_answer_pushed_and_rates_it(live, brow
         assert complaint.status is ComplaintStatus.CLOSED and complaint.rating.label == "满意"
 
 
-def sign_in(browser, url: str, phone: str) -> None:
-    browser.delete_all_cookies()
-    browser.get(f"{url}/login")
-    browser.find_element(By.NAME, "phone").send_keys(phone)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    live_server.click_through(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
-
-
 def complaint_in(live, tmp_path, *, answered: bool) -> tuple[int, str, str]:
     """A complaint about 石桥村便民桥 (accepted and answered with a photo when `answered`):
     (id, its tracking token, the clerk's phone)."""
@@ -170,7 +162,7 @@ def test_the_three_ratings_look_different_and_a_rating_is_confirmed_before_it_co
 
 def test_a_clerk_must_tick_the_box_to_reject_a_complaint(live, browser, tmp_path):
     complaint_id, _token, clerk_phone = complaint_in(live, tmp_path, answered=False)
-    sign_in(browser, live.url, clerk_phone)
+    live_server.sign_in(browser, live.url, clerk_phone)
     browser.get(f"{live.url}/complaints/{complaint_id}")
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
 

@@ -35,14 +35,6 @@ def fits_the_phone(browser) -> bool:
     return browser.execute_script("return document.documentElement.scrollWidth") <= 360
 
 
-def sign_in(browser, url: str, phone: str) -> None:
-    browser.delete_all_cookies()
-    browser.get(f"{url}/login")
-    browser.find_element(By.NAME, "phone").send_keys(phone)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    live_server.click_through(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
-
-
 def test_a_villager_objects_from_the_poster_the_town_upholds_it_and_the_notice_ends_upheld(live, browser):
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     with live.sessions() as session:
@@ -95,7 +87,7 @@ def test_a_villager_objects_from_the_poster_the_town_upholds_it_and_the_notice_e
         objection_id = objection.id
 
     # the town official upholds it in the back office, on the phone
-    sign_in(browser, live.url, town_phone)
+    live_server.sign_in(browser, live.url, town_phone)
     browser.get(f"{live.url}/notices/{notice_id}")
     assert number in browser.page_source and fits_the_phone(browser)
     browser.get(f"{live.url}/complaints/{objection_id}")
@@ -136,7 +128,7 @@ def test_a_clerk_publishes_a_notice_on_the_phone(live, browser):
         session.commit()
         phone = clerk.phone
 
-    sign_in(browser, live.url, phone)
+    live_server.sign_in(browser, live.url, phone)
     browser.get(f"{live.url}/notices")
     live_server.click_through(browser, browser.find_element(By.LINK_TEXT, "发布公示"))
     assert fits_the_phone(browser)

@@ -16,6 +16,7 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -24,6 +25,7 @@ from werkzeug.serving import make_server
 import models
 from models.clock import SystemClock
 from models.db import make_engine
+from tests.support.builders import PASSWORD
 from tests.support.fake_wechat import APPID, SECRET
 from web import create_app
 
@@ -174,3 +176,12 @@ def click_through(browser, element) -> None:
             return False
 
     WebDriverWait(browser, 15).until(new_page_loaded)
+
+
+def sign_in(browser, url: str, phone: str) -> None:
+    """Sign a member of staff in through the login form, whoever was signed in before."""
+    browser.delete_all_cookies()
+    browser.get(f"{url}/login")
+    browser.find_element(By.NAME, "phone").send_keys(phone)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
