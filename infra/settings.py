@@ -26,6 +26,18 @@ def load(app: Flask, test_config: dict | None) -> None:
         DATABASE_URL=f"sqlite:///{instance / 'guanhu.sqlite3'}",
         PUBLIC_BASE_URL="http://127.0.0.1:5000",
         MEDIA_ROOT=str(instance / "media"),
+        # None: files under MEDIA_ROOT (one host); s3://bucket/prefix: an S3-compatible bucket,
+        # reached with the S3_* settings below (several hosts share it).
+        MEDIA_URL=None,
+        S3_ENDPOINT_URL=None,  # e.g. http://minio.internal:9000 or https://oss-cn-hangzhou.aliyuncs.com
+        S3_REGION=None,
+        S3_ACCESS_KEY_ID=None,
+        S3_SECRET_ACCESS_KEY=None,
+        S3_ADDRESSING_STYLE="auto",  # "path" (MinIO, Ceph) or "virtual" (OSS)
+        S3_TIMEOUT=10,  # seconds to connect, and to wait for each answer
+        # Staff downloading a photo's original (up to 20 MB) get a redirect to a presigned address
+        # valid this long, so the bytes skip the app; 0: the app streams it.
+        S3_PRESIGNED_SECONDS=0,
         REDIS_URL=None,
         TIMEZONE="Asia/Shanghai",
         PRODUCTION=False,

@@ -4,6 +4,7 @@ transaction per test rolled back at the end, the app and its client bound to tha
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +24,7 @@ from tests.support.apps import bound_sessionmaker as bound_sessions
 from tests.support.builders import Builders
 from tests.support.clock import TEST_NOW
 from tests.support.fake_wechat import serve_fake_wechat
+from tests.support.object_store import new_bucket, s3_server
 from tests.support.pages import login
 from tests.support.wechat_messages import WECHAT_CONFIG, WeChatMessages
 
@@ -190,3 +192,16 @@ def fake(fake_wechat_server):
     """The fake WeChat API with nothing recorded and no failure planned."""
     fake_wechat_server.reset()
     return fake_wechat_server
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-protocol server on loopback, shared by the whole run."""
+    with s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def bucket(s3_endpoint: str):
+    """An empty bucket of this test's own on that server."""
+    return new_bucket(s3_endpoint)

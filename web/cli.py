@@ -22,8 +22,9 @@ from bot.menu import STAFF_MENU, VILLAGER_MENU, button_names, push_menus
 from demo import county as demo
 from infra.clock import now
 from infra.database import after_commit, db_session, unit_of_work
+from infra.media_migration import migrate
 from infra.sign_in.sessions import end_sessions_of
-from infra.storage import media_storage
+from infra.storage import bucket_storage, media_storage
 from jobs.scheduler import IN_PROCESS_FLAG, Runner, build_scheduler, start_in_process
 from models.assets.card_render import sheets_pdf
 from models.assets.cards import village_cards
@@ -37,6 +38,7 @@ from models.people import Role, User, create_user, department_named
 from models.regions import Ambiguous, Region, RegionLevel, district_named, districts, region_by_path, village_named
 from models.staff.operations import deactivate_staff, issue_password_link, password_link, reactivate_staff
 from models.staff.queries import StaffFilter, account_by_phone, search_staff
+from models.storage import LocalStorage
 from models.wechat.visitors import reachable_staff_openids
 from web import create_app
 from web.assets.cards import qr_text
@@ -383,3 +385,31 @@ def cards_print(village: str, district: str | None, out: str) -> None:
     with open(out, "wb") as handle:
         handle.write(sheets.pdf)
     click.echo(f"已生成 {out}：{found.full_name} {len(assets)} 张资产卡，{sheets.pages} 页A4。")
+
+
+media_group = AppGroup("media", help="Stored photos and files.")
+cli.add_command(media_group)
+
+
+@media_group.command("migrate")
+@click.option("--to", "target_url", required=True, help="目标存储桶，如 s3://guanhu-media/photos")
+@click.option("--from", "source", type=click.Path(file_okay=False), help="本地媒体目录（默认 GUANHU_MEDIA_ROOT）")
+def media_migrate(target_url: str, source: str | None) -> None:
+    """Copy a local media folder into an S3-compatible bucket (resumable, verified by SHA-256)."""
+    folder = Path(source or current_app.config["MEDIA_ROOT"])
+    if not folder.is_dir():
+        raise click.ClickException(f"本地媒体目录 {folder} 不存在。")
+    try:
+        target = bucket_storage(current_app, target_url)
+    except ValueError:
+        raise click.ClickException("--to 应形如 s3://存储桶/前缀，例如 s3://guanhu-media/photos") from None
+
+    def progress(done: int) -> None:
+        if done % 1000 == 0:
+            click.echo(f"已处理 {done} 个文件……")
+
+    result = migrate(LocalStorage(folder), target, progress)
+    summary = result.summary(str(folder), target_url)
+    if not result.ok:
+        raise click.ClickException(summary)
+    click.echo(summary)

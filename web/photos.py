@@ -19,6 +19,8 @@ def photo(token: str, size: str) -> Response:
     if found is None:
         abort(404)
     key = found.thumbnail_key if size == "thumb" else found.public_key
-    if not media_storage().exists(key):
+    try:
+        stored = media_storage().open(key)
+    except FileNotFoundError:
         abort(404)
-    return send_file(media_storage().open(key), mimetype="image/jpeg", max_age=86400)
+    return send_file(stored, mimetype="image/jpeg", max_age=86400)

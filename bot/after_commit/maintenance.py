@@ -30,10 +30,12 @@ from models.maintenance import field_sessions as fields
 from models.maintenance.damage_reports import damage_report_recipients
 from models.maintenance.entities import MaintenanceKind, MaintenanceRecord, RepairTask
 from models.photos import PhotoRejected
+from models.storage import StorageUnavailable
 
 log = logging.getLogger("guanhu.bot")
 
 FETCH_FAILED = "第{number}张照片没有收到（从微信下载失败），请再发一次这张照片。"
+NOT_STORED = "第{number}张照片没有存下（文件存储暂时连不上），请再发一次这张照片。"
 NOT_A_PHOTO = "第{number}张照片没有收下：{reason}"
 SAVED = "已保存：「{asset}」{kind}记录，{count}张照片。查看：{url}"
 SAVED_FLAGGED = "\n注意：{flag}。这条记录会由乡镇核实。"
@@ -58,6 +60,8 @@ def fetch_photo(
         problem = FETCH_FAILED.format(number=number)
     except PhotoRejected as rejected:
         problem = NOT_A_PHOTO.format(number=number, reason=rejected.message)
+    except StorageUnavailable:
+        problem = NOT_STORED.format(number=number)
     if not fields.photo_arrived(session, photo_id, key):
         session.rollback()  # the session ended meanwhile (expired, replaced): nothing to add to
         return
@@ -102,11 +106,13 @@ def _not_saved(session: Session, field_session_id: int, openid: str, error: Doma
         fields.end(session, field_session_id)
         text = SAVE_REFUSED.format(reason=reason)
     else:
-        field = session.get(fields.FieldSession, field_session_id)
-        refused = fields.refused_photo_numbers(media_storage(), field) if isinstance(error, PhotoRejected) else []
-        fields.reopen(session, field_session_id, refused)
-        if refused:
-            reason = f"第{'、'.join(map(str, refused))}张照片无法识别，已去掉。"
+        dropped = error.numbers if isinstance(error, fields.PhotosMissing) else []
+        if isinstance(error, PhotoRejected):
+            field = session.get(fields.FieldSession, field_session_id)
+            dropped = fields.refused_photo_numbers(media_storage(), field)
+            if dropped:
+                reason = f"第{'、'.join(map(str, dropped))}张照片无法识别，已去掉。"
+        fields.reopen(session, field_session_id, dropped)
         text = SAVE_FAILED.format(reason=reason)
     session.commit()
     send_text(session, openid, text, key=f"field-not-saved:{field_session_id}:{secrets.token_hex(4)}")

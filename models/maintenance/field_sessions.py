@@ -261,10 +261,15 @@ def save(
     Raises (with nothing kept) when the sender may no longer record this asset, a photo is
     refused or the record is invalid; `reopen` then lets the sender fix it.
     """
-    photos = []
+    photos, missing = [], []
     for photo in field.ready_photos():
-        with storage.open(photo.storage_key) as handle:
-            photos.append(handle.read())
+        try:
+            with storage.open(photo.storage_key) as handle:
+                photos.append(handle.read())
+        except FileNotFoundError:
+            missing.append(photo.number)
+    if missing:
+        raise PhotosMissing(missing)
     record = record_maintenance(
         session,
         storage,
@@ -279,6 +284,14 @@ def save(
     session.delete(field)
     session.flush()
     return record
+
+
+class PhotosMissing(DomainError):
+    """Photos noted as arrived are not in the store (a host kept them in a folder of its own)."""
+
+    def __init__(self, numbers: list[int]):
+        super().__init__(f"第{'、'.join(map(str, numbers))}张照片找不到了，已去掉。")
+        self.numbers = numbers
 
 
 def refused_photo_numbers(storage: MediaStorage, field: FieldSession) -> list[int]:

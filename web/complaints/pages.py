@@ -34,6 +34,7 @@ from models.errors import Invalid
 from models.notices.operations import objection_settled
 from models.paging import page_number
 from models.photos import PhotoRejected
+from models.storage import StorageUnavailable
 from web.auth import staff
 from web.errors import error_response
 from web.uploads import uploaded_photos
@@ -135,7 +136,7 @@ def act(complaint_id: int, action: str):
         return error_response(404, "没有这个操作。")
     try:
         step = ACTIONS[action](complaint)
-    except (Invalid, PhotoRejected) as error:
+    except (Invalid, PhotoRejected, StorageUnavailable) as error:
         session.rollback()
         complaint = get_visible_complaint(session, staff(), complaint_id)
         errors = error.fields if isinstance(error, Invalid) else {"photos": error.message}

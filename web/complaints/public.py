@@ -18,6 +18,7 @@ from models.deadlines.sources import sync_complaint
 from models.errors import Invalid
 from models.notices.operations import objection_settled
 from models.photos import PhotoRejected
+from models.storage import StorageUnavailable
 from models.wechat.visitors import record_scan
 from web.assets.public import found_asset
 from web.security import limiter
@@ -90,7 +91,7 @@ def report(token: str) -> Response | tuple[str, int]:
         )
     except Invalid as error:
         return _form(found, request.form, error.fields), 422
-    except PhotoRejected as error:
+    except (PhotoRejected, StorageUnavailable) as error:
         return _form(found, request.form, {"photos": error.message}), error.status
     except Repeated as repeated:
         return _form(found, request.form, {}, repeated=repeated.earlier), repeated.status

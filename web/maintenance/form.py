@@ -25,6 +25,7 @@ from models.maintenance.entities import RULES, MaintenanceKind
 from models.maintenance.operations import record_maintenance
 from models.people import User
 from models.photos import PhotoRejected
+from models.storage import StorageUnavailable
 from web.assets.public import found_asset, recording_staff
 from web.errors import error_response
 from web.security import CONTENT_SECURITY_POLICY, limiter
@@ -93,7 +94,7 @@ def submit(token: str) -> Response | tuple:
     except Invalid as error:
         session.rollback()
         return _page(found, actor, form_data, error.fields, 422)
-    except PhotoRejected as error:
+    except (PhotoRejected, StorageUnavailable) as error:
         session.rollback()
         return _page(found, actor, form_data, {"photos": error.message}, error.status)
     if kind is MaintenanceKind.DAMAGE_REPORT:

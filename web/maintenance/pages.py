@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import PurePosixPath
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
 from bot.after_commit.maintenance import push_repair_arranged
@@ -143,9 +143,13 @@ def original(token: str):
         abort(404)
     if not may_see_photo(session, staff(), photo):
         abort(404)
-    return send_file(
-        media_storage().open(photo.original_key),
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=PurePosixPath(photo.original_key).name,
-    )
+    storage, name = media_storage(), PurePosixPath(photo.original_key).name
+    seconds = current_app.config["S3_PRESIGNED_SECONDS"]
+    direct = storage.download_url(photo.original_key, name, seconds) if seconds else None
+    if direct:
+        return redirect(direct, 302)
+    try:
+        stored = storage.open(photo.original_key)
+    except FileNotFoundError:
+        abort(404)
+    return send_file(stored, mimetype="application/octet-stream", as_attachment=True, download_name=name)
