@@ -396,13 +396,13 @@ cli.add_command(media_group)
 @click.option("--from", "source", type=click.Path(file_okay=False), help="本地媒体目录（默认 GUANHU_MEDIA_ROOT）")
 def media_migrate(target_url: str, source: str | None) -> None:
     """Copy a local media folder into an S3-compatible bucket (resumable, verified by SHA-256)."""
-    folder = Path(source or current_app.config["MEDIA_ROOT"])
-    if not folder.is_dir():
-        raise click.ClickException(f"本地媒体目录 {folder} 不存在。")
     try:
         target = bucket_storage(current_app, target_url)
     except ValueError:
         raise click.ClickException("--to 应形如 s3://存储桶/前缀，例如 s3://guanhu-media/photos") from None
+    folder = Path(source or current_app.config["MEDIA_ROOT"])
+    if not folder.is_dir():
+        raise click.ClickException(f"本地媒体目录 {folder} 不存在。")
 
     def progress(done: int) -> None:
         if done % 1000 == 0:
