@@ -5,6 +5,8 @@ the kind and write a note, through the real `/wechat` endpoint on a threaded loo
 same app serves the sandbox's fake WeChat API, so every photo is really downloaded over HTTP.
 Measures every passive reply, and the time until all 20 records are saved (photos fetched,
 checked, thumbnailed, stored). GUANHU_BENCH_DATABASE_URL picks PostgreSQL; SQLite otherwise.
+Run twice in the same process: media in the local folder (the floor), then in an S3-protocol
+server on loopback (the tests' moto server).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import statistics
 import tempfile
 import threading
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import requests
@@ -30,6 +33,7 @@ from models.clock import SystemClock
 from models.db import make_engine
 from models.maintenance.entities import MaintenanceRecord
 from models.people import Role
+from tests.support import object_store
 from tests.support.builders import Builders
 
 STAFF = 20
@@ -56,9 +60,17 @@ def post(url: str, message: str) -> float:
 
 
 def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench-field-"))
+    run(folder / "local", "media in the local folder (the floor)", {})
+    with object_store.s3_server() as endpoint:
+        bucket = object_store.new_bucket(endpoint)
+        run(folder / "s3", f"media in the S3-protocol server (moto {version('moto')} on loopback)", bucket.config)
+
+
+def run(folder: Path, label: str, media: dict) -> None:
     from web import create_app
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-field-"))
+    folder.mkdir(parents=True)
     database_url = os.environ.get("GUANHU_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
     engine = make_engine(ensure_database(database_url))
     Base.metadata.drop_all(engine)
@@ -77,6 +89,7 @@ def main() -> None:
             "MEDIA_ROOT": str(folder / "media"),
             "RATELIMIT_ENABLED": False,
             "CLOCK": SystemClock(),
+            **media,
         }
     )
     sessions = app.extensions["db"].sessionmaker
@@ -129,6 +142,7 @@ def main() -> None:
     server.shutdown()
     app.extensions["db"].engine.dispose()
     replies.sort()
+    print(f"-- {label}")
     print(
         f"{STAFF} staff x ({PHOTOS} photos of 12 MP, {size_mb:.1f} MB + scan, kind, note) at once; "
         f"{engine.dialect.name}; background workers {app.config['WECHAT_BACKGROUND_WORKERS']}"

@@ -81,19 +81,19 @@ def test_a_photo_recorded_through_host_a_is_served_by_host_b(hosts, bucket):
     assert on_b.get(f"/maintenance/photos/{token}/original").data == original
 
 
+def send(app, messages: WeChatMessages, xml: str) -> None:
+    query, body = messages.request(xml)
+    assert app.test_client().post("/wechat", query_string=query, data=body).status_code == 200
+
+
 def chat_photo_on_a_then_done_on_b(a, b, fake, clock, token: str) -> None:
-    messages = WeChatMessages(clock)
-
-    def send(app, xml: str) -> None:
-        query, body = messages.request(xml)
-        assert app.test_client().post("/wechat", query_string=query, data=body).status_code == 200
-
-    send(a, messages.event("SCAN", key=f"asset:{token}", openid=STAFF))
-    send(a, messages.text("4", openid=STAFF))  # 损毁报告
-    send(a, messages.text("池壁裂了一道缝", openid=STAFF))
-    send(a, messages.image(fake.add_media(photo_files.jpeg(12)), openid=STAFF))
+    m = WeChatMessages(clock)
+    send(a, m, m.event("SCAN", key=f"asset:{token}", openid=STAFF))
+    send(a, m, m.text("4", openid=STAFF))  # 损毁报告
+    send(a, m, m.text("池壁裂了一道缝", openid=STAFF))
+    send(a, m, m.image(fake.add_media(photo_files.jpeg(12)), openid=STAFF))
     a.extensions["background"].wait(30)  # host a fetched the photo from WeChat and stored it
-    send(b, messages.text("完成", openid=STAFF))
+    send(b, m, m.text("完成", openid=STAFF))
     b.extensions["background"].wait(30)  # host b saves the record
 
 
@@ -124,3 +124,17 @@ def test_with_a_folder_on_each_host_the_sender_is_told_the_photo_was_lost_and_ma
         assert session.scalars(select(MaintenanceRecord)).all() == []
     reason = "第1张照片找不到了，已去掉。"
     assert sent_to(fake, STAFF) == [saving.SAVE_FAILED.format(reason=reason)]
+
+
+def test_a_chat_photo_the_bucket_refuses_is_not_kept_and_its_sender_is_asked_again(hosts, bucket, fake, clock):
+    a, _b, people = hosts(**{**bucket.config, "MEDIA_URL": f"s3://{bucket.name}-gone/media"})
+    m = WeChatMessages(clock)
+    send(a, m, m.event("SCAN", key=f"asset:{people.token}", openid=STAFF))
+    send(a, m, m.image(fake.add_media(photo_files.jpeg(13)), openid=STAFF))
+    a.extensions["background"].wait(30)
+
+    assert sent_to(fake, STAFF) == [saving.NOT_STORED.format(number=1)]
+    with a.extensions["db"].sessionmaker() as session:
+        [field] = session.scalars(select(FieldSession)).all()
+        assert [photo.storage_key for photo in field.photos] == [None]
+        assert session.scalars(select(Photo)).all() == []
