@@ -38,6 +38,7 @@ class BucketSettings:
     access_key_id: str | None = None  # None: boto3's own chain (environment, instance role)
     secret_access_key: str | None = None
     addressing_style: str = "auto"  # "path" for MinIO and Ceph, "virtual" for OSS
+    signature_version: str = "s3v4"
     timeout: float = 10
 
 
@@ -52,7 +53,7 @@ def parse_media_url(url: str) -> tuple[str, str]:
 def make_client(settings: BucketSettings):
     config = Config(
         region_name=settings.region,
-        signature_version="s3v4",
+        signature_version=settings.signature_version,
         s3={"addressing_style": settings.addressing_style},
         retries={"max_attempts": 3, "mode": "standard"},
         connect_timeout=settings.timeout,

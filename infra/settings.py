@@ -34,6 +34,7 @@ def load(app: Flask, test_config: dict | None) -> None:
         S3_ACCESS_KEY_ID=None,
         S3_SECRET_ACCESS_KEY=None,
         S3_ADDRESSING_STYLE="auto",  # "path" (MinIO, Ceph) or "virtual" (OSS)
+        S3_SIGNATURE_VERSION="s3v4",  # "s3" (V2) for a store that refuses V4 uploads
         S3_TIMEOUT=10,  # seconds to connect, and to wait for each answer
         # Staff downloading a photo's original (up to 20 MB) get a redirect to a presigned address
         # valid this long, so the bytes skip the app; 0: the app streams it.

@@ -29,6 +29,7 @@ def bucket_storage(app: Flask, url: str) -> S3Storage:
         access_key_id=text("S3_ACCESS_KEY_ID"),
         secret_access_key=text("S3_SECRET_ACCESS_KEY"),
         addressing_style=config["S3_ADDRESSING_STYLE"],
+        signature_version=config["S3_SIGNATURE_VERSION"],
         timeout=config["S3_TIMEOUT"],
     )
     return S3Storage.from_url(url, settings)
