@@ -64,10 +64,15 @@ def test_a_missing_object_is_not_found_and_a_key_that_is_no_content_key_never_re
             storage.open(bad)
 
 
-def test_a_bucket_that_refuses_the_upload_raises_storage_unavailable(bucket):
-    missing = S3Storage(make_client(object_store.settings(bucket.endpoint)), f"{bucket.name}-gone")
+@pytest.mark.parametrize("failure", ["no such bucket", "nothing listening"])
+def test_a_store_that_refuses_or_cannot_be_reached_raises_storage_unavailable(bucket, failure):
+    if failure == "no such bucket":
+        broken = S3Storage(make_client(object_store.settings(bucket.endpoint)), f"{bucket.name}-gone")
+    else:
+        closed = f"http://127.0.0.1:{object_store.free_port()}"
+        broken = S3Storage(make_client(object_store.settings(closed)), bucket.name)
     with pytest.raises(StorageUnavailable, match="文件存储暂时连不上"):
-        missing.put(photo_files.jpeg(2), ".jpg")
+        broken.put(photo_files.jpeg(2), ".jpg")
 
 
 @pytest.mark.parametrize("url", ["s3:///prefix", "file:///srv/media", "s3://bucket/p?x=1", "bucket/prefix"])

@@ -17,7 +17,7 @@ import requests
 from infra.object_storage import BucketSettings, make_client
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -26,7 +26,7 @@ def _free_port() -> int:
 @contextmanager
 def s3_server() -> Iterator[str]:
     """Start moto's S3 server on a free loopback port; yield its endpoint URL; stop it."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603 — our own interpreter, fixed arguments
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
