@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from models.storage import StorageUnavailable, content_key, key_digest
+from models.storage import NOT_READABLE, StorageUnavailable, content_key, key_digest
 
 log = logging.getLogger("guanhu.storage")
 
@@ -109,7 +109,7 @@ class S3Storage:
             )
 
     def open(self, key: str) -> BinaryIO:
-        with _unavailable_on_failure():
+        with _unavailable_on_failure(NOT_READABLE):
             return self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"]
 
     def exists(self, key: str) -> bool:
@@ -133,8 +133,10 @@ class S3Storage:
 
 
 @contextmanager
-def _unavailable_on_failure() -> Iterator[None]:
-    """A missing object becomes FileNotFoundError; any other failure StorageUnavailable (logged)."""
+def _unavailable_on_failure(message: str | None = None) -> Iterator[None]:
+    """A missing object becomes FileNotFoundError; any other failure StorageUnavailable (logged),
+    saying `message` (by default: nothing was saved)."""
+    unavailable = StorageUnavailable(message) if message else StorageUnavailable()
     try:
         yield
     except ClientError as error:
@@ -142,7 +144,7 @@ def _unavailable_on_failure() -> Iterator[None]:
         if code in MISSING and error.operation_name in ("GetObject", "HeadObject"):
             raise FileNotFoundError(code) from error
         log.warning("object storage refused %s: %s", error.operation_name, code)
-        raise StorageUnavailable() from error
+        raise unavailable from error
     except BotoCoreError as error:
         log.warning("object storage unreachable: %s", error)
-        raise StorageUnavailable() from error
+        raise unavailable from error

@@ -42,6 +42,9 @@ class StorageUnavailable(DomainError):
         super().__init__(message)
 
 
+NOT_READABLE = "文件存储暂时连不上，照片暂时打不开，请稍后再试。"  # StorageUnavailable while reading
+
+
 SUFFIXES = {".jpg", ".png", ".webp", ".heic", ".pdf", ".xlsx", ".bin"}
 KEY = re.compile(r"(?P<fan>[0-9a-f]{2})/(?P<digest>[0-9a-f]{64})(?P<suffix>\.[a-z]+)")
 

@@ -71,8 +71,10 @@ def test_a_store_that_refuses_or_cannot_be_reached_raises_storage_unavailable(bu
     else:
         closed = f"http://127.0.0.1:{object_store.free_port()}"
         broken = S3Storage(make_client(object_store.settings(closed)), bucket.name)
-    with pytest.raises(StorageUnavailable, match="文件存储暂时连不上"):
+    with pytest.raises(StorageUnavailable, match="文件存储暂时连不上，这次没有保存"):
         broken.put(photo_files.jpeg(2), ".jpg")
+    with pytest.raises(StorageUnavailable, match="文件存储暂时连不上，照片暂时打不开"):
+        broken.open(content_key(b"stored before", ".jpg"))
 
 
 @pytest.mark.parametrize("url", ["s3:///prefix", "file:///srv/media", "s3://bucket/p?x=1", "bucket/prefix"])
