@@ -158,3 +158,20 @@ def test_an_upload_the_bucket_refuses_keeps_nothing_and_says_so_in_chinese(recor
     assert "文件存储暂时连不上，这次没有保存，请稍后再试。" in visible_text(answer.get_data(as_text=True))
     assert "桥面完好" in answer.get_data(as_text=True)  # the form comes back filled in
     assert count(session, MaintenanceRecord) == 0 and count(session, Photo) == 0
+
+
+def test_a_phone_asking_again_for_a_photo_it_has_is_answered_304_without_reading_the_bucket(recording, bucket, session):
+    client, asset = recording(**bucket.config)
+    record_with_photo(client, asset, photo_files.jpeg(6))
+    photo = session.scalar(select(Photo))
+    first = client.get(f"/p/{photo.public_token}/thumb.jpg")
+    assert first.status_code == 200 and first.headers["ETag"] == f'"{photo.thumbnail_key[3:67]}"'
+
+    reads: list[str] = []
+    storage = media_storage(client.application)
+    storage.client.meta.events.register("before-call.s3.GetObject", lambda params, **_: reads.append(params["url"]))
+    again = client.get(f"/p/{photo.public_token}/thumb.jpg", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"] and not again.data
+    assert "max-age=86400" in again.headers["Cache-Control"] and reads == []
+    assert client.get(f"/p/{photo.public_token}/full.jpg", headers={"If-None-Match": '"other"'}).status_code == 200
+    assert len(reads) == 1
