@@ -9,9 +9,10 @@ from wechatpy.messages import BaseMessage
 from bot.after_commit.wechat import sync_staff_tag, tell
 from bot.handlers.assets import scan_reply
 from bot.handlers.help import show_help
-from bot.replies import Article, Reply
+from bot.replies import SYSTEM_BUSY, Article, Reply
 from bot.router import Context, router
-from models.wechat.binding import BindRefused, redeem_bind_code
+from infra.shared_state import SharedStateUnavailable, shared_state
+from models.wechat.binding import BIND_LIMIT_WINDOW, BindRefused, bind_limit_keys, redeem_bind_code
 from models.wechat.visitors import record_subscribe, record_unsubscribe
 
 WELCOME = "欢迎关注资产管护通！\n"
@@ -24,12 +25,27 @@ def bind(message: BaseMessage, ctx: Context) -> Reply:
     code = ctx.argument.replace(" ", "")
     if not code:
         return ASK_FOR_CODE
+    refused = _over_shared_limit(code[:20])
+    if refused:
+        return refused
     try:
         user = redeem_bind_code(ctx.session, message.source, code, ctx.now)
     except BindRefused as refused:  # answered, not raised: the door commits the counted failure,
         return refused.message  # which is what rate-limits guessing
     ctx.after_commit(sync_staff_tag, message.source)
     return BOUND.format(name=user.name, role=user.role.label)
+
+
+def _over_shared_limit(code: str) -> str | None:
+    """Count the attempt where every worker sees it (before this message's session writes);
+    the refusal when the code, or everyone together, has tried too often this hour."""
+    try:
+        for key, allowed, refusal in bind_limit_keys(code):
+            if shared_state().count(key, BIND_LIMIT_WINDOW) > allowed:
+                return refusal
+    except SharedStateUnavailable:
+        return SYSTEM_BUSY
+    return None
 
 
 @router.event("subscribe")
