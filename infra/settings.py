@@ -91,12 +91,21 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config["PUBLIC_BASE_URL"] = public_url
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app.config))
     _wechat_outbound(app)
     if app.config["PRODUCTION"]:
         _refuse_insecure(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _rate_limit_storage(config) -> str:
+    """Where rate limits are counted so that every worker sees the same counts: Redis when it is
+    configured, else the database (infra/rate_limits.py); in memory only in the embedded mode,
+    SQLite's single process."""
+    if config["REDIS_URL"]:
+        return config["REDIS_URL"]
+    return "memory://" if config["DATABASE_URL"].startswith("sqlite") else "guanhu+database://"
 
 
 SANDBOX_CREDENTIALS = {

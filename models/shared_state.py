@@ -29,19 +29,19 @@ class SharedMark(Base):
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def _upsert(session: Session, key: str, value: str | None, now: dt.datetime, window: dt.timedelta):
-    """One statement, however many workers run it at once: the key counted once more, or begun
-    afresh (count 1, this value) when its window is over; returns the row as it now is."""
+def _upsert(session: Session, key: str, value: str | None, now: dt.datetime, window: dt.timedelta, amount: int = 1):
+    """One statement, however many workers run it at once: the key counted `amount` more, or
+    begun afresh (count `amount`, this value) when its window is over; returns the row as it is."""
     table = SharedMark.__table__
     expired = table.c.expires_at <= now
     insert = _INSERT[session.get_bind().dialect.name](table).values(
-        key=key[:KEY_LENGTH], count=1, value=value, expires_at=now + window
+        key=key[:KEY_LENGTH], count=amount, value=value, expires_at=now + window
     )
     return session.execute(
         insert.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={
-                "count": case((expired, 1), else_=table.c.count + 1),
+                "count": case((expired, amount), else_=table.c.count + amount),
                 "value": case((expired, insert.excluded.value), else_=table.c.value),
                 "expires_at": case((expired, insert.excluded.expires_at), else_=table.c.expires_at),
             },
@@ -49,9 +49,9 @@ def _upsert(session: Session, key: str, value: str | None, now: dt.datetime, win
     ).one()
 
 
-def count(session: Session, key: str, now: dt.datetime, window: dt.timedelta) -> int:
-    """Count one more use of `key` in its window; returns the uses so far, this one included."""
-    return _upsert(session, key, None, now, window).count
+def count(session: Session, key: str, now: dt.datetime, window: dt.timedelta, amount: int = 1) -> int:
+    """Count `amount` more uses of `key` in its window; returns the uses so far, these included."""
+    return _upsert(session, key, None, now, window, amount).count
 
 
 def remember(session: Session, key: str, value: str, now: dt.datetime, window: dt.timedelta) -> str:
@@ -65,7 +65,12 @@ def purge_marks(session: Session, now: dt.datetime) -> str:
     return f"删除 {result.rowcount} 条过期计数"
 
 
-def count_now(session: Session, key: str, now: dt.datetime) -> int:
-    """The uses of `key` counted in its current window (0 when none)."""
-    found = session.scalar(select(SharedMark.count).where(SharedMark.key == key, SharedMark.expires_at > now))
-    return found or 0
+def current(session: Session, key: str, now: dt.datetime) -> SharedMark | None:
+    """`key`'s mark while its window lasts, else None."""
+    return session.scalar(select(SharedMark).where(SharedMark.key == key[:KEY_LENGTH], SharedMark.expires_at > now))
+
+
+def forget(session: Session, key: str, *, prefix: bool = False) -> int:
+    """Forget `key`'s mark (or, with `prefix`, every mark whose key begins so); returns how many."""
+    which = SharedMark.key.startswith(key, autoescape=True) if prefix else SharedMark.key == key
+    return session.execute(delete(SharedMark).where(which)).rowcount

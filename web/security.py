@@ -8,6 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from infra import rate_limits  # noqa: F401  (registers the database storage for flask-limiter)
 from infra.shared_state import redis_pool
 
 csrf = CSRFProtect()
