@@ -81,7 +81,8 @@ def load(app: Flask, test_config: dict | None) -> None:
         # Deadline reminders: a template message or a subscription notification (订阅通知).
         WECHAT_REMINDER_CHANNEL="template",  # or "subscribe"
         WECHAT_REMINDER_TEMPLATE_ID="",
-        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "status": "phrase3", "count": "character_string4"},
+        # "count" is Chinese (共3项待办): a thing field; character_string takes only digits, letters, symbols.
+        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "status": "phrase3", "count": "thing4"},
         REMINDER_DIGEST_TIME="08:30",  # local time of the morning digest
     )
     app.config.from_prefixed_env("GUANHU")

@@ -105,6 +105,32 @@ def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, sess
     [call] = fake.calls(TEMPLATE)
     assert call.body["request"]["data"]["thing1"]["value"] == "水渠损毁待修（青山镇石桥村）"
     assert call.body["request"]["data"]["phrase3"]["value"] == "剩3天"
+    assert call.body["request"]["data"]["thing4"]["value"] == "紧急"  # Chinese: a thing field, as WeChat needs
+
+
+def test_chinese_in_a_character_string_field_is_refused_as_wechat_does(app_with, fake, session, county, build, clock):
+    app = app_with(
+        WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"],
+        WECHAT_REMINDER_FIELDS={"task": "thing1", "count": "character_string4"},
+    )
+    clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
+    clerk.wechat_openid = "o_clerk"
+    clock.at = dt.datetime(2026, 6, 10, 7, 0, tzinfo=dt.UTC)
+    open_deadline(
+        session,
+        kind="repair_limit",
+        region=county.villages["石桥村"],
+        source="damage:3",
+        due_on=dt.date(2026, 6, 13),
+        title="水渠损毁待修",
+        now=clock.now(),
+    )
+    session.commit()
+
+    Runner(app).tick("urgent")
+
+    [delivery] = session.scalars(select(Delivery)).all()
+    assert delivery.status is DeliveryStatus.FAILED and delivery.error_code == 47003
 
 
 def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
@@ -113,7 +139,7 @@ def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
     app = app_with(
         WECHAT_REMINDER_CHANNEL="subscribe",
         WECHAT_REMINDER_TEMPLATE_ID=SUBSCRIBE_TEMPLATE,
-        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "count": "character_string4"},
+        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "count": "thing4"},
     )
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
@@ -132,6 +158,6 @@ def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
     assert request["data"] == {
         "thing1": {"value": "2026年年中自查（两委签字）报镇（青…"},
         "time2": {"value": "2026年06月30日"},
-        "character_string4": {"value": "共1项待办"},
+        "thing4": {"value": "共1项待办"},
     }
     assert fake.calls(TEMPLATE) == []
