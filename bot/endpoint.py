@@ -51,6 +51,7 @@ from infra.clock import now as clock_now
 from infra.database import begin_unit_of_work
 from infra.shared_state import SharedStateUnavailable, shared_state
 from infra.storage import media_storage
+from models.db import waiting_at_most
 from models.errors import DomainError
 
 log = logging.getLogger("guanhu.bot")
@@ -132,7 +133,7 @@ class WeChatDoor:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH:
             return self.web_app(environ, start_response)
-        with self.app.app_context():
+        with self.app.app_context(), waiting_at_most(self.app.config["WECHAT_DB_WAIT_MS"]):
             answer = _answer(Incoming.of(environ))
         return answer(environ, start_response)
 

@@ -38,6 +38,9 @@ def load(app: Flask, test_config: dict | None) -> None:
         WECHAT_AES_KEY_PREVIOUS=None,  # tried when the current key fails, during a rotation
         WECHAT_MAX_BODY=64 * 1024,
         WECHAT_MAX_CLOCK_SKEW=300,
+        # How long one SQLite statement of /wechat waits for another writer (milliseconds): the
+        # claim, a handler's statements and its retries stay inside WeChat's 5 seconds.
+        WECHAT_DB_WAIT_MS=700,
         WECHAT_BACKGROUND_WORKERS=2,
         WECHAT_BACKGROUND_QUEUE=200,
         SUPERVISION_HOTLINE="12317",

@@ -7,6 +7,8 @@ import secrets
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from models.errors import DomainError, Invalid
@@ -35,6 +37,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.register_error_handler(unavailable, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -76,7 +80,22 @@ def _csrf_error(_error: CSRFError):
     return error_response(400, "页面已过期或来源不明，请刷新页面后重新提交。")
 
 
+# The database cannot answer now (down, unreachable, locked past the wait, out of connections):
+# not a bug of ours, so 系统繁忙 (503) and one log line, not 500 and a stack.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+RETRY_AFTER_SECONDS = "30"
+
+
+def _database_unavailable(error: Exception):
+    log.error("database unavailable, request_id=%s path=%s: %s", request_id(), request.path, str(error).splitlines()[0])
+    body, status = error_response(503, HTTP_MESSAGES[503])
+    return body, status, {"Retry-After": RETRY_AFTER_SECONDS}
+
+
 def _http_error(error: HTTPException):
+    original = getattr(error, "original_exception", None)  # raised where only a 500 could be made
+    if isinstance(original, DATABASE_UNAVAILABLE):
+        return _database_unavailable(original)
     status = error.code or 500
     return error_response(status, HTTP_MESSAGES.get(status, HTTP_MESSAGES[400]))
 
