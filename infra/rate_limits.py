@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from infra.clock import now
 from infra.database import database
+from infra.shared_state import DatabaseSharedState, SharedStateUnavailable
 from models import shared_state as rows
 
 SCHEME = "guanhu+database"
@@ -23,14 +24,14 @@ KEY_PREFIX = "limit:"
 
 class DatabaseLimitStorage(Storage):
     STORAGE_SCHEME = [SCHEME]
+    _shared = DatabaseSharedState()
 
     @property
-    def base_exceptions(self) -> type[Exception]:
-        return SQLAlchemyError
+    def base_exceptions(self) -> tuple[type[Exception], ...]:
+        return SQLAlchemyError, SharedStateUnavailable
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        with database().sessionmaker.begin() as session:
-            return rows.count(session, KEY_PREFIX + key, now(), dt.timedelta(seconds=expiry), amount)
+        return self._shared.count(KEY_PREFIX + key, dt.timedelta(seconds=expiry), amount)
 
     def get(self, key: str) -> int:
         with database().sessionmaker.begin() as session:

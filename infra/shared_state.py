@@ -76,21 +76,20 @@ class RedisSharedState:
 
 
 class DatabaseSharedState:
-    """Rows kept in transactions of their own: a count stays even when the request it was made
-    for is refused and rolled back. Call before the request's own session writes (on SQLite a
-    second writer in the same thread would wait for the first)."""
+    """Rows written by one statement committed on its own: a count stays even when the request it
+    was made for is refused and rolled back. Call before the request's own session writes (on
+    SQLite a second writer in the same thread would wait for the first)."""
 
-    def count(self, key: str, window: dt.timedelta) -> int:
-        try:
-            with database().sessionmaker.begin() as session:
-                return rows.count(session, key, now(), window)
-        except SQLAlchemyError as error:
-            raise SharedStateUnavailable(f"database unavailable: {error}") from error
+    def count(self, key: str, window: dt.timedelta, amount: int = 1) -> int:
+        return self._mark(rows.mark_params(key, now(), window, amount=amount))[0]
 
     def remember(self, key: str, value: str, window: dt.timedelta) -> str:
+        return self._mark(rows.mark_params(key, now(), window, value=value))[1]
+
+    @staticmethod
+    def _mark(params: dict) -> tuple[int, str | None]:
         try:
-            with database().sessionmaker.begin() as session:
-                return rows.remember(session, key, value, now(), window)
+            return database().first_alone(rows.MARK, params)
         except SQLAlchemyError as error:
             raise SharedStateUnavailable(f"database unavailable: {error}") from error
 

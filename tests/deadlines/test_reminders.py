@@ -80,8 +80,8 @@ def app_with(app_factory, fake):
     return make
 
 
-def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, session, county, build, clock) -> None:
-    app = app_with(WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"])
+def urgent_repair_for_a_bound_clerk(session, county, build, clock):
+    """A repair due in three days in 石桥村, whose clerk has bound WeChat; the afternoon of 6-10."""
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
     clock.at = dt.datetime(2026, 6, 10, 7, 0, tzinfo=dt.UTC)  # 15:00, long after the digest
@@ -95,6 +95,12 @@ def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, sess
         now=clock.now(),
     )
     session.commit()
+    return clerk
+
+
+def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, session, county, build, clock) -> None:
+    app = app_with(WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"])
+    clerk = urgent_repair_for_a_bound_clerk(session, county, build, clock)
     assert [p.user_id for p in urgent_to_send(session, clock.now() - dt.timedelta(days=1))] == [clerk.id]
 
     Runner(app).tick("urgent")
@@ -113,19 +119,7 @@ def test_chinese_in_a_character_string_field_is_refused_as_wechat_does(app_with,
         WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"],
         WECHAT_REMINDER_FIELDS={"task": "thing1", "count": "character_string4"},
     )
-    clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
-    clerk.wechat_openid = "o_clerk"
-    clock.at = dt.datetime(2026, 6, 10, 7, 0, tzinfo=dt.UTC)
-    open_deadline(
-        session,
-        kind="repair_limit",
-        region=county.villages["石桥村"],
-        source="damage:3",
-        due_on=dt.date(2026, 6, 13),
-        title="水渠损毁待修",
-        now=clock.now(),
-    )
-    session.commit()
+    urgent_repair_for_a_bound_clerk(session, county, build, clock)
 
     Runner(app).tick("urgent")
 

@@ -22,7 +22,7 @@ from models.scheduling.entities import Lease
 from models.scheduling.jobs import SCHEDULER_LEASE
 from models.scheduling.operations import hold_lease
 from models.scheduling.queries import current_lease, job_states
-from models.shared_state import SharedMark, count, purge_marks
+from models.shared_state import MARK, SharedMark, mark_params, purge_marks
 from models.wechat.deliveries import claim_delivery
 from models.wechat.entities import Delivery, DeliveryChannel, DeliveryStatus
 from models.wechat.visitors import can_push
@@ -332,7 +332,7 @@ def test_the_lease_is_exclusive_across_real_connections(engine) -> None:
 
 
 def test_marks_past_their_window_are_purged(session, clock) -> None:
-    count(session, "stays", clock.now(), dt.timedelta(hours=2))
-    count(session, "goes", clock.now(), dt.timedelta(minutes=30))
+    MARK.first(session.connection(), mark_params("stays", clock.now(), dt.timedelta(hours=2)))
+    MARK.first(session.connection(), mark_params("goes", clock.now(), dt.timedelta(minutes=30)))
     assert purge_marks(session, clock.now() + dt.timedelta(hours=1)) == "删除 1 条过期计数"
     assert [mark.key for mark in session.scalars(select(SharedMark))] == ["stays"]
