@@ -48,7 +48,7 @@ from bot.replies import NO_REPLY, SYSTEM_BUSY, Reply, render
 from bot.router import Context, message_key, router
 from infra.background import background
 from infra.clock import now as clock_now
-from infra.database import begin_unit_of_work
+from infra.database import UNAVAILABLE, begin_unit_of_work
 from infra.shared_state import SharedStateUnavailable, shared_state
 from infra.storage import media_storage
 from models.db import waiting_at_most
@@ -145,6 +145,9 @@ def _answer(request: Incoming) -> Answer:
         if request.method in ("GET", "HEAD"):
             return handshake(request)
         return Answer(405, "不支持的请求方法。", headers=(("Allow", "GET, POST"),))
+    except UNAVAILABLE as error:  # outside a handler (which answers in the chat): WeChat tries again
+        log.error("WeChat callback: database unavailable: %s", str(error).splitlines()[0])
+        return Answer(503, SYSTEM_BUSY)
     except Exception:  # the door's last resort: a calm answer, the stack in the log
         log.exception("WeChat callback failed")
         return Answer(500, SYSTEM_BUSY)

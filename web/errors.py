@@ -7,10 +7,9 @@ import secrets
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from infra import database
 from infra.shared_state import SharedStateUnavailable
 from models.errors import DomainError, Invalid
 
@@ -81,9 +80,7 @@ def _csrf_error(_error: CSRFError):
     return error_response(400, "页面已过期或来源不明，请刷新页面后重新提交。")
 
 
-# The database (or the shared store) cannot answer now (down, unreachable, locked past the wait,
-# out of connections): not a bug of ours, so 系统繁忙 (503) and one log line, not 500 and a stack.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, SharedStateUnavailable)
+DATABASE_UNAVAILABLE = (*database.UNAVAILABLE, SharedStateUnavailable)  # or the shared store
 RETRY_AFTER_SECONDS = "30"
 
 
