@@ -46,7 +46,7 @@ class SharedStateUnavailable(Exception):
 
 
 class SharedState(Protocol):
-    def count(self, key: str, window: dt.timedelta) -> int: ...
+    def count(self, key: str, window: dt.timedelta, amount: int = 1) -> int: ...
     def remember(self, key: str, value: str, window: dt.timedelta) -> str: ...
 
 
@@ -54,12 +54,13 @@ class RedisSharedState:
     def __init__(self, client: redis.Redis, prefix: str = "guanhu:shared:"):
         self.redis, self.prefix = client, prefix
 
-    def count(self, key: str, window: dt.timedelta) -> int:
-        """One more use of `key` within its window (from its first use); the uses so far."""
+    def count(self, key: str, window: dt.timedelta, amount: int = 1) -> int:
+        """`amount` more uses of `key` within its window (from its first use); the uses so far
+        (with `amount` 0: only read them)."""
         try:
-            with self.redis.pipeline() as pipe:  # MULTI: the window starts once, INCR keeps it
+            with self.redis.pipeline() as pipe:  # MULTI: the window starts once, INCRBY keeps it
                 pipe.set(self.prefix + key, 0, nx=True, px=_ms(window))
-                pipe.incr(self.prefix + key)
+                pipe.incrby(self.prefix + key, amount)
                 return int(pipe.execute()[1])
         except redis.RedisError as error:
             raise SharedStateUnavailable(f"Redis unavailable: {error}") from error
