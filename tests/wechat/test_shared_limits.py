@@ -27,35 +27,32 @@ def wrong_code(right: str, step: int = 1) -> str:
     return f"{(int(right) + step) % 1_000_000:06d}"
 
 
+def bind(app, messages, code: str, openid: str) -> str:
+    """Send 绑定 <code> from `openid`; the reply, once the work after it (counting a failure) is done."""
+    answer = reply(app.test_client(), messages, messages.text(f"绑定 {code}", openid=openid))
+    app.extensions["background"].wait(30)
+    return answer["Content"]
+
+
 def test_one_code_tried_from_many_wechats_is_refused_after_five_tries(shared_app, messages, county, build, clock):
-    client = shared_app.test_client()
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     guessed = wrong_code(issue_bind_code(build.session, clerk, clock.now()))
     for number in range(binding.BIND_TRIES_PER_CODE):
-        answer = reply(client, messages, messages.text(f"绑定 {guessed}", openid=f"oGuesser{number:020d}"))
-        assert "不对或已过期" in answer["Content"]
-    answer = reply(client, messages, messages.text(f"绑定 {guessed}", openid="oYetAnotherWeChat000000001"))
-    assert answer["Content"] == BIND_TRIES_OF_CODE_SPENT
+        assert "不对或已过期" in bind(shared_app, messages, guessed, f"oGuesser{number:020d}")
+    assert bind(shared_app, messages, guessed, "oYetAnotherWeChat000000001") == BIND_TRIES_OF_CODE_SPENT
 
 
 def test_wrong_codes_from_all_wechats_together_are_held_to_a_limit_an_hour(
     shared_app, messages, county, build, clock, monkeypatch
 ):
     monkeypatch.setattr(binding, "BIND_FAILURES_IN_ALL", 3)
-    client = shared_app.test_client()
     clerks = [build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]) for _ in range(2)]
     right = issue_bind_code(build.session, clerks[0], clock.now())
-    answer = reply(client, messages, messages.text(f"绑定 {right}", openid="oTrainingDay00000000000001"))
-    assert "绑定成功" in answer["Content"]  # right codes are not counted
+    assert "绑定成功" in bind(shared_app, messages, right, "oTrainingDay00000000000001")  # right codes do not count
     for step in range(1, 4):  # another code from another WeChat each time, as a sprayer would
-        answer = reply(
-            client, messages, messages.text(f"绑定 {wrong_code(right, step)}", openid=f"oSprayer{step:019d}")
-        )
-        assert "不对或已过期" in answer["Content"]
-    shared_app.extensions["background"].wait(30)  # each failure is counted after its reply
+        assert "不对或已过期" in bind(shared_app, messages, wrong_code(right, step), f"oSprayer{step:019d}")
     code = issue_bind_code(build.session, clerks[1], clock.now())
-    answer = reply(client, messages, messages.text(f"绑定 {code}", openid=STAFF))
-    assert answer["Content"] == BIND_TRIES_SPENT  # even the right code, until the hour has passed
+    assert bind(shared_app, messages, code, STAFF) == BIND_TRIES_SPENT  # even the right code, for the hour
     assert clerks[1].wechat_openid is None
 
 
