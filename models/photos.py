@@ -128,7 +128,7 @@ def check_decode_cost(photos: list[bytes]) -> None:
     photo's own limit is checked too: a refusal names the first photo over it)."""
     total = 0
     for data in photos:
-        if len(data) > MAX_BYTES:
+        if not data or len(data) > MAX_BYTES:
             continue  # refused with its own reason when it is inspected
         total += math.prod(_opened(data)[0].size)
         if total > MAX_REQUEST_DECODED_PIXELS:
