@@ -13,6 +13,8 @@ request and response objects (a fifth of the door's own time).
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import inspect
 import logging
 import time
@@ -46,8 +48,10 @@ from bot.replies import NO_REPLY, SYSTEM_BUSY, Reply, render
 from bot.router import Context, message_key, router
 from infra.background import background
 from infra.clock import now as clock_now
-from infra.database import begin_unit_of_work
+from infra.database import UNAVAILABLE, begin_unit_of_work
+from infra.shared_state import SharedStateUnavailable, shared_state
 from infra.storage import media_storage
+from models.db import waiting_at_most
 from models.errors import DomainError
 
 log = logging.getLogger("guanhu.bot")
@@ -129,7 +133,7 @@ class WeChatDoor:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH:
             return self.web_app(environ, start_response)
-        with self.app.app_context():
+        with self.app.app_context(), waiting_at_most(self.app.config["WECHAT_DB_WAIT_MS"]):
             answer = _answer(Incoming.of(environ))
         return answer(environ, start_response)
 
@@ -141,6 +145,9 @@ def _answer(request: Incoming) -> Answer:
         if request.method in ("GET", "HEAD"):
             return handshake(request)
         return Answer(405, "不支持的请求方法。", headers=(("Allow", "GET, POST"),))
+    except UNAVAILABLE as error:  # outside a handler (which answers in the chat): WeChat tries again
+        log.error("WeChat callback: database unavailable: %s", str(error).splitlines()[0])
+        return Answer(503, SYSTEM_BUSY)
     except Exception:  # the door's last resort: a calm answer, the stack in the log
         log.exception("WeChat callback failed")
         return Answer(500, SYSTEM_BUSY)
@@ -169,9 +176,10 @@ def receive(request: Incoming) -> Answer:
         else:  # plain mode, or compatible mode without our AES key: the plain fields are there
             xml = body.decode("utf-8", "replace")
         message = _parse(xml)
+        checked = encrypted and bool(keys.aes_keys) or _body_is_the_signed_one(timestamp, nonce, body)
     except Refused as refused:
         return _refuse(request, refused)
-    answer = render(_handle(message), message)
+    answer = render(_handle(message) if checked else SYSTEM_BUSY, message)
     if answer == NO_REPLY:
         return Answer(200, answer)
     if encrypted and keys.aes_keys:
@@ -187,6 +195,24 @@ def _check_query(request: Incoming, keys: Keys) -> None:
         raise Refused(403, "bad nonce")
     check_fresh(timestamp, clock_now().timestamp(), current_app.config["WECHAT_MAX_CLOCK_SKEW"])
     check_signature(request.args.get("signature"), keys.token, timestamp, nonce)
+
+
+def _body_is_the_signed_one(timestamp: str, nonce: str, body: bytes) -> bool:
+    """In plain mode the signature covers the query, not the body: a captured query could carry
+    any body while its timestamp is fresh. Each (timestamp, nonce) is remembered with the digest of
+    the body it first came with, for as long as the timestamp is accepted; the same body again (a
+    retry from WeChat) passes, another body is refused. False when the store cannot say (the
+    sender is then asked to try again). In safe mode msg_signature covers the body."""
+    window = dt.timedelta(seconds=2 * current_app.config["WECHAT_MAX_CLOCK_SKEW"])
+    digest = hashlib.sha256(body).hexdigest()
+    try:
+        kept = shared_state().remember(f"wechat-nonce:{timestamp}:{nonce}", digest, window)
+    except SharedStateUnavailable as error:
+        log.error("WeChat message not checked for a replay, %s", error)
+        return False
+    if kept != digest:
+        raise Refused(403, "a signature seen before, with another body")
+    return True
 
 
 def _read_body(request: Incoming) -> bytes:

@@ -157,11 +157,12 @@ def _still_wanted(session: Session, delivery: Delivery) -> bool:
 
 def _send(session: Session, delivery: Delivery) -> None:
     try:
-        _SEND[delivery.channel](wechat_client(), delivery.openid, delivery.payload)
+        answer = _SEND[delivery.channel](wechat_client(), delivery.openid, delivery.payload)
     except WeChatError as error:
         _record_failure(session, delivery, error)
     else:
-        mark_sent(delivery, _now())
+        msgid = answer.get("msgid") if isinstance(answer, dict) else None
+        mark_sent(delivery, _now(), msgid if isinstance(msgid, int) else None)
 
 
 def _record_failure(session: Session, delivery: Delivery, error: WeChatError) -> None:

@@ -76,6 +76,7 @@ class Router:
     def __init__(self) -> None:
         self._types: dict[str, Handler] = {}
         self._events: dict[str, Handler] = {}
+        self._event_filters: dict[str, Callable[[BaseMessage], bool]] = {}
         self._clicks: dict[str, Handler] = {}
         self._commands: dict[str, Handler] = {}
 
@@ -83,8 +84,12 @@ class Router:
         """Handle messages of these MsgTypes (text is tried against the commands first)."""
         return self._register(self._types, types)
 
-    def event(self, *events: str) -> Callable[[Handler], Handler]:
-        """Handle these events, named as wechatpy names them (`subscribe_scan`, `scan` …)."""
+    def event(self, *events: str, when: Callable[[BaseMessage], bool] | None = None) -> Callable[[Handler], Handler]:
+        """Handle these events, named as wechatpy names them (`subscribe_scan`, `scan` …); with
+        `when`, only those it picks (the rest are answered at once, unclaimed, like any event
+        nobody handles: for floods such as every template message's result)."""
+        if when is not None:
+            self._event_filters.update(dict.fromkeys(events, when))
         return self._register(self._events, events)
 
     def click(self, *keys: str) -> Callable[[Handler], Handler]:
@@ -118,7 +123,8 @@ class Router:
                 handler = self._clicks.get(key) or self._clicks.get("*")
                 return Route(handler, f"click:{key[:30]}") if handler else None
             handler = self._events.get(event)
-            return Route(handler, f"event:{event}") if handler else None
+            wanted = self._event_filters.get(event, lambda _message: True)
+            return Route(handler, f"event:{event}") if handler and wanted(message) else None
         if message.type == "text":
             words = " ".join((message.content or "").split())
             for word in sorted(self._commands, key=len, reverse=True):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wechatpy.session import SessionStorage
 from wechatpy.session.redisstorage import RedisStorage
 
+from infra.shared_state import redis_client
 from models.wechat.credentials import delete_credential, drop_lease, read_credential, take_lease, write_credential
 
 LOCK_SECONDS = 30  # a crashed holder blocks the others at most this long
@@ -80,7 +81,7 @@ class RedisTokenStorage(RedisStorage):
     """wechatpy's Redis storage plus a Redis lock for refreshes."""
 
     def __init__(self, url: str, prefix: str = "guanhu:wechat", wait_seconds: float = WAIT_SECONDS):
-        super().__init__(redis.Redis.from_url(url), prefix)
+        super().__init__(redis_client(url), prefix)
         self.wait_seconds = wait_seconds
 
     @contextlib.contextmanager

@@ -6,10 +6,16 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.unit_of_work import Job, Runner, UnitOfWork
 from models.db import DriverStatement, first_committed, make_engine, make_sessionmaker
+
+# The database cannot answer now (down, unreachable, locked past the wait, out of connections):
+# not a bug of ours; the doors say 系统繁忙 (503) with one log line, not 500 and a stack.
+UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 class Database:

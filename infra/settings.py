@@ -51,6 +51,9 @@ def load(app: Flask, test_config: dict | None) -> None:
         WECHAT_AES_KEY_PREVIOUS=None,  # tried when the current key fails, during a rotation
         WECHAT_MAX_BODY=64 * 1024,
         WECHAT_MAX_CLOCK_SKEW=300,
+        # How long one SQLite statement of /wechat waits for another writer (milliseconds): the
+        # claim, a handler's statements and its retries stay inside WeChat's 5 seconds.
+        WECHAT_DB_WAIT_MS=700,
         WECHAT_BACKGROUND_WORKERS=2,
         WECHAT_BACKGROUND_QUEUE=200,
         SUPERVISION_HOTLINE="12317",
@@ -94,7 +97,8 @@ def load(app: Flask, test_config: dict | None) -> None:
         # Deadline reminders: a template message or a subscription notification (订阅通知).
         WECHAT_REMINDER_CHANNEL="template",  # or "subscribe"
         WECHAT_REMINDER_TEMPLATE_ID="",
-        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "status": "phrase3", "count": "character_string4"},
+        # "count" is Chinese (共3项待办): a thing field; character_string takes only digits, letters, symbols.
+        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "status": "phrase3", "count": "thing4"},
         REMINDER_DIGEST_TIME="08:30",  # local time of the morning digest
     )
     app.config.from_prefixed_env("GUANHU")
@@ -104,12 +108,21 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config["PUBLIC_BASE_URL"] = public_url
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app.config))
     _wechat_outbound(app)
     if app.config["PRODUCTION"]:
         _refuse_insecure(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _rate_limit_storage(config) -> str:
+    """Where rate limits are counted so that every worker sees the same counts: Redis when it is
+    configured, else the database (infra/rate_limits.py); in memory only in the embedded mode,
+    SQLite's single process."""
+    if config["REDIS_URL"]:
+        return config["REDIS_URL"]
+    return "memory://" if config["DATABASE_URL"].startswith("sqlite") else "guanhu+database://"
 
 
 SANDBOX_CREDENTIALS = {

@@ -31,6 +31,7 @@ from jobs import notices, reminders
 from models.errors import DomainError
 from models.scheduling.jobs import JOB_LABELS, SCHEDULER_LEASE
 from models.scheduling.operations import hold_lease, record_run, release_lease
+from models.shared_state import purge_marks
 from models.wechat.claims import purge_claims
 
 log = logging.getLogger("guanhu.jobs")
@@ -61,6 +62,7 @@ JOBS = (
     Job("digests", reminders.morning_digests, 300),
     Job("retries", reminders.retry_pushes, 60),
     Job("claims", purge_claims, 3600),
+    Job("marks", purge_marks, 3600),
 )
 
 

@@ -1,6 +1,6 @@
 """The domain of guanhu: entities and the rules on them. Imports nothing from Flask or WeChat."""
 
-from models import audit, people, photos, regions  # noqa: F401  (register every table)
+from models import audit, people, photos, regions, shared_state  # noqa: F401  (register every table)
 from models.assets import entities as _assets  # noqa: F401
 from models.base import Base
 from models.complaints import entities as _complaints  # noqa: F401

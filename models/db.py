@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import select
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+# How long a SQLite statement waits for another writer's lock before "database is locked": long
+# for pages, commands and jobs; a door with a deadline (WeChat's 5 seconds) waits less.
+SQLITE_BUSY_MS = 30_000
+_busy_ms: ContextVar[int] = ContextVar("sqlite_busy_ms", default=SQLITE_BUSY_MS)
+
+
+@contextlib.contextmanager
+def waiting_at_most(milliseconds: int) -> Iterator[None]:
+    """SQLite statements run inside wait at most this long for a lock (in this thread or task)."""
+    token = _busy_ms.set(milliseconds)
+    try:
+        yield
+    finally:
+        _busy_ms.reset(token)
+
+
+def _wait_as_wanted(dbapi_connection: Any, info: dict) -> None:
+    """Set the connection's busy timeout to what the caller wants, when it differs (a PRAGMA)."""
+    wanted = _busy_ms.get()
+    if info.get("busy_ms", SQLITE_BUSY_MS) != wanted:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(wanted)}")
+        info["busy_ms"] = wanted
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -66,6 +91,8 @@ def first_committed(engine: Engine, statement: DriverStatement, params: dict[str
     try:
         if switch:
             driver_connection.autocommit = True
+        else:
+            _wait_as_wanted(driver_connection, pooled.info)
         return statement.first_on(dialect, driver_connection, params)
     except DBAPIError as error:
         if error.connection_invalidated:
@@ -133,7 +160,7 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -146,4 +173,6 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # Straight to the driver: through exec_driver_sql, BEGIN cost more than the INSERT after it.
-        connection.connection.driver_connection.execute("BEGIN")
+        driver_connection = connection.connection.driver_connection
+        _wait_as_wanted(driver_connection, connection.connection.info)
+        driver_connection.execute("BEGIN")

@@ -30,8 +30,13 @@ from models.storage import MediaStorage
 pillow_heif.register_heif_opener()
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 50_000_000
+MAX_PIXELS = 50_000_000  # what a file may say it holds (a JPEG is decoded smaller, see _decode)
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# What decoding may cost, in pixels decoded: per photo (an iPhone's 24-megapixel HEIC fits; a
+# 7000×7000 PNG, 143 KB on disk and ~450 MB and 4 s to decode, does not), and per request, for
+# all its photos together (about four such photos; phone JPEGs cost a tenth of that each).
+MAX_DECODED_PIXELS = 25_000_000
+MAX_REQUEST_DECODED_PIXELS = 100_000_000
 FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "HEIF": ".heic"}
 THUMBNAIL_SIDE = 320
 PUBLIC_SIDE = 1600
@@ -91,29 +96,58 @@ def inspect_photo(data: bytes) -> PhotoFacts:
 
 
 TOO_MANY_PIXELS = "照片像素太大，无法处理，请用手机相机正常拍摄。"
+TOO_MANY_TOGETHER = "这次上传的照片合计太大，请少选几张，或分几次上传。"
+NOT_A_PHOTO = "这不是可以识别的照片，请上传 JPG、PNG、WebP 或 HEIC 格式的照片。"
 
 
-def _decode(data: bytes) -> tuple[Image.Image, tuple[int, int]]:
-    """Decode the whole file (refusing what is not a photo) and give its full size.
-
-    A JPEG is decoded at 1/2, 1/4 or 1/8 scale, no smaller than the public copy: every block is
-    still read, so a broken file is refused, but a 12-megapixel photo stays fast and small.
-    """
+def _opened(data: bytes) -> tuple[Image.Image, tuple[int, int]]:
+    """The photo opened (its header read, nothing decoded) and its full size; a JPEG is set to
+    decode at 1/2, 1/4 or 1/8 scale, no smaller than the public copy. The image's `size` is then
+    what decoding it costs."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-            size = image.size
-            if size[0] * size[1] > MAX_PIXELS:
-                raise PhotoRejected(TOO_MANY_PIXELS)
-            if image.format == "JPEG":
-                shrink = PUBLIC_SIDE / max(size)
-                image.draft("RGB", (math.ceil(size[0] * shrink), math.ceil(size[1] * shrink)))
-            image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoRejected(TOO_MANY_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise PhotoRejected("这不是可以识别的照片，请上传 JPG、PNG、WebP 或 HEIC 格式的照片。") from None
+        raise PhotoRejected(NOT_A_PHOTO) from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise PhotoRejected(TOO_MANY_PIXELS)
+    if image.format == "JPEG":
+        shrink = PUBLIC_SIDE / max(width, height)
+        image.draft("RGB", (math.ceil(width * shrink), math.ceil(height * shrink)))
+    if image.size[0] * image.size[1] > MAX_DECODED_PIXELS:
+        raise PhotoRejected(TOO_MANY_PIXELS)
+    return image, (width, height)
+
+
+def check_decode_cost(photos: list[bytes]) -> None:
+    """Refuse, before any is decoded, photos that together would cost too much to decode (each
+    photo's own limit is checked too: a refusal names the first photo over it)."""
+    total = 0
+    for data in photos:
+        if not data or len(data) > MAX_BYTES:
+            continue  # refused with its own reason when it is inspected
+        total += math.prod(_opened(data)[0].size)
+        if total > MAX_REQUEST_DECODED_PIXELS:
+            raise PhotoRejected(TOO_MANY_TOGETHER)
+
+
+def _decode(data: bytes) -> tuple[Image.Image, tuple[int, int]]:
+    """Decode the whole file (refusing what is not a photo, or costs too much) and give its full
+    size. A JPEG's every block is still read at its reduced scale, so a broken file is refused,
+    but a 12-megapixel photo stays fast and small."""
+    with warnings.catch_warnings():  # a JPEG's header may have said one size and its frame another
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image, size = _opened(data)
+        try:
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PhotoRejected(TOO_MANY_PIXELS) from None
+        except (OSError, SyntaxError, ValueError):
+            raise PhotoRejected(NOT_A_PHOTO) from None
     return image, size
 
 
@@ -223,6 +257,26 @@ def store_photo(
     session.add(photo)
     session.flush()
     return photo
+
+
+def store_photos(
+    session: Session,
+    storage: MediaStorage,
+    photos: list[bytes],
+    *,
+    now: dt.datetime,
+    uploaded_by_id: int | None = None,
+    uploaded_by_openid: str | None = None,
+) -> list[Photo]:
+    """Check, store and record the photos of one request, all or none: their decoding cost
+    together is bounded before the first is decoded."""
+    check_decode_cost(photos)
+    return [
+        store_photo(
+            session, storage, data, now=now, uploaded_by_id=uploaded_by_id, uploaded_by_openid=uploaded_by_openid
+        )
+        for data in photos
+    ]
 
 
 def photo_by_token(session: Session, token: str) -> Photo | None:

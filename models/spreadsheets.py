@@ -1,5 +1,13 @@
-"""Reading the .xlsx files people keep (a register, a staff roster): opening them safely, finding
-their header among title rows, and reporting each problem as row + column + reason in Chinese."""
+"""The .xlsx files people keep (a register, a staff roster): opening them safely, finding their
+header among title rows, reporting each problem as row + column + reason in Chinese, and writing
+rows whose text can never run as a formula.
+
+Formulas, both ways. Every export writes each text as a string cell (never a formula, whatever it
+begins with) and marks text beginning with = + - @ tab or CR with Excel's quote prefix (the cell
+shows 'text), so that editing the cell does not turn it into a formula either. An import refuses a
+cell holding a formula, row and column named: we would keep its source (=HYPERLINK(…)), not a value.
+Text that merely begins with those characters is imported as it is: a dash for "none", +86 before
+a phone number and a negative amount are real data, and nothing we show or export runs it."""
 
 from __future__ import annotations
 
@@ -12,11 +20,13 @@ from xml.etree.ElementTree import ParseError
 from zipfile import BadZipFile
 
 from openpyxl import load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.orm import Session
 
 from models.assets.fields import text_of
 from models.errors import DomainError
+from models.xlsx_safety import SpreadsheetTooBig, check_archive
 
 R = TypeVar("R", bound="SpreadsheetReport")
 NOT_XLSX = (
@@ -33,6 +43,12 @@ class UnreadableSpreadsheet(DomainError):
     """The file as a whole cannot be imported (not .xlsx, too big, no header …)."""
 
     status = 422
+
+
+class OversizedSpreadsheet(UnreadableSpreadsheet):
+    """The archive inflates far beyond any real workbook (a decompression bomb)."""
+
+    status = 413
 
 
 @dataclass(frozen=True)
@@ -79,9 +95,37 @@ def open_workbook(source: str | os.PathLike | IO[bytes], max_bytes: int):
             "请删去多余的工作表、图片，或把表格分成几个文件导入。"
         )
     try:
+        if isinstance(source, str | os.PathLike):
+            with open(source, "rb") as file:
+                check_archive(file)
+        else:
+            check_archive(source)
         return load_workbook(source, read_only=True, data_only=False)
+    except SpreadsheetTooBig as error:
+        raise OversizedSpreadsheet(str(error)) from None
     except (BadZipFile, InvalidFileException, KeyError, ParseError, EOFError):
         raise UnreadableSpreadsheet(NOT_XLSX) from None
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_REFUSED = "是公式，请在表格软件中复制后“选择性粘贴为数值”再导入"
+
+
+def inert_cell(sheet: Any, value: Any) -> Any:
+    """`value` as an export writes it: text as a string cell, quote-prefixed when it begins like a
+    formula; numbers, dates and None as they are."""
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # openpyxl would make "=…" a formula and "#N/A" an error
+    if value.startswith(FORMULA_TRIGGERS):
+        cell.quotePrefix = True
+    return cell
+
+
+def is_formula(cell: Any) -> bool:
+    """Whether an imported cell holds a formula (refused with FORMULA_REFUSED)."""
+    return cell is not None and cell.data_type == "f"
 
 
 def import_all_or_nothing(session: Session, workbook: Any, read: Callable[[Any], R]) -> R:

@@ -7,7 +7,7 @@ import os
 from flask import Flask
 
 import bot
-from infra import background, clock, database, settings, storage
+from infra import background, clock, database, settings, shared_state, storage
 from web import auth, deadlines, errors, evaluations, health, photos, security, templating
 from web.assets import cards, page_cache, pages, xlsx
 from web.assets import public as asset_page
@@ -30,7 +30,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("GUANHU_INSTANCE_PATH") or None)
     settings.load(app, test_config)
     configure_logging(app)
-    for integration in (clock, database, storage, background, security, errors, auth, templating, page_cache):
+    for integration in (
+        clock,
+        database,
+        storage,
+        background,
+        shared_state,
+        security,
+        errors,
+        auth,
+        templating,
+        page_cache,
+    ):
         integration.init_app(app)
     for module in (
         health,

@@ -9,6 +9,8 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from infra import database
+from infra.shared_state import SharedStateUnavailable
 from models.errors import DomainError, Invalid
 
 log = logging.getLogger("guanhu.web")
@@ -35,6 +37,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.register_error_handler(unavailable, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -76,7 +80,20 @@ def _csrf_error(_error: CSRFError):
     return error_response(400, "页面已过期或来源不明，请刷新页面后重新提交。")
 
 
+DATABASE_UNAVAILABLE = (*database.UNAVAILABLE, SharedStateUnavailable)  # or the shared store
+RETRY_AFTER_SECONDS = "30"
+
+
+def _database_unavailable(error: Exception):
+    log.error("database unavailable, request_id=%s path=%s: %s", request_id(), request.path, str(error).splitlines()[0])
+    body, status = error_response(503, HTTP_MESSAGES[503])
+    return body, status, {"Retry-After": RETRY_AFTER_SECONDS}
+
+
 def _http_error(error: HTTPException):
+    original = getattr(error, "original_exception", None)  # raised where only a 500 could be made
+    if isinstance(original, DATABASE_UNAVAILABLE):
+        return _database_unavailable(original)
     status = error.code or 500
     return error_response(status, HTTP_MESSAGES.get(status, HTTP_MESSAGES[400]))
 

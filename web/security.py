@@ -8,6 +8,9 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from infra import rate_limits  # noqa: F401  (registers the database storage for flask-limiter)
+from infra.shared_state import redis_pool
+
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
@@ -19,6 +22,11 @@ CONTENT_SECURITY_POLICY = (
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://", "unix://")):
+        # Counted in Redis over the process's one pool, beside the sessions and the page cache.
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"connection_pool": redis_pool(app.config["RATELIMIT_STORAGE_URI"])}
+        )
     limiter.init_app(app)
     app.after_request(_security_headers)
 

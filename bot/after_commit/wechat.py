@@ -10,9 +10,20 @@ from sqlalchemy.orm import Session
 
 from bot.client import WeChatError, wechat_client
 from bot.notifier import send_text
+from infra.shared_state import SharedStateUnavailable, shared_state
+from models.wechat.binding import BIND_FAILURES_KEY, BIND_LIMIT_WINDOW
 from models.wechat.visitors import staff_for_openid
 
 log = logging.getLogger("guanhu.bot")
+
+
+def count_bind_failure(_session: Session) -> None:
+    """One more wrong 绑定 code from anyone this hour, where every worker sees it (after the
+    reply: in the database, the message's own transaction held SQLite's write lock)."""
+    try:
+        shared_state().count(BIND_FAILURES_KEY, BIND_LIMIT_WINDOW)
+    except SharedStateUnavailable as error:
+        log.error("a wrong 绑定 code not counted: %s", error)
 
 
 def sync_staff_tag(session: Session, openid: str) -> None:

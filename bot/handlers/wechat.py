@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from wechatpy.messages import BaseMessage
 
-from bot.after_commit.wechat import sync_staff_tag, tell
+from bot.after_commit.wechat import count_bind_failure, sync_staff_tag, tell
 from bot.handlers.assets import scan_reply
 from bot.handlers.help import show_help
-from bot.replies import Article, Reply
+from bot.replies import SYSTEM_BUSY, Article, Reply
 from bot.router import Context, router
+from infra.shared_state import SharedStateUnavailable, shared_state
+from models.wechat import binding
 from models.wechat.binding import BindRefused, redeem_bind_code
 from models.wechat.visitors import record_subscribe, record_unsubscribe
 
@@ -24,12 +26,31 @@ def bind(message: BaseMessage, ctx: Context) -> Reply:
     code = ctx.argument.replace(" ", "")
     if not code:
         return ASK_FOR_CODE
+    refused = _over_shared_limit(code[:20])
+    if refused:
+        return refused
     try:
         user = redeem_bind_code(ctx.session, message.source, code, ctx.now)
     except BindRefused as refused:  # answered, not raised: the door commits the counted failure,
-        return refused.message  # which is what rate-limits guessing
+        ctx.after_commit(count_bind_failure)  # which is what rate-limits guessing
+        return refused.message
     ctx.after_commit(sync_staff_tag, message.source)
     return BOUND.format(name=user.name, role=user.role.label)
+
+
+def _over_shared_limit(code: str) -> str | None:
+    """The refusal when everyone together has guessed wrong too often this hour, or this code
+    was tried too often (the attempt is counted where every worker sees it, before this message's
+    session writes)."""
+    window = binding.BIND_LIMIT_WINDOW
+    try:
+        if shared_state().count(binding.BIND_FAILURES_KEY, window, amount=0) >= binding.BIND_FAILURES_IN_ALL:
+            return binding.BIND_TRIES_SPENT
+        if shared_state().count(binding.bind_code_key(code), window) > binding.BIND_TRIES_PER_CODE:
+            return binding.BIND_TRIES_OF_CODE_SPENT
+    except SharedStateUnavailable:
+        return SYSTEM_BUSY
+    return None
 
 
 @router.event("subscribe")

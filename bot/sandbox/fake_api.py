@@ -35,6 +35,7 @@ from models.deadlines.reminders import FIELD_LIMITS
 blueprint = Blueprint("sandbox_api", __name__, url_prefix="/sandbox/wechat-api")
 log = logging.getLogger("guanhu.sandbox")
 
+ASCII_ONLY = {"character_string", "number", "letter", "symbol"}
 PERSON_KEY = "sandbox_openid"  # the person chosen on the phone simulator (browser session)
 Answer = dict[str, Any] | Response
 
@@ -164,8 +165,11 @@ def _template_refused(body: dict[str, Any], subscribe: bool) -> dict[str, Any] |
         return error(40037, "invalid template_id")
     for name, field in (body.get("data") or {}).items():
         value = str(field.get("value", "")) if isinstance(field, dict) else ""
-        limit = FIELD_LIMITS.get(name.rstrip("0123456789"))
+        kind = name.rstrip("0123456789")
+        limit = FIELD_LIMITS.get(kind)
         if name not in template.fields or (limit and len(value) > limit) or "\n" in value:
+            return error(47003, f"argument invalid! data.{name}.value invalid")
+        if kind in ASCII_ONLY and not value.isascii():  # WeChat: digits, letters and symbols only
             return error(47003, f"argument invalid! data.{name}.value invalid")
     return None
 

@@ -19,7 +19,7 @@ class Template:
     subscribe: bool  # a 订阅通知 template (bizsend), else a 模板消息 template
 
 
-REMINDER_FIELDS = ("thing1", "time2", "phrase3", "character_string4")
+REMINDER_FIELDS = ("thing1", "time2", "phrase3", "thing4")
 
 TEMPLATES = {
     SANDBOX_TEMPLATE_IDS["reminder"]: Template("待办事项提醒", REMINDER_FIELDS, subscribe=False),

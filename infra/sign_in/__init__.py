@@ -7,9 +7,9 @@ session ended anywhere (signing out, a new password, a stopped account) ends eve
 
 from __future__ import annotations
 
-import redis
 from flask import Flask
 
+from infra.shared_state import redis_client
 from infra.sign_in.sessions import DatabaseSessions, RedisSessions
 from infra.sign_in.throttle import DatabaseThrottle, RedisThrottle
 
@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     lifetime = int(app.permanent_session_lifetime.total_seconds())
     url = app.config["REDIS_URL"]
     if url:
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        client = redis_client(url)
         app.extensions["staff_sessions"] = RedisSessions(client, lifetime)
         app.extensions["sign_in_throttle"] = RedisThrottle(client)
     else:

@@ -19,6 +19,7 @@ from models.assets.operations import PLAIN_FIELDS, funding_text, shown_value
 from models.assets.queries import RegisterFilter, matching_assets
 from models.people import User
 from models.regions import Region, RegionLevel
+from models.spreadsheets import inert_cell
 
 SHEET_TITLE = "资产台账"
 
@@ -109,7 +110,7 @@ def export_register(session: Session, query: Select, district: Region, target: s
             subtype=subtypes[first.subtype_id],
             fundings=funding_text((line.source, line.amount) for line in lines if line.source is not None),
         )
-        sheet.append([_cell(name, values[name]) for name in COLUMNS])
+        sheet.append([inert_cell(sheet, _cell(name, values[name])) for name in COLUMNS])
         count += 1
     workbook.save(target)
     return count

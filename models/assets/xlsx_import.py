@@ -34,10 +34,12 @@ from models.errors import Forbidden
 from models.people import Role, User
 from models.regions import Region, RegionLevel, add_region
 from models.spreadsheets import (
+    FORMULA_REFUSED,
     RowError,
     SpreadsheetReport,
     UnreadableSpreadsheet,
     import_all_or_nothing,
+    is_formula,
     is_signature,
     normalize_label,
     open_workbook,
@@ -289,8 +291,8 @@ class _Importer:
             raw, formulas = {}, {}
             for column in columns:
                 cell = row[column.index] if column.index < len(row) else None
-                if cell is not None and cell.data_type == "f":
-                    formulas[column.name] = "是公式，请在表格软件中复制后“选择性粘贴为数值”再导入"
+                if is_formula(cell):
+                    formulas[column.name] = FORMULA_REFUSED
                 else:
                     raw[column.name] = None if cell is None else cell.value
             self.report.rows += 1

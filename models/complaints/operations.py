@@ -43,7 +43,7 @@ from models.complaints.entities import (
 from models.errors import DomainError, Invalid
 from models.notices.entities import PublicNotice
 from models.people import Department, Role, User
-from models.photos import Photo, store_photo
+from models.photos import Photo, store_photos
 from models.regions import Region
 from models.storage import MediaStorage
 
@@ -280,7 +280,7 @@ def file_complaint(
         raise Invalid(errors)
     subject = {"asset_id": asset.id}
     _refuse_repeat(session, subject, text, openid, own_tokens, now)
-    stored = [store_photo(session, storage, data, now=now, uploaded_by_openid=openid) for data in photos]
+    stored = store_photos(session, storage, photos, now=now, uploaded_by_openid=openid)
     return _file(session, subject, chosen, text, name, phone, stored, openid, now, limits)
 
 
@@ -503,7 +503,7 @@ def answer(
     if errors:
         raise Invalid(errors)
     _require_step(actor, complaint, StepKind.ANSWERED)
-    stored = [store_photo(session, storage, data, now=now, uploaded_by_id=actor.id) for data in photos]
+    stored = store_photos(session, storage, photos, now=now, uploaded_by_id=actor.id)
     if complaint.notice_id is not None:
         complaint.upheld = upheld
         text = f"{'异议成立' if upheld else '异议不成立'}。{text}"

@@ -18,7 +18,7 @@ from models.errors import Invalid
 from models.maintenance.entities import RULES, EvidenceRules, MaintenanceKind, MaintenanceRecord, RepairTask
 from models.maintenance.evidence import evidence_flags
 from models.people import User
-from models.photos import store_photo
+from models.photos import store_photos
 from models.storage import MediaStorage
 
 MAINTENANCE_ENTITY = "maintenance_record"
@@ -51,7 +51,7 @@ def record_maintenance(
     require_can_record_maintenance(actor, asset)
     notes = (notes or "").strip() or None
     _validate(kind, photos, notes, cost, rules)
-    stored = [store_photo(session, storage, data, now=now, uploaded_by_id=actor.id) for data in photos]
+    stored = store_photos(session, storage, photos, now=now, uploaded_by_id=actor.id)
     record = MaintenanceRecord(
         asset_id=asset.id,
         kind=kind,

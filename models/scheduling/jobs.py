@@ -14,4 +14,5 @@ JOB_LABELS = {
     "digests": "每日提醒推送",
     "retries": "重发推送",
     "claims": "清理消息去重记录",
+    "marks": "清理过期计数",
 }

@@ -25,10 +25,12 @@ from models.errors import Forbidden
 from models.people import Role, User, VillagePost, account_problems
 from models.regions import Region, RegionLevel
 from models.spreadsheets import (
+    FORMULA_REFUSED,
     RowError,
     SpreadsheetReport,
     UnreadableSpreadsheet,
     import_all_or_nothing,
+    is_formula,
     is_signature,
     normalize_label,
     open_workbook,
@@ -119,20 +121,20 @@ class _Roster:
                 f"没有找到表头：各工作表的前{HEADER_SEARCH_ROWS}行中，没有一行同时包含「姓名」「手机号」「角色」「镇」。"
             )
         columns, rows = found
-        for number, raw in self._rows(rows, columns):
-            self._import_row(number, raw)
+        for number, raw, formulas in self._rows(rows, columns):
+            self._import_row(number, raw, formulas)
         if self.report.errors and not self.valid_only:
             self.report.refused, self.report.created = True, []
         return self.report
 
     def _find_header(self, sheet) -> tuple[dict[str, int], Iterator] | None:
-        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+        rows = enumerate(sheet.iter_rows(), start=1)
         for number, row in rows:
             if number > HEADER_SEARCH_ROWS:
                 return None
             columns: dict[str, int] = {}
             for index, label in enumerate(row):
-                name = ALIASES.get(normalize_label(label))
+                name = ALIASES.get(normalize_label(label.value))
                 if name and name not in columns:
                     columns[name] = index
             if {"name", "phone"} <= columns.keys():
@@ -143,17 +145,25 @@ class _Roster:
                 return columns, rows
         return None
 
-    def _rows(self, rows: Iterator, columns: dict[str, int]) -> Iterator[tuple[int, dict[str, str]]]:
+    def _rows(self, rows: Iterator, columns: dict[str, int]) -> Iterator[tuple[int, dict[str, str], dict[str, str]]]:
+        """(row number, text by column, formula reasons by column) of each person's row."""
         for number, row in rows:
-            filled = [value for value in row if value is not None and text_of(value) != ""]
+            filled = [cell.value for cell in row if cell.value is not None and text_of(cell.value) != ""]
             if not filled or is_signature(filled):
                 continue
             self.report.rows += 1
             if self.report.rows > MAX_ROWS:
                 raise UnreadableSpreadsheet(f"一次最多导入{MAX_ROWS}行，请把名单分成几个文件。")
-            yield number, {name: text_of(row[index]) if index < len(row) else "" for name, index in columns.items()}
+            cells = {name: row[index] if index < len(row) else None for name, index in columns.items()}
+            formulas = {name: FORMULA_REFUSED for name, cell in cells.items() if is_formula(cell)}
+            raw = {name: "" if name in formulas else text_of(cell and cell.value) for name, cell in cells.items()}
+            yield number, raw, formulas
 
-    def _import_row(self, number: int, raw: dict[str, str]) -> None:
+    def _import_row(self, number: int, raw: dict[str, str], formulas: dict[str, str]) -> None:
+        if formulas:
+            for name, reason in formulas.items():
+                self.report.errors.append(RowError(number, LABELS[name], reason))
+            return
         reasons: dict[str, str] = {}
         details = self._details(raw, reasons)
         already_there = details is not None and self._check(number, details, reasons)

@@ -30,11 +30,28 @@ BIND_MAX_FAILURES = 5
 BIND_FAILURE_WINDOW = dt.timedelta(minutes=15)
 
 
+# Beside each WeChat's own limit, what every WeChat together may try (kept in shared storage by
+# the door, per hour): one code at most 5 times, and at most 100 wrong codes from everyone. A
+# guesser with many WeChat accounts then has ~100 tries an hour against a million codes, while
+# a county binding all its staff on one training day is not held up (right codes do not count).
+BIND_LIMIT_WINDOW = dt.timedelta(hours=1)
+BIND_TRIES_PER_CODE = 5
+BIND_FAILURES_IN_ALL = 100
+BIND_FAILURES_KEY = "bind-failures"
+BIND_TRIES_OF_CODE_SPENT = "这个绑定码已经被试过太多次了。请在网页上重新获取绑定码。"
+BIND_TRIES_SPENT = "绑定的尝试太多了，请一小时后再试。"
+
+
 USER_ENTITY = "user"
 
 
 class BindRefused(DomainError):
     """The bind code was not accepted; the failed attempt is already counted (flushed)."""
+
+
+def bind_code_key(code: str) -> str:
+    """The shared key counting attempts with `code` (its hash: the code itself is never kept)."""
+    return f"bind-code:{_hash_code(code)[:32]}"
 
 
 def _hash_code(code: str) -> str:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from models.access import delivery_scope
 from models.paging import Page, page_of
 from models.people import User
-from models.wechat.entities import Delivery, DeliveryChannel, DeliveryStatus
+from models.wechat.consents import record_consent
+from models.wechat.entities import ConsentSource, Delivery, DeliveryChannel, DeliveryStatus
 
 # What a push was for, by the first part of its key (the features that push name their keys so).
 PURPOSES = {
@@ -103,9 +104,11 @@ def claim_retries(session: Session, now: dt.datetime, limit: int, max_attempts: 
     return due
 
 
-def mark_sent(delivery: Delivery, now: dt.datetime) -> None:
+def mark_sent(delivery: Delivery, now: dt.datetime, msgid: int | None = None) -> None:
+    """Sent; `msgid` is WeChat's id of a template message, which its result event names."""
     delivery.status = DeliveryStatus.SENT
     delivery.sent_at = now
+    delivery.wechat_msgid = msgid
     delivery.error_code = delivery.error_message = delivery.retry_after = None
 
 
@@ -126,6 +129,27 @@ def mark_unreachable(delivery: Delivery, code: int | None, message: str) -> None
     recorded, never sent again."""
     delivery.status = DeliveryStatus.UNREACHABLE
     _note_error(delivery, code, message)
+
+
+TEMPLATE_BLOCKED = "对方已拒收本公众号的模板消息"
+TEMPLATE_NOT_DELIVERED = "微信未能送达"
+
+
+def record_template_result(session: Session, openid: str, msgid: int, status: str, at: dt.datetime) -> Delivery | None:
+    """What WeChat says became of a sent template message (TEMPLATESENDJOBFINISH): "failed:user
+    block" is a refusal, recorded like any other (the push unreachable, its template not sent to
+    them again); another failure marks the push failed. None when no push of ours has that id."""
+    delivery = session.scalar(select(Delivery).where(Delivery.wechat_msgid == msgid, Delivery.openid == openid))
+    if delivery is None or status == "success":
+        return delivery
+    if "user block" in status:
+        mark_unreachable(delivery, None, TEMPLATE_BLOCKED)
+        template_id = delivery.payload.get("template_id") or ""
+        record_consent(session, openid, template_id, accepted=False, at=at, source=ConsentSource.SENT)
+    else:
+        mark_failed(delivery, None, TEMPLATE_NOT_DELIVERED)
+    session.flush()
+    return delivery
 
 
 def mark_retry_later(delivery: Delivery, code: int | None, message: str, at: dt.datetime) -> None:

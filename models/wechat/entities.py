@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Integer,
@@ -132,6 +133,8 @@ class Delivery(Base):
     # Set when WeChat asked us to come back later (system busy, per-minute quota).
     retry_after: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # sends tried
+    # WeChat's id of a sent template message: its result (TEMPLATESENDJOBFINISH) names it.
+    wechat_msgid: Mapped[int | None] = mapped_column(BigInteger, index=True)
     created_at: Mapped[instant]
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

@@ -4,8 +4,10 @@ appeals against a rejection, repeats, 不满意 with a reason, confirmations, an
 from __future__ import annotations
 
 import datetime as dt
+from io import BytesIO
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from models import audit
@@ -403,3 +405,20 @@ def test_my_complaints_finds_one_by_its_short_number_and_phone(client, session, 
         assert found.status_code == 303 and found.headers["Location"].endswith(f"/t/{complaint.public_token}"), typed
     wrong = client.post("/mine", data={"csrf_token": token, "number": "1", "last4": "0000"})
     assert wrong.status_code == 404
+
+
+def test_the_anonymous_form_refuses_a_huge_png_at_once_in_chinese_and_keeps_nothing(client, session, asset) -> None:
+    huge = photo_files.encoded(Image.new("1", (7000, 7000)), "PNG")  # 49 megapixels, a few kilobytes
+    response = client.post(
+        f"/a/{asset.public_token}/report",
+        data={
+            "csrf_token": csrf_token(client, f"/a/{asset.public_token}/report"),
+            "category": "damage",
+            "description": "路面塌了一个大坑，晚上很危险。",
+            "photos": (BytesIO(huge), "a.png"),
+        },
+    )
+    assert response.status_code == 415
+    assert "照片像素太大" in visible_text(response.get_data(as_text=True))
+    assert session.scalar(select(func.count()).select_from(Complaint)) == 0
+    assert session.scalar(select(func.count()).select_from(Photo)) == 0

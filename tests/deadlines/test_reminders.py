@@ -80,8 +80,8 @@ def app_with(app_factory, fake):
     return make
 
 
-def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, session, county, build, clock) -> None:
-    app = app_with(WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"])
+def urgent_repair_for_a_bound_clerk(session, county, build, clock):
+    """A repair due in three days in 石桥村, whose clerk has bound WeChat; the afternoon of 6-10."""
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
     clock.at = dt.datetime(2026, 6, 10, 7, 0, tzinfo=dt.UTC)  # 15:00, long after the digest
@@ -95,6 +95,12 @@ def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, sess
         now=clock.now(),
     )
     session.commit()
+    return clerk
+
+
+def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, session, county, build, clock) -> None:
+    app = app_with(WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"])
+    clerk = urgent_repair_for_a_bound_clerk(session, county, build, clock)
     assert [p.user_id for p in urgent_to_send(session, clock.now() - dt.timedelta(days=1))] == [clerk.id]
 
     Runner(app).tick("urgent")
@@ -105,6 +111,20 @@ def test_an_urgent_deadline_is_pushed_at_once_and_only_once(app_with, fake, sess
     [call] = fake.calls(TEMPLATE)
     assert call.body["request"]["data"]["thing1"]["value"] == "水渠损毁待修（青山镇石桥村）"
     assert call.body["request"]["data"]["phrase3"]["value"] == "剩3天"
+    assert call.body["request"]["data"]["thing4"]["value"] == "紧急"  # Chinese: a thing field, as WeChat needs
+
+
+def test_chinese_in_a_character_string_field_is_refused_as_wechat_does(app_with, fake, session, county, build, clock):
+    app = app_with(
+        WECHAT_REMINDER_TEMPLATE_ID=SANDBOX_TEMPLATE_IDS["reminder"],
+        WECHAT_REMINDER_FIELDS={"task": "thing1", "count": "character_string4"},
+    )
+    urgent_repair_for_a_bound_clerk(session, county, build, clock)
+
+    Runner(app).tick("urgent")
+
+    [delivery] = session.scalars(select(Delivery)).all()
+    assert delivery.status is DeliveryStatus.FAILED and delivery.error_code == 47003
 
 
 def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
@@ -113,7 +133,7 @@ def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
     app = app_with(
         WECHAT_REMINDER_CHANNEL="subscribe",
         WECHAT_REMINDER_TEMPLATE_ID=SUBSCRIBE_TEMPLATE,
-        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "count": "character_string4"},
+        WECHAT_REMINDER_FIELDS={"task": "thing1", "due": "time2", "count": "thing4"},
     )
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     clerk.wechat_openid = "o_clerk"
@@ -132,6 +152,6 @@ def test_subscription_notifications_are_chosen_by_config_and_fit_their_fields(
     assert request["data"] == {
         "thing1": {"value": "2026年年中自查（两委签字）报镇（青…"},
         "time2": {"value": "2026年06月30日"},
-        "character_string4": {"value": "共1项待办"},
+        "thing4": {"value": "共1项待办"},
     }
     assert fake.calls(TEMPLATE) == []

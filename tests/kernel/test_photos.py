@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 from PIL import Image
+from sqlalchemy import func, select
 
-from models.photos import PhotoRejected, inspect_photo, similar_photos, store_photo
+from models import photos
+from models.photos import Photo, PhotoRejected, inspect_photo, similar_photos, store_photo, store_photos
 from models.storage import LocalStorage
 from tests.support.photo_files import bomb_png, encoded, jpeg, scene
 
@@ -62,6 +64,37 @@ def test_other_phone_formats_are_accepted(fmt):
 def test_bad_uploads_are_refused_with_a_reason(data, reason):
     with pytest.raises(PhotoRejected, match=reason):
         inspect_photo(data)
+
+
+def test_a_7000_pixel_square_png_is_refused_before_it_is_decoded():
+    small = encoded(Image.new("1", (7000, 7000)), "PNG")  # 49 megapixels in a few kilobytes
+    assert len(small) < 150 * 1024
+    with pytest.raises(PhotoRejected, match="照片像素太大"):
+        inspect_photo(small)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "HEIF"])
+def test_every_format_decoded_at_full_size_is_held_to_the_decode_limit(fmt, monkeypatch):
+    monkeypatch.setattr(photos, "MAX_DECODED_PIXELS", 2_000_000)
+    with pytest.raises(PhotoRejected, match="照片像素太大"):
+        inspect_photo(encoded(Image.new("RGB", (1500, 1500)), fmt))
+    assert inspect_photo(encoded(Image.new("RGB", (1400, 1400)), fmt)).format == fmt
+
+
+def test_a_jpeg_counts_what_its_reduced_decoding_costs(monkeypatch):
+    monkeypatch.setattr(photos, "MAX_DECODED_PIXELS", 4_000_000)
+    facts = inspect_photo(encoded(Image.new("RGB", (4000, 3000)), "JPEG"))  # 12 MP, decoded at 1/2: 3 MP
+    assert (facts.width, facts.height) == (4000, 3000)
+    with pytest.raises(PhotoRejected, match="照片像素太大"):
+        inspect_photo(encoded(Image.new("RGB", (4000, 3000)), "PNG"))
+
+
+def test_the_photos_of_one_request_are_held_to_a_decode_limit_together(storage, session, monkeypatch):
+    monkeypatch.setattr(photos, "MAX_REQUEST_DECODED_PIXELS", 3 * 800 * 600 - 1)
+    with pytest.raises(PhotoRejected, match="合计太大"):
+        store_photos(session, storage, [jpeg(seed) for seed in range(3)], now=NOW)
+    assert session.scalar(select(func.count()).select_from(Photo)) == 0
+    assert len(store_photos(session, storage, [jpeg(seed) for seed in range(2)], now=NOW)) == 2
 
 
 def test_a_polyglot_file_never_reaches_the_public_untouched(storage, session):

@@ -22,6 +22,7 @@ from models.scheduling.entities import Lease
 from models.scheduling.jobs import SCHEDULER_LEASE
 from models.scheduling.operations import hold_lease
 from models.scheduling.queries import current_lease, job_states
+from models.shared_state import MARK, SharedMark, mark_params, purge_marks
 from models.wechat.deliveries import claim_delivery
 from models.wechat.entities import Delivery, DeliveryChannel, DeliveryStatus
 from models.wechat.visitors import can_push
@@ -281,7 +282,7 @@ def test_the_scheduler_has_tick_jobs_that_coalesce_and_tolerate_misfires(app) ->
     scheduler, _runner = build_scheduler(app, blocking=False)
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
-    assert set(jobs) == {"calendars", "notices", "sources", "urgent", "digests", "retries", "claims"}
+    assert set(jobs) == {"calendars", "notices", "sources", "urgent", "digests", "retries", "claims", "marks"}
     for job in jobs.values():
         assert job.max_instances == 1 and job.coalesce is True
         assert job.misfire_grace_time >= 3600
@@ -305,6 +306,7 @@ def test_the_scheduler_command_once_runs_every_job(app, fake, session, county, b
         "digests",
         "retries",
         "claims",
+        "marks",
     }
     assert len(fake.calls(TEMPLATE)) == 2
 
@@ -327,3 +329,10 @@ def test_the_lease_is_exclusive_across_real_connections(engine) -> None:
         with Session(engine) as cleanup:
             cleanup.execute(delete(Lease).where(Lease.name == "test-lease"))
             cleanup.commit()
+
+
+def test_marks_past_their_window_are_purged(session, clock) -> None:
+    MARK.first(session.connection(), mark_params("stays", clock.now(), dt.timedelta(hours=2)))
+    MARK.first(session.connection(), mark_params("goes", clock.now(), dt.timedelta(minutes=30)))
+    assert purge_marks(session, clock.now() + dt.timedelta(hours=1)) == "删除 1 条过期计数"
+    assert [mark.key for mark in session.scalars(select(SharedMark))] == ["stays"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -30,3 +31,25 @@ def register_row(build, **overrides) -> list:
     raw = {"town": "青山镇", "village": "石桥村", **build.raw_asset()}
     raw.update(overrides)
     return [raw.get(name) for name in COLUMNS]
+
+
+def with_shared_strings(workbook: io.BytesIO, entries: int, *, deflate: bool = True) -> io.BytesIO:
+    """`workbook` with its shared strings replaced by `entries` copies of one letter: deflated, a
+    decompression bomb a few hundred kilobytes small; stored, merely too many strings."""
+    table = b"".join(
+        [
+            b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main">',
+            b"<si><t>a</t></si>" * entries,
+            b"</sst>",
+        ]
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(workbook) as source, zipfile.ZipFile(out, "w") as target:
+        for member in source.infolist():
+            if member.filename != "xl/sharedStrings.xml":
+                target.writestr(member, source.read(member))
+        method = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+        target.writestr("xl/sharedStrings.xml", table, compress_type=method, compresslevel=9 if deflate else None)
+    out.seek(0)
+    return out

@@ -1,4 +1,4 @@
-"""Apps whose sessions and failed sign-ins are kept in the database or in Redis, and a WeChat
+"""Apps whose sessions, failed sign-ins and shared counts are kept in the database or in Redis, and a WeChat
 visitor going through OAuth (snsapi_base) against the sandbox's fake WeChat."""
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ def keys_of_its_own(app: Flask, prefix: str | None = None) -> Iterator[Flask]:
     prefix = prefix or f"test-{uuid.uuid4().hex}:"
     sessions, throttle = app.extensions["staff_sessions"], app.extensions["sign_in_throttle"]
     sessions.prefix, throttle.prefix = prefix + "session:", prefix + "sign-in:"
+    app.extensions["shared_state"].prefix = prefix + "shared:"
+    app.extensions["wechat_claims"].prefix = prefix + "wechat:"
     try:
         yield app
     finally:

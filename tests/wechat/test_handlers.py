@@ -22,6 +22,13 @@ OPENID = "oHandlerTest000000000000001"
 NO_FILES = LocalStorage(tempfile.gettempdir())  # these handlers store no files
 
 
+@pytest.fixture(autouse=True)
+def app_context(app):
+    """Handlers run inside the app, as the door runs them (the bind limits are the app's shared state)."""
+    with app.app_context():
+        yield
+
+
 def xml_text(content: str, openid: str = OPENID, msg_id: int = 1) -> str:
     return (
         f"<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"

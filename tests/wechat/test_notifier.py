@@ -14,6 +14,7 @@ from models.wechat.deliveries import claim_delivery
 from models.wechat.entities import ConsentSource, Delivery, DeliveryChannel, DeliveryStatus, NotificationConsent
 from models.wechat.visitors import can_push
 from tests.support.clock import TEST_NOW
+from tests.support.wechat_messages import TOKEN, reply
 
 SEND = "cgi-bin/message/custom/send"
 TEMPLATE = "cgi-bin/message/template/send"
@@ -189,3 +190,21 @@ def test_a_person_not_following_is_unreachable_and_marked_so(app, fake, session)
 
     assert (delivery.status, delivery.error_code) == (DeliveryStatus.UNREACHABLE, 43004)
     assert not can_push(session, "o_gone") and not has_refused(session, "o_gone", REMINDER)
+
+
+def test_a_template_message_the_person_blocked_is_recorded_as_a_refusal(
+    app, app_factory, fake, session, messages
+) -> None:
+    data = {"thing1": {"value": "水渠损毁待修"}}
+    delivery = send_template(session, "o_villager_1", REMINDER, data, key="k-blocked")
+    assert delivery.status is DeliveryStatus.SENT and delivery.wechat_msgid
+    result = messages.event(
+        "TEMPLATESENDJOBFINISH", None, openid="o_villager_1", MsgID=delivery.wechat_msgid, Status="failed:user block"
+    )
+    callback = app_factory(**fake.client_config(WECHAT_TOKEN=TOKEN)).test_client()
+    assert reply(callback, messages, result) is None  # answered "success"
+    session.refresh(delivery)
+    assert delivery.status is DeliveryStatus.UNREACHABLE and delivery.error_message == "对方已拒收本公众号的模板消息"
+    assert has_refused(session, "o_villager_1", REMINDER)
+    later = send_template(session, "o_villager_1", REMINDER, data, key="k-after-block")
+    assert later.status is DeliveryStatus.UNREACHABLE and len(fake.calls(TEMPLATE)) == 1

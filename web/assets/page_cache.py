@@ -19,6 +19,7 @@ import redis
 from cachetools import TTLCache
 from flask import Flask, current_app, request, session
 
+from infra.shared_state import redis_client
 from web.wechat.visitors import visitor_openid
 
 MAX_PAGES = 20_000  # ~5 KB each: at most ~100 MB per worker
@@ -47,7 +48,7 @@ class RedisPageCache:
     PREFIX = "guanhu:page:"
 
     def __init__(self, url: str, seconds: float):
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._redis = redis_client(url)
         self._seconds = max(1, round(seconds))
 
     def get(self, key: str) -> bytes | None:

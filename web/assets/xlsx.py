@@ -51,7 +51,7 @@ def import_view():
             max_bytes=current_app.config.get("REGISTER_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES),
         )
     except UnreadableRegister as error:
-        return render_template("assets/import.html", report=None, problem=error.message), 422
+        return render_template("assets/import.html", report=None, problem=error.message), error.status
     return render_template(
         "assets/import.html", report=report, problem=None, shown_errors=report.errors[:SHOWN_ERRORS]
     ), (422 if report.refused else 200)

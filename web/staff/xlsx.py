@@ -33,7 +33,7 @@ def import_view():
             db_session(), actor, upload.stream, now(), valid_only=request.form.get("valid_only") == "1"
         )
     except UnreadableSpreadsheet as error:
-        return render_template("staff/import.html", report=None, problem=error.message), 422
+        return render_template("staff/import.html", report=None, problem=error.message), error.status
     base = current_app.config["PUBLIC_BASE_URL"]
     return render_template(
         "staff/import.html",
