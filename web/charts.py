@@ -14,8 +14,9 @@ bar, segment or point carries an accessible `<title>` (its label and value) and,
   horizontal bar per row made of segments (e.g. assets per village by status); rows are scaled
   to the largest total, the segments' labels make the legend (by first appearance, colours from
   `PALETTE` in that order unless a segment names its own `colour`).
-- `ratio_chart(title, [Ratio(label, part, whole, href, whole_href)])`: one percentage bar per
-  row (e.g. 有管护责任人 17 / 20), "85%（17/20）" beside it; a whole of 0 shows "暂无".
+- `ratio_chart(title, [Ratio(label, part, whole, href, whole_href, whole_label)])`: one percentage
+  bar per row (e.g. 有管护责任人 17 / 20), "85%（17/20）" beside it; the filled part links to `href`,
+  the track (the whole, titled `whole_label`) to `whole_href`; a whole of 0 shows "暂无".
 - `line_chart(title, [Point(label, value, href)], unit="件")`: a trend over time, labels along
   the bottom (thinned when many), a dot per point carrying its link.
 
@@ -77,6 +78,7 @@ class Ratio:
     whole: float
     href: str | None = None
     whole_href: str | None = None
+    whole_label: str | None = None  # what the whole is (在用资产), for the track's title
 
     @property
     def percent(self) -> int | None:
@@ -141,7 +143,7 @@ def ratio_chart(title: str, ratios: Sequence[Ratio]) -> Markup:
         y = index * ROW_HEIGHT
         body.row_label(y, ratio.label)
         whole = _rect(LABEL_WIDTH, y + 4, track, TRACK)
-        body.link(ratio.whole_href, f"{ratio.label}：共{number(ratio.whole)}", whole)
+        body.link(ratio.whole_href, f"{ratio.whole_label or ratio.label}：共{number(ratio.whole)}", whole)
         if ratio.percent is None:
             body.text(LABEL_WIDTH + track + 4, y + 17, "暂无", size=FONT - 2, colour=MUTED)
             continue

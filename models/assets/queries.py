@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
 from models.access import visible_assets
@@ -38,6 +38,10 @@ class RegisterFilter:
     text: str | None = None
     overdue_only: bool = False  # only assets overdue for inspection
     no_card_only: bool = False  # only assets in use whose card is not on the wall
+    in_use_only: bool = False  # only assets not disposed of (在用)
+    on_time_only: bool = False  # only assets in use whose inspection is not overdue
+    card_only: bool = False  # only assets in use whose card is on the wall
+    keeper_only: bool = False  # only assets in use whose custodian has an active account in the village
     sort: str = "code"
     page: int = 1
     per_page: int = 20
@@ -67,6 +71,12 @@ def matching_assets(actor: User, wanted: RegisterFilter) -> Select[tuple[Asset]]
     conditions = [column == getattr(wanted, name) for name, column in EQUALITY_FILTERS.items() if getattr(wanted, name)]
     if wanted.no_card_only:
         conditions += [Asset.card_on_wall.is_(False), Asset.status != AssetStatus.DISPOSED]
+    if wanted.in_use_only or wanted.on_time_only or wanted.card_only or wanted.keeper_only:
+        conditions.append(Asset.status != AssetStatus.DISPOSED)
+    if wanted.card_only:
+        conditions.append(Asset.card_on_wall.is_(True))
+    if wanted.keeper_only:
+        conditions.append(custodian_has_account())
     if wanted.custodian:
         conditions.append(Asset.custodian_name == wanted.custodian.strip())
     if wanted.text:
@@ -81,12 +91,26 @@ def matching_assets(actor: User, wanted: RegisterFilter) -> Select[tuple[Asset]]
     return visible_assets(actor).where(*conditions)
 
 
+def custodian_has_account():
+    """The asset's custodian (管护责任人, by phone) is an active member of staff of its village: the
+    one who is reminded, and who sends photos from WeChat."""
+    return exists().where(User.phone == Asset.custodian_phone, User.active, User.region_id == Asset.village_id)
+
+
+def listed_assets(session: Session, actor: User, wanted: RegisterFilter, now: dt.datetime) -> Select[tuple[Asset]]:
+    """What the register list shows for the filter, inspections included (unordered, unpaged)."""
+    query = matching_assets(actor, wanted)
+    if wanted.overdue_only:
+        query = query.where(inspection_overdue(session, now))
+    if wanted.on_time_only:
+        query = query.where(not_(inspection_overdue(session, now)))
+    return query
+
+
 def search_assets(session: Session, actor: User, wanted: RegisterFilter, now: dt.datetime) -> RegisterPage:
     """One page of the assets the actor may see that match the filter, marking overdue inspections."""
     overdue = inspection_overdue(session, now)
-    query = matching_assets(actor, wanted)
-    if wanted.overdue_only:
-        query = query.where(overdue)
+    query = listed_assets(session, actor, wanted, now)
     found = page_of(
         session, query, max(1, wanted.page), wanted.per_page, (SORT_KEYS.get(wanted.sort, Asset.code), Asset.id)
     )

@@ -88,10 +88,11 @@ def test_stacked_segments_keep_their_own_colour():
 
 
 def test_ratio_chart_shows_percent_and_part_of_whole_and_links_both():
-    svg = parse(ratio_chart("管护覆盖", [Ratio("有管护责任人", 17, 20, "/a?c=1", "/a"), Ratio("按时巡查", 0, 0)]))
+    ratios = [Ratio("有管护责任人", 17, 20, "/a?c=1", "/a", "在用资产"), Ratio("按时巡查", 0, 0)]
+    svg = parse(ratio_chart("管护覆盖", ratios))
     assert "85%（17/20）" in texts(svg)
     assert "暂无" in texts(svg)
-    assert links(svg) == {"有管护责任人：85%（17/20）": "/a?c=1", "有管护责任人：共20": "/a"}
+    assert links(svg) == {"有管护责任人：85%（17/20）": "/a?c=1", "在用资产：共20": "/a"}
     track, filled = widths(svg, "#e3e8eb")[0], widths(svg, "#0b6e4f")[0]
     assert filled == pytest.approx(track * 17 / 20, abs=0.1)
 
