@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, exists, not_, or_, select
+from sqlalchemy import ColumnElement, Select, exists, not_, or_, select
 from sqlalchemy.orm import Session
 
 from models.access import visible_assets
@@ -67,7 +67,11 @@ EQUALITY_FILTERS = {
 
 
 def matching_assets(actor: User, wanted: RegisterFilter) -> Select[tuple[Asset]]:
-    """The assets the actor may see that match the filter (unordered, unpaged)."""
+    """The assets the actor may see that match the filter (unordered, unpaged), inspections aside."""
+    return visible_assets(actor).where(*_field_conditions(wanted))
+
+
+def _field_conditions(wanted: RegisterFilter) -> list[ColumnElement[bool]]:
     conditions = [column == getattr(wanted, name) for name, column in EQUALITY_FILTERS.items() if getattr(wanted, name)]
     if wanted.no_card_only:
         conditions += [Asset.card_on_wall.is_(False), Asset.status != AssetStatus.DISPOSED]
@@ -88,7 +92,7 @@ def matching_assets(actor: User, wanted: RegisterFilter) -> Select[tuple[Asset]]
                 Asset.project_name.like(pattern, escape="\\"),
             )
         )
-    return visible_assets(actor).where(*conditions)
+    return conditions
 
 
 def custodian_has_account():
@@ -97,14 +101,19 @@ def custodian_has_account():
     return exists().where(User.phone == Asset.custodian_phone, User.active, User.region_id == Asset.village_id)
 
 
-def listed_assets(session: Session, actor: User, wanted: RegisterFilter, now: dt.datetime) -> Select[tuple[Asset]]:
-    """What the register list shows for the filter, inspections included (unordered, unpaged)."""
-    query = matching_assets(actor, wanted)
+def register_conditions(session: Session, wanted: RegisterFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
+    """What an asset meets to be listed for the filter, inspections included (the scope aside)."""
+    conditions = _field_conditions(wanted)
     if wanted.overdue_only:
-        query = query.where(inspection_overdue(session, now))
+        conditions.append(inspection_overdue(session, now))
     if wanted.on_time_only:
-        query = query.where(not_(inspection_overdue(session, now)))
-    return query
+        conditions.append(not_(inspection_overdue(session, now)))
+    return conditions
+
+
+def listed_assets(session: Session, actor: User, wanted: RegisterFilter, now: dt.datetime) -> Select[tuple[Asset]]:
+    """What the register list shows for the filter (unordered, unpaged)."""
+    return visible_assets(actor).where(*register_conditions(session, wanted, now))
 
 
 def search_assets(session: Session, actor: User, wanted: RegisterFilter, now: dt.datetime) -> RegisterPage:

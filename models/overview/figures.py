@@ -6,19 +6,21 @@ Every count is made in the database (COUNT, GROUP BY) over the scope `models/acc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
-from models.access import asset_scope
+from models.access import asset_scope, visible_assets
 from models.assets.entities import Asset, AssetClass, AssetStatus
-from models.assets.queries import RegisterFilter, listed_assets
+from models.assets.queries import RegisterFilter, register_conditions
 from models.complaints.entities import Rating
 from models.complaints.queries import InboxFilter, visible_complaints
 from models.maintenance.entities import MaintenanceKind
-from models.maintenance.queries import RecordFilter, Repair, listed_records
+from models.maintenance.queries import RecordFilter, Repair, visible_records
 from models.overview.waiting import Context
-from models.paging import count_of
+from models.paging import counts_of
 from models.regions import Region, RegionLevel
 
 CLASS_WORD = "资产类别"
@@ -65,62 +67,82 @@ class Glance:
 
 def glance(context: Context) -> Glance:
     year = context.today.year
-    received = _complaints(context, "收到", InboxFilter(year=year, timezone=context.timezone))
-    answered = _complaints(context, "已答复", replace(received.wanted, answered_only=True))
-    on_time = _complaints(context, "按时答复", replace(received.wanted, on_time_only=True))
-    overdue = _complaints(context, "逾期未办", replace(received.wanted, overdue_only=True))
-    reports = _records(
-        context, "损毁报告", RecordFilter(kind=MaintenanceKind.DAMAGE_REPORT, year=year, timezone=context.timezone)
+    received = InboxFilter(year=year, timezone=context.timezone)
+    complaints = _complaints(
+        context,
+        [
+            ("收到", received),
+            ("已答复", replace(received, answered_only=True)),
+            ("按时答复", replace(received, on_time_only=True)),
+            ("逾期未办", replace(received, overdue_only=True)),
+            *((rating.label, replace(received, rating=rating)) for rating in Rating),
+        ],
     )
-    repaired = _records(context, "已修复", replace(reports.wanted, repair=Repair.DONE))
+    reports = RecordFilter(kind=MaintenanceKind.DAMAGE_REPORT, year=year, timezone=context.timezone)
+    records = _records(
+        context,
+        [
+            ("损毁报告", reports),
+            ("已修复", replace(reports, repair=Repair.DONE)),
+            ("按时修复", replace(reports, repair=Repair.ON_TIME)),
+            ("逾期未修复", replace(reports, repair=Repair.LATE)),
+        ],
+    )
     areas, area_word = _areas(context)
     return Glance(
         areas=areas,
         area_word=area_word,
         classes=[] if area_word == CLASS_WORD else _classes(context),
         care=_care(context),
-        complaints_received=received,
+        complaints_received=complaints[0],
         complaints=[
-            Share("已答复", answered, received),
-            Share("按时答复", on_time, answered),
-            Share("逾期未办", overdue, received),
+            Share("已答复", complaints[1], complaints[0]),
+            Share("按时答复", complaints[2], complaints[1]),
+            Share("逾期未办", complaints[3], complaints[0]),
         ],
-        ratings=[_complaints(context, rating.label, replace(received.wanted, rating=rating)) for rating in Rating],
-        damage_reports=reports,
+        ratings=complaints[4:],
+        damage_reports=records[0],
         repairs=[
-            Share("已修复", repaired, reports),
-            Share("按时修复", _records(context, "按时修复", replace(reports.wanted, repair=Repair.ON_TIME)), repaired),
-            Share("逾期未修复", _records(context, "逾期未修复", replace(reports.wanted, repair=Repair.LATE)), reports),
+            Share("已修复", records[1], records[0]),
+            Share("按时修复", records[2], records[1]),
+            Share("逾期未修复", records[3], records[0]),
         ],
         year=year,
     )
 
 
-def _assets(context: Context, label: str, wanted: RegisterFilter) -> Figure:
-    return Figure(
-        label, count_of(context.session, listed_assets(context.session, context.user, wanted, context.now)), wanted
-    )
+def _figures(context: Context, scoped: Select, wanted: list[tuple[str, Any]], conditions: Callable) -> list[Figure]:
+    """The figures of one list's filters: that list's scoped query under each filter's conditions,
+    counted in one statement."""
+    counts = counts_of(context.session, scoped, [conditions(filter_) for _, filter_ in wanted])
+    return [Figure(label, count, filter_) for (label, filter_), count in zip(wanted, counts, strict=True)]
 
 
-def _complaints(context: Context, label: str, wanted: InboxFilter) -> Figure:
-    conditions = wanted.conditions(context.user, context.today, context.today.year)
-    return Figure(label, count_of(context.session, visible_complaints(context.user).where(*conditions)), wanted)
+def _assets(context: Context, wanted: list[tuple[str, RegisterFilter]]) -> list[Figure]:
+    session, now = context.session, context.now
+    return _figures(context, visible_assets(context.user), wanted, lambda f: register_conditions(session, f, now))
 
 
-def _records(context: Context, label: str, wanted: RecordFilter) -> Figure:
-    return Figure(label, count_of(context.session, listed_records(context.user, wanted, context.today)), wanted)
+def _complaints(context: Context, wanted: list[tuple[str, InboxFilter]]) -> list[Figure]:
+    user, today = context.user, context.today
+    return _figures(context, visible_complaints(user), wanted, lambda f: f.conditions(user, today, today.year))
+
+
+def _records(context: Context, wanted: list[tuple[str, RecordFilter]]) -> list[Figure]:
+    return _figures(context, visible_records(context.user), wanted, lambda f: f.conditions(context.today))
 
 
 def _care(context: Context) -> list[Share]:
-    in_use = _assets(context, "在用资产", RegisterFilter(in_use_only=True))
-    return [
-        Share(label, _assets(context, label, wanted), in_use)
-        for label, wanted in (
+    in_use, *parts = _assets(
+        context,
+        [
+            ("在用资产", RegisterFilter(in_use_only=True)),
             ("管护员有账号", RegisterFilter(keeper_only=True)),
             ("巡查按时", RegisterFilter(on_time_only=True)),
             ("资产卡已上墙", RegisterFilter(card_only=True)),
-        )
-    ]
+        ],
+    )
+    return [Share(part.label, part, in_use) for part in parts]
 
 
 def _classes(context: Context) -> list[Figure]:

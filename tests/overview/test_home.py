@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from models.people import Role
 from tests.support.pages import login, visible_text
 
 
@@ -143,3 +144,14 @@ def test_another_regions_filter_on_a_linked_list_shows_nothing_of_it(client, reg
     login(client, region.people.official)
     page = visible_text(client.get(f"/assets?town={county.towns['河湾镇'].id}").get_data(as_text=True))
     assert "共 0 项" in page and "清水村" not in page.split("共 0 项")[1]
+
+
+def test_a_department_sees_its_own_trades_and_a_supervisor_only_reads(client, region, build, county):
+    roads = build.user(Role.DEPARTMENT, county.district, department="交通运输局")
+    titles = [title for _, title in links_of(home_of(client, roads)).chart_links]
+    assert "青山镇：共2项" in titles and "河湾镇：共2项" in titles  # roads and the like, not 石桥村's solar plant
+    assert "经营性：1项" not in titles and "收到：共3" in titles
+
+    supervisor = build.user(Role.VILLAGE_SUPERVISOR, county.villages["石桥村"])
+    page = visible_text(home_of(client, supervisor))
+    assert "群众反映待受理" not in page and "管护记录待核实" not in page and "公益性" in page
