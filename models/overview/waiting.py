@@ -25,6 +25,7 @@ from models.maintenance.entities import MaintenanceRecord
 from models.maintenance.queries import RecordFilter, Shown, listed_records
 from models.paging import count_of
 from models.people import User
+from models.regions import RegionLevel
 
 SHOWN = 5  # entries shown per group; the group's link lists them all
 DUE_SOON_DAYS = 7
@@ -50,7 +51,7 @@ ListFilter = RegisterFilter | InboxFilter | RecordFilter | type[MyTasks]
 @dataclass(frozen=True)
 class Entry:
     text: str
-    note: str  # when it is due, or why it waits
+    note: str  # when it is due, why it waits, or where (may be empty)
     late: bool
     subject: Subject | None  # None: the group's list is its page
 
@@ -139,7 +140,9 @@ def assets_needing(label: str, wanted: RegisterFilter) -> Source:
     def source(context: Context) -> Waiting:
         query = listed_assets(context.session, context.user, wanted, context.now)
         first = context.session.scalars(query.order_by(Asset.code).limit(SHOWN))
-        entries = [Entry(f"{asset.code} {asset.name}", asset.village.name, False, _asset(asset)) for asset in first]
+        in_village = context.user.role.region_level is RegionLevel.VILLAGE
+        where = (lambda asset: asset.hamlet or "") if in_village else (lambda asset: asset.village.name)
+        entries = [Entry(f"{asset.code} {asset.name}", where(asset), False, _asset(asset)) for asset in first]
         return Waiting(label, count_of(context.session, query), entries, wanted)
 
     return source
