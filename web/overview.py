@@ -16,7 +16,7 @@ from models.overview.figures import Figure, Glance, Share, glance
 from models.overview.waiting import Context, ListFilter, MyTasks, waiting_for
 from web.assets.pages import register_args
 from web.auth import staff
-from web.charts import Bar, Ratio, Row, Segment, bar_chart, ratio_chart, stacked_bar_chart
+from web.charts import Bar, Point, Ratio, Row, Segment, bar_chart, line_chart, ratio_chart, stacked_bar_chart
 from web.complaints.pages import inbox_args
 from web.maintenance.pages import record_args
 
@@ -65,6 +65,9 @@ def charts(figures: Glance) -> dict:
         "care": ratio_chart("管护覆盖（在用资产）", [_ratio(share) for share in figures.care]),
         "complaints": ratio_chart(f"{figures.year}年群众反映办理", [_ratio(share) for share in figures.complaints]),
         "ratings": stacked_bar_chart("群众评价", [Row("评价", ratings)] if ratings else [], unit="件"),
+        "by_month": line_chart(
+            f"{figures.year}年每月收到", [Point(f.label, f.value, list_url(f.wanted)) for f in figures.by_month], "件"
+        ),
         "repairs": ratio_chart(f"{figures.year}年损毁报告与维修", [_ratio(share) for share in figures.repairs]),
     }
 

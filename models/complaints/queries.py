@@ -8,6 +8,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -135,6 +136,7 @@ class InboxFilter:
     category: ComplaintCategory | None = None
     village_id: int | None = None
     year: int | None = None  # filed that year (its tracking number's)
+    month: int | None = None  # filed that month of `year` (local time)
     overdue_only: bool = False
     answered_only: bool = False
     on_time_only: bool = False  # answered on or before the answer's due date (local)
@@ -153,6 +155,11 @@ class InboxFilter:
             conditions.append(Complaint.status.in_(TODO_STATUSES[self.todo]))
         if self.year is not None:
             conditions.append(Complaint.tracking_number.like(f"TS-{self.year:04d}-%"))
+        if self.year is not None and self.month is not None:
+            zone = ZoneInfo(self.timezone)
+            start = dt.datetime(self.year, self.month, 1, tzinfo=zone)
+            end = dt.datetime(self.year + self.month // 12, self.month % 12 + 1, 1, tzinfo=zone)
+            conditions += [Complaint.created_at >= start, Complaint.created_at < end]
         if self.answered_only or self.on_time_only:
             conditions.append(Complaint.answered_at.is_not(None))
         if self.on_time_only:

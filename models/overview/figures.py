@@ -60,6 +60,7 @@ class Glance:
     complaints_received: Figure
     complaints: list[Share]
     ratings: list[Figure]
+    by_month: list[Figure]  # complaints received in each month of the year so far
     damage_reports: Figure
     repairs: list[Share]
     year: int
@@ -76,6 +77,7 @@ def glance(context: Context) -> Glance:
             ("按时答复", replace(received, on_time_only=True)),
             ("逾期未办", replace(received, overdue_only=True)),
             *((rating.label, replace(received, rating=rating)) for rating in Rating),
+            *((f"{month}月", replace(received, month=month)) for month in range(1, context.today.month + 1)),
         ],
     )
     reports = RecordFilter(kind=MaintenanceKind.DAMAGE_REPORT, year=year, timezone=context.timezone)
@@ -100,7 +102,8 @@ def glance(context: Context) -> Glance:
             Share("按时答复", complaints[2], complaints[1]),
             Share("逾期未办", complaints[3], complaints[0]),
         ],
-        ratings=complaints[4:],
+        ratings=complaints[4 : 4 + len(Rating)],
+        by_month=complaints[4 + len(Rating) :],
         damage_reports=records[0],
         repairs=[
             Share("已修复", records[1], records[0]),

@@ -5,6 +5,8 @@ asks one domain what it holds for this person, and answers a group with a title,
 first few entries (each linking to its subject) and the filtered list that shows them all — or
 None when it holds nothing for them. A feature that makes people wait for something (signing an
 evaluation, say) adds one such function to `SOURCES`; the page shows whatever the sources answer.
+Links are drawn by the web door: an entry's `Subject` by `web/deadlines.SUBJECT_PAGES`, a group's
+list by `web/overview.list_url` (a new kind of subject or list page is named there too).
 """
 
 from __future__ import annotations

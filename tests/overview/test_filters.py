@@ -70,3 +70,19 @@ def test_repairs_are_on_time_done_open_or_late_by_their_due_date(session, build,
     assert found(Repair.DONE, due) == found(Repair.ON_TIME, due) == {fixed_report.id}
     assert found(Repair.OPEN, due) == {waiting_report.id}
     assert found(Repair.LATE, due) == set() and found(Repair.LATE, due + dt.timedelta(days=1)) == {waiting_report.id}
+
+
+def test_a_complaint_filed_after_local_midnight_counts_in_the_new_month(session, build, county, clock, app):
+    storage = LocalStorage(app.config["MEDIA_ROOT"])
+    official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
+    asset = build.asset(county.villages["石桥村"])
+    at(clock, dt.date(2026, 5, 31), 16)  # 00:30 on June 1st in Beijing
+    june = complaint_about(session, storage, asset, clock)
+    at(clock, dt.date(2026, 5, 31), 15)  # 23:30 on May 31st
+    may = complaint_about(session, storage, asset, clock, description="水沟堵了，下雨就漫到路上。")
+
+    def found(month: int) -> set[int]:
+        wanted = InboxFilter(year=2026, month=month, timezone=TZ)
+        return {c.id for c in search_inbox(session, official, wanted, dt.date(2026, 6, 1)).items}
+
+    assert found(6) == {june.id} and found(5) == {may.id}

@@ -127,6 +127,7 @@ def test_the_figures_are_the_persons_region_only(client, region):
     assert not any("清水村" in title or "河湾镇" in title for title in titles)
     assert "收到：共2" in titles and "已答复：50%（1/2）" in titles and "按时答复：100%（1/1）" in titles
     assert "管护员有账号：33%（1/3）" in titles  # the bridge's custodian has an account
+    assert "6月：2件" in titles and "5月：0件" in titles and "7月：0件" not in titles  # the year so far
 
     far = [title for _, title in links_of(home_of(client, region.people.far_official)).chart_links]
     assert "清水村 · 损毁：1项" in far and not any("石桥村" in title for title in far)

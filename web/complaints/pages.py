@@ -46,10 +46,12 @@ MAX_SEARCH = 60
 def inbox_filter() -> InboxFilter:
     """The inbox's filters from the query string (unknown values are ignored, as the register does)."""
     args = request.args
-    village, year = args.get("village", "").strip(), args.get("year", "").strip()
+    village, year, month = (args.get(name, "").strip() for name in ("village", "year", "month"))
     if village and not (village.isdigit() and len(village) <= 9):
         abort(400)
     if year and not (year.isdigit() and len(year) == 4):
+        abort(400)
+    if month and not (month.isdigit() and 1 <= int(month) <= 12 and year):
         abort(400)
     return InboxFilter(
         status=ComplaintStatus.from_label(args.get("status", "")) if args.get("status") else None,
@@ -57,6 +59,7 @@ def inbox_filter() -> InboxFilter:
         category=ComplaintCategory.from_label(args.get("category", "")) if args.get("category") else None,
         village_id=int(village) if village else None,
         year=int(year) if year else None,
+        month=int(month) if month else None,
         overdue_only=args.get("overdue") == "1",
         answered_only=args.get("answered") == "1",
         on_time_only=args.get("ontime") == "1",
@@ -78,6 +81,7 @@ def inbox_args(wanted: InboxFilter) -> dict[str, str]:
         "category": wanted.category.value if wanted.category else None,
         "village": wanted.village_id,
         "year": wanted.year,
+        "month": wanted.month,
         "overdue": "1" if wanted.overdue_only else None,
         "answered": "1" if wanted.answered_only else None,
         "ontime": "1" if wanted.on_time_only else None,
