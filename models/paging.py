@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -42,6 +42,18 @@ def count_of(session: Session, query: Select[Any]) -> int:
     entity = query.column_descriptions[0]["entity"]
     counted = query.with_only_columns(entity.id).order_by(None).subquery()
     return session.scalar(select(func.count()).select_from(counted)) or 0
+
+
+def counts_of(session: Session, scoped: Select[Any], filters: Sequence[Sequence[ColumnElement[bool]]]) -> list[int]:
+    """How many rows `scoped` finds under each filter's conditions, in one statement (COUNT …
+    FILTER per filter), as `count_of(session, scoped.where(*conditions))` would count them one by
+    one. The first filter holds every row the others hold (the whole, then its parts): it bounds
+    the scan."""
+    if not filters:
+        return []
+    wheres = [and_(true(), *conditions) for conditions in filters]
+    counted = scoped.with_only_columns(*(func.count().filter(where) for where in wheres)).order_by(None)
+    return list(session.execute(counted.where(wheres[0])).one())
 
 
 def page_of(

@@ -8,7 +8,7 @@ from flask import Flask
 
 import bot
 from infra import background, clock, database, settings, shared_state, storage
-from web import auth, deadlines, errors, evaluations, health, photos, security, templating
+from web import auth, deadlines, errors, evaluations, health, overview, photos, security, templating
 from web.assets import cards, page_cache, pages, xlsx
 from web.assets import public as asset_page
 from web.complaints import pages as complaint_pages
@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         staff_xlsx,
         account,
         staff_sign_in,
+        overview,
     ):
         app.register_blueprint(module.blueprint)
     for door in (asset_page, bot):  # WSGI layers in front of the app: the cached public page, /wechat

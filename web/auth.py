@@ -115,7 +115,7 @@ def sign_in(user: User, method: SessionMethod, openid: str | None = None) -> Non
 def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("assets.index")
+    return url_for("overview.home")
 
 
 def _wait_message(until: dt.datetime) -> str:

@@ -8,6 +8,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -15,12 +16,14 @@ from sqlalchemy.orm import Session
 from models.access import complaint_scope, handed_to
 from models.assets.entities import Asset
 from models.base import LabelledEnum
+from models.clock import local_day
 from models.complaints.entities import (
     AWAITING_ACCEPTANCE,
     OPEN_STATUSES,
     Complaint,
     ComplaintCategory,
     ComplaintStatus,
+    Rating,
 )
 from models.errors import NotFound
 from models.notices.entities import PublicNotice
@@ -111,23 +114,59 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+class Todo(LabelledEnum):
+    """What an open complaint waits for."""
+
+    ACCEPT = ("accept", "待受理")  # new, or a rejection appealed
+    ANSWER = ("answer", "待答复")  # accepted, handed over (转办) or reopened
+
+
+TODO_STATUSES = {
+    Todo.ACCEPT: AWAITING_ACCEPTANCE,
+    Todo.ANSWER: (ComplaintStatus.ACCEPTED, ComplaintStatus.ASSIGNED, ComplaintStatus.REOPENED),
+}
+
+
 @dataclass
 class InboxFilter:
     """What the complaints inbox shows: every filter of the list page in one place."""
 
     status: ComplaintStatus | None = None
+    todo: Todo | None = None
     category: ComplaintCategory | None = None
     village_id: int | None = None
+    year: int | None = None  # filed that year (its tracking number's)
+    month: int | None = None  # filed that month of `year` (local time)
     overdue_only: bool = False
+    answered_only: bool = False
+    on_time_only: bool = False  # answered on or before the answer's due date (local)
+    rating: Rating | None = None
     handed_to_me: bool = False  # 转办给我（或我的单位）的
     text: str | None = None  # a tracking number, words of the description, an asset's name or code, a notice's title
     page: int = 1
     per_page: int = 30
+    timezone: str = "Asia/Shanghai"  # where due dates are local dates (GUANHU_TIMEZONE)
 
     def conditions(self, actor: User, today: dt.date, this_year: int) -> list[ColumnElement[bool]]:
         conditions = []
         if self.status is not None:
             conditions.append(Complaint.status == self.status)
+        if self.todo is not None:
+            conditions.append(Complaint.status.in_(TODO_STATUSES[self.todo]))
+        if self.year is not None:
+            conditions.append(Complaint.tracking_number.like(f"TS-{self.year:04d}-%"))
+        if self.year is not None and self.month is not None:
+            zone = ZoneInfo(self.timezone)
+            start = dt.datetime(self.year, self.month, 1, tzinfo=zone)
+            end = dt.datetime(self.year + self.month // 12, self.month % 12 + 1, 1, tzinfo=zone)
+            conditions += [Complaint.created_at >= start, Complaint.created_at < end]
+        if self.answered_only or self.on_time_only:
+            conditions.append(Complaint.answered_at.is_not(None))
+        if self.on_time_only:
+            noon = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
+            conditions.append(local_day(Complaint.answered_at, self.timezone, noon) <= Complaint.answer_due_on)
+        if self.rating is not None:
+            conditions.append(Complaint.rating == self.rating)
         if self.category is not None:
             conditions.append(Complaint.category == self.category)
         if self.village_id is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from models.access import asset_scope
 from models.assets.entities import Asset, AssetStatus, AssetSubtype
 from models.base import LabelledEnum
+from models.clock import local_day
 from models.errors import NotFound
 from models.maintenance.entities import MaintenanceKind, MaintenanceRecord, RepairTask, maintenance_photos
 from models.people import User
@@ -63,24 +66,71 @@ class Shown(LabelledEnum):
 
     FLAGGED = ("flagged", "有疑点的")
     DOUBTFUL = ("doubtful", "已标记存疑的")
+    TO_REVIEW = ("to_review", "有疑点待核实的")  # flagged, not (yet) marked doubtful
+
+
+class Repair(LabelledEnum):
+    """Where the repair a damage report asked for stands."""
+
+    OPEN = ("open", "待修复")
+    LATE = ("late", "逾期未修复")
+    DONE = ("done", "已修复")
+    ON_TIME = ("on_time", "按时修复")
+
+
+@dataclass
+class RecordFilter:
+    """What the records list shows: every filter of the list page in one place."""
+
+    shown: Shown | None = None
+    kind: MaintenanceKind | None = None
+    repair: Repair | None = None  # only damage reports whose repair stands so
+    year: int | None = None  # recorded that (local) year
+    timezone: str = "Asia/Shanghai"  # GUANHU_TIMEZONE: years and due dates are local
+
+    def conditions(self, today: dt.date) -> list[ColumnElement[bool]]:
+        conditions = []
+        if self.shown is Shown.FLAGGED:
+            conditions.append(MaintenanceRecord.flagged)
+        elif self.shown is Shown.DOUBTFUL:
+            conditions.append(MaintenanceRecord.doubtful)
+        elif self.shown is Shown.TO_REVIEW:
+            conditions += [MaintenanceRecord.flagged, MaintenanceRecord.doubtful.is_(False)]
+        if self.kind is not None:
+            conditions.append(MaintenanceRecord.kind == self.kind)
+        if self.year is not None:
+            zone = ZoneInfo(self.timezone)
+            start, end = (dt.datetime(year, 1, 1, tzinfo=zone) for year in (self.year, self.year + 1))
+            conditions += [MaintenanceRecord.recorded_at >= start, MaintenanceRecord.recorded_at < end]
+        if self.repair is not None:
+            conditions.append(MaintenanceRecord.id.in_(self._repairs(today).with_only_columns(RepairTask.opened_by_id)))
+        return conditions
+
+    def _repairs(self, today: dt.date) -> Select[tuple[RepairTask]]:
+        repairs = select(RepairTask)
+        if self.repair in (Repair.OPEN, Repair.LATE):
+            repairs = repairs.where(RepairTask.closed_at.is_(None))
+        else:
+            repairs = repairs.where(RepairTask.closed_at.is_not(None))
+        if self.repair is Repair.LATE:
+            repairs = repairs.where(RepairTask.due_on < today)
+        if self.repair is Repair.ON_TIME:
+            noon = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
+            repairs = repairs.where(local_day(RepairTask.closed_at, self.timezone, noon) <= RepairTask.due_on)
+        return repairs
 
 
 NEWEST_FIRST = (MaintenanceRecord.recorded_at.desc(), MaintenanceRecord.id.desc())
 
 
-def visible_records(
-    actor: User, shown: Shown | None = None, kind: MaintenanceKind | None = None
-) -> Select[tuple[MaintenanceRecord]]:
-    """Records of the assets the actor may see (only the flagged or doubtful ones, only of a kind),
-    newest first."""
-    query = select(MaintenanceRecord).join(Asset, Asset.id == MaintenanceRecord.asset_id).where(asset_scope(actor))
-    if shown is Shown.FLAGGED:
-        query = query.where(MaintenanceRecord.flagged)
-    elif shown is Shown.DOUBTFUL:
-        query = query.where(MaintenanceRecord.doubtful)
-    if kind is not None:
-        query = query.where(MaintenanceRecord.kind == kind)
-    return query.order_by(*NEWEST_FIRST)
+def visible_records(actor: User) -> Select[tuple[MaintenanceRecord]]:
+    """Records of the assets the actor may see."""
+    return select(MaintenanceRecord).join(Asset, Asset.id == MaintenanceRecord.asset_id).where(asset_scope(actor))
+
+
+def listed_records(actor: User, wanted: RecordFilter, today: dt.date) -> Select[tuple[MaintenanceRecord]]:
+    """What the records list shows for the filter, newest first."""
+    return visible_records(actor).where(*wanted.conditions(today)).order_by(*NEWEST_FIRST)
 
 
 def may_see_photo(session: Session, actor: User, photo: Photo) -> bool:

@@ -138,7 +138,10 @@ def test_refused_upload_lists_row_column_and_reason_with_422(client, session, co
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "<td>第3行</td><td>资产原值（万元）</td><td>不能为负数</td>" in page
+    assert (
+        '<td data-label="行">第3行</td><td data-label="列">资产原值（万元）</td><td data-label="问题">不能为负数</td>'
+        in page
+    )
     assert session.scalar(select(func.count()).select_from(Asset)) == 0
 
 

@@ -59,7 +59,7 @@ def test_town_official_reviews_flagged_records_and_marks_one_doubtful(
     official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     login_as(official)
     flagged = client.get("/maintenance?show=flagged").get_data(as_text=True)
-    assert "共 1 条" in flagged and "<td>SQ2 " in flagged and "<td>QS1 " not in flagged
+    assert "共 1 条" in flagged and '<td data-label="资产">SQ2 ' in flagged and "QS1 " not in flagged
     page = client.get(f"/maintenance/{recycled.id}").get_data(as_text=True)
     assert "与资产SQ1" in page and "相同或高度相似" in page
     token = csrf_token(client, f"/maintenance/{recycled.id}")

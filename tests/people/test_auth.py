@@ -80,4 +80,4 @@ def test_open_redirect_after_login_is_ignored(client, county, build):
     response = client.post(
         "/login?next=//evil.example/x", data={"phone": user.phone, "password": "password-123", "csrf_token": token}
     )
-    assert response.headers["Location"] == "/assets"
+    assert response.headers["Location"] == "/"  # the home page

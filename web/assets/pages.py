@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from infra.clock import now
 from infra.database import db_session
@@ -23,11 +23,6 @@ blueprint = Blueprint("assets", __name__)
 PER_PAGE = 20
 
 
-@blueprint.route("/")
-def home():
-    return redirect(url_for("assets.index" if current_user.is_authenticated else "auth.login"))
-
-
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "").strip()
     if not value:
@@ -35,6 +30,17 @@ def _int_arg(name: str) -> int | None:
     if not value.isdigit() or len(value) > 9:
         abort(400)
     return int(value)
+
+
+# The register's yes/no filters: query argument, RegisterFilter attribute, what the box says.
+CARE_CHECKS = (
+    ("inuse", "in_use_only", "在用"),
+    ("overdue", "overdue_only", "巡查逾期"),
+    ("ontime", "on_time_only", "巡查按时"),
+    ("nocard", "no_card_only", "资产卡未上墙"),
+    ("card", "card_only", "资产卡已上墙"),
+    ("keeper", "keeper_only", "管护员有账号"),
+)
 
 
 def filter_from_args() -> RegisterFilter:
@@ -47,8 +53,7 @@ def filter_from_args() -> RegisterFilter:
         year=_int_arg("year"),
         custodian=request.args.get("custodian", "").strip()[:40] or None,
         text=request.args.get("q", "").strip()[:60] or None,
-        overdue_only=request.args.get("overdue") == "1",
-        no_card_only=request.args.get("nocard") == "1",
+        **{attribute: request.args.get(name) == "1" for name, attribute, _ in CARE_CHECKS},
         sort=request.args.get("sort", "code"),
         page=_int_arg("page") or 1,
         per_page=PER_PAGE,
@@ -67,8 +72,7 @@ def register_args(wanted: RegisterFilter) -> dict[str, str]:
         "year": wanted.year,
         "custodian": wanted.custodian,
         "q": wanted.text,
-        "overdue": "1" if wanted.overdue_only else None,
-        "nocard": "1" if wanted.no_card_only else None,
+        **{name: "1" if getattr(wanted, attribute) else None for name, attribute, _ in CARE_CHECKS},
     }
     return {name: str(value) for name, value in args.items() if value}
 
@@ -85,6 +89,7 @@ def _choices() -> dict:
         "statuses": list(AssetStatus),
         "funding_kinds": list(FundingKind),
         "disposal_methods": list(DisposalMethod),
+        "care_checks": CARE_CHECKS,
     }
 
 

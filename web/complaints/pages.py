@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from bot.after_commit.complaints import push_step
@@ -17,7 +17,7 @@ from infra import clock
 from infra.database import after_commit, db_session
 from infra.storage import media_storage
 from models.access import visible_villages
-from models.complaints.entities import Complaint, ComplaintCategory, ComplaintStatus, ComplaintStep
+from models.complaints.entities import Complaint, ComplaintCategory, ComplaintStatus, ComplaintStep, Rating
 from models.complaints.operations import (
     MAX_PHOTOS,
     accept,
@@ -28,7 +28,7 @@ from models.complaints.operations import (
     possible_steps,
     reject,
 )
-from models.complaints.queries import InboxFilter, get_visible_complaint, search_inbox
+from models.complaints.queries import InboxFilter, Todo, get_visible_complaint, search_inbox
 from models.deadlines.sources import sync_complaint
 from models.errors import Invalid
 from models.notices.operations import objection_settled
@@ -47,19 +47,50 @@ MAX_SEARCH = 60
 def inbox_filter() -> InboxFilter:
     """The inbox's filters from the query string (unknown values are ignored, as the register does)."""
     args = request.args
-    village = args.get("village", "").strip()
+    village, year, month = (args.get(name, "").strip() for name in ("village", "year", "month"))
     if village and not (village.isdigit() and len(village) <= 9):
+        abort(400)
+    if year and not (year.isdigit() and len(year) == 4):
+        abort(400)
+    if month and not (month.isdigit() and 1 <= int(month) <= 12 and year):
         abort(400)
     return InboxFilter(
         status=ComplaintStatus.from_label(args.get("status", "")) if args.get("status") else None,
+        todo=Todo.from_label(args.get("todo", "")) if args.get("todo") else None,
         category=ComplaintCategory.from_label(args.get("category", "")) if args.get("category") else None,
         village_id=int(village) if village else None,
+        year=int(year) if year else None,
+        month=int(month) if month else None,
         overdue_only=args.get("overdue") == "1",
+        answered_only=args.get("answered") == "1",
+        on_time_only=args.get("ontime") == "1",
+        rating=Rating.from_label(args.get("rating", "")) if args.get("rating") else None,
         handed_to_me=args.get("mine") == "1",
         text=args.get("q", "").strip()[:MAX_SEARCH] or None,
         page=page_number(args.get("page")),
         per_page=PER_PAGE,
+        timezone=current_app.config["TIMEZONE"],
     )
+
+
+@blueprint.app_template_global()
+def inbox_args(wanted: InboxFilter) -> dict[str, str]:
+    """The inbox's query that shows what `wanted` picks (inbox_filter read back)."""
+    args = {
+        "status": wanted.status.value if wanted.status else None,
+        "todo": wanted.todo.value if wanted.todo else None,
+        "category": wanted.category.value if wanted.category else None,
+        "village": wanted.village_id,
+        "year": wanted.year,
+        "month": wanted.month,
+        "overdue": "1" if wanted.overdue_only else None,
+        "answered": "1" if wanted.answered_only else None,
+        "ontime": "1" if wanted.on_time_only else None,
+        "rating": wanted.rating.value if wanted.rating else None,
+        "mine": "1" if wanted.handed_to_me else None,
+        "q": wanted.text,
+    }
+    return {name: str(value) for name, value in args.items() if value}
 
 
 @blueprint.get("/complaints")
@@ -74,6 +105,8 @@ def index() -> str:
         args=request.args,
         statuses=list(ComplaintStatus),
         categories=list(ComplaintCategory),
+        todos=list(Todo),
+        ratings=list(Rating),
         villages=visible_villages(session, staff()),
     )
 

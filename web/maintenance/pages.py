@@ -22,11 +22,13 @@ from models.maintenance.evidence import photo_matches
 from models.maintenance.operations import MAINTENANCE_ENTITY, mark_doubtful
 from models.maintenance.queries import (
     NEWEST_FIRST,
+    RecordFilter,
+    Repair,
     Shown,
     get_visible_record,
+    listed_records,
     may_see_photo,
     visible_record_ids,
-    visible_records,
 )
 from models.paging import page_number, page_of
 from models.photos import photo_by_token
@@ -39,19 +41,45 @@ PER_PAGE = 20
 @blueprint.get("")
 @login_required
 def index():
-    shown = Shown.from_label(request.args.get("show", "")) if request.args.get("show") else None
-    kind = MaintenanceKind.from_label(request.args.get("kind", "")) if request.args.get("kind") else None
-    query = visible_records(staff(), shown, kind)
+    wanted = record_filter()
+    query = listed_records(staff(), wanted, clock.today())
     page = page_of(db_session(), query, page_number(request.args.get("page")), PER_PAGE, NEWEST_FIRST)
     return render_template(
         "maintenance/list.html",
         page=page,
         args=request.args,
-        shown=shown,
+        wanted=wanted,
         shows=list(Shown),
-        kind=kind,
         kinds=list(MaintenanceKind),
+        repairs=list(Repair),
     )
+
+
+def record_filter() -> RecordFilter:
+    """The records list's filters from the query string (unknown values are ignored)."""
+    args = request.args
+    year = args.get("year", "").strip()
+    if year and not (year.isdigit() and len(year) == 4):
+        abort(400)
+    return RecordFilter(
+        shown=Shown.from_label(args.get("show", "")) if args.get("show") else None,
+        kind=MaintenanceKind.from_label(args.get("kind", "")) if args.get("kind") else None,
+        repair=Repair.from_label(args.get("repair", "")) if args.get("repair") else None,
+        year=int(year) if year else None,
+        timezone=current_app.config["TIMEZONE"],
+    )
+
+
+@blueprint.app_template_global()
+def record_args(wanted: RecordFilter) -> dict[str, str]:
+    """The records list's query that shows what `wanted` picks (record_filter read back)."""
+    args = {
+        "show": wanted.shown.value if wanted.shown else None,
+        "kind": wanted.kind.value if wanted.kind else None,
+        "repair": wanted.repair.value if wanted.repair else None,
+        "year": wanted.year,
+    }
+    return {name: str(value) for name, value in args.items() if value}
 
 
 @blueprint.get("/<int:record_id>")

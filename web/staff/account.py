@@ -93,4 +93,4 @@ def set_password(token: str):
     session.clear()
     sign_in(user, SessionMethod.PASSWORD)
     flash("密码已设置，您已登录。以后请用手机号和这个密码登录。")
-    return redirect(url_for("assets.index"), 303)
+    return redirect(url_for("overview.home"), 303)
