@@ -26,7 +26,9 @@ from models.assets.fields import parse_asset_fields
 from models.assets.operations import create_asset, update_asset
 from models.catalog import SUBTYPES, ensure_departments, ensure_subtypes
 from models.errors import DomainError, Invalid
-from models.evaluations.operations import rate
+from models.evaluations.entities import Status, VillageEvaluation
+from models.evaluations.results import rate
+from models.evaluations.sheets import ensure_sheets
 from models.people import Department, Role, User, VillagePost, create_user
 from models.regions import Region, RegionLevel, add_region, find_child
 from models.storage import MediaStorage
@@ -278,7 +280,11 @@ def grade_last_year(session: Session, demo: Demo, rng: random.Random) -> None:
         day = dt.date(last_year, 12, rng.randint(first, last))
         rated = demo.moment(rng, (demo.today - day).days, weekdays_only=True)
         score = f"{rng.uniform(65, 97):.1f}"
-        rate(session, rater, region, last_year, score, this_year=last_year, now=rated)
+        result = rate(session, rater, region, last_year, score, this_year=last_year, now=rated)
+        if isinstance(result, VillageEvaluation):
+            result.status = Status.RATED  # the district's rating closed last year's cycle
+    for year in (last_year, demo.today.year):
+        ensure_sheets(session, demo.district, year, demo.moment(rng, (demo.today - dt.date(year, 1, 5)).days))
 
 
 def _subtype_plan(rng: random.Random, count: int) -> list[str]:

@@ -22,7 +22,7 @@ from models.complaints.entities import Complaint, ComplaintStatus, ComplaintStep
 from models.deadlines.calendar import ensure_deadlines
 from models.deadlines.entities import Deadline
 from models.deadlines.sources import sync_deadlines
-from models.evaluations.entities import Evaluation
+from models.evaluations.entities import TownResult, VillageEvaluation
 from models.maintenance.entities import MaintenanceRecord
 from models.notices.entities import PublicNotice
 from models.people import Role, User
@@ -110,8 +110,13 @@ def test_demo_load_creates_a_county_of_every_class_status_subtype_and_role(demo_
     statuses = {c.status for c in session.scalars(select(Complaint))}
     assert statuses == set(ComplaintStatus)
     # Last year's grade of every town and village, so the villagers' pages show one.
-    graded = session.scalars(select(Evaluation.region_id).where(Evaluation.year == TEST_NOW.year - 1)).all()
-    assert len(graded) == len(regions[RegionLevel.TOWN]) + len(regions[RegionLevel.VILLAGE])
+    towns = session.scalars(select(TownResult.town_id).where(TownResult.year == TEST_NOW.year - 1)).all()
+    villages = session.scalars(
+        select(VillageEvaluation.village_id).where(
+            VillageEvaluation.year == TEST_NOW.year - 1, VillageEvaluation.grade.is_not(None)
+        )
+    ).all()
+    assert (len(towns), len(villages)) == (len(regions[RegionLevel.TOWN]), len(regions[RegionLevel.VILLAGE]))
 
 
 def test_the_demo_has_a_running_notice_with_an_objection_waiting_for_the_town(session):
@@ -205,7 +210,7 @@ def test_the_demo_happened_at_the_hours_people_work_and_over_the_year(session):
     assert len(set(joined)) == len(joined) and len({local(at).date() for at in registered}) > 100
     assert max(joined) < min(registered) < min(records)
     assert max([*joined, *registered, *records, *complaints, *office]) < TEST_NOW
-    rated = session.scalars(select(Evaluation.rated_at)).all()
+    rated = [*session.scalars(select(TownResult.rated_at)), *session.scalars(select(VillageEvaluation.rated_at))]
     assert all(local(at).date() >= dt.date(TEST_NOW.year - 1, 12, 12) for at in rated)
     assert all(local(at).year == TEST_NOW.year - 1 for at in rated)
 
