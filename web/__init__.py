@@ -8,11 +8,12 @@ from flask import Flask
 
 import bot
 from infra import background, clock, database, settings, storage
-from web import auth, deadlines, errors, evaluations, health, photos, security, templating
+from web import auth, deadlines, errors, health, photos, security, templating
 from web.assets import cards, page_cache, pages, xlsx
 from web.assets import public as asset_page
 from web.complaints import pages as complaint_pages
 from web.complaints import public as complaint_forms
+from web.evaluations import results as evaluation_results
 from web.logs import configure_logging
 from web.maintenance import form as maintenance_form
 from web.maintenance import pages as maintenance_pages
@@ -44,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         notice_pages,
         notice_boards,
         deadlines,
-        evaluations,
+        evaluation_results,
         binding,
         visitors,
         photos,

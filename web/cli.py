@@ -40,8 +40,10 @@ from models.staff.queries import StaffFilter, account_by_phone, search_staff
 from models.wechat.visitors import reachable_staff_openids
 from web import create_app
 from web.assets.cards import qr_text
+from web.evaluations.cli import evaluation_group
 
 cli = FlaskGroup(create_app=create_app, help="资产管护通 (guanhu) — manage the service.")
+cli.add_command(evaluation_group)
 
 
 def fail(error: DomainError) -> NoReturn:
