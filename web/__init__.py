@@ -13,7 +13,10 @@ from web.assets import cards, page_cache, pages, xlsx
 from web.assets import public as asset_page
 from web.complaints import pages as complaint_pages
 from web.complaints import public as complaint_forms
+from web.evaluations import pages as evaluation_pages
 from web.evaluations import results as evaluation_results
+from web.evaluations import sheets as evaluation_sheets
+from web.evaluations import targets as evaluation_targets
 from web.logs import configure_logging
 from web.maintenance import form as maintenance_form
 from web.maintenance import pages as maintenance_pages
@@ -46,6 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         notice_boards,
         deadlines,
         evaluation_results,
+        evaluation_pages,
+        evaluation_targets,
+        evaluation_sheets,
         binding,
         visitors,
         photos,

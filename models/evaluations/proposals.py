@@ -22,6 +22,7 @@ from models.regions import Region
 class SheetProposal:
     sheet: ScoreSheet
     items: list[tuple[SheetItem, Proposal]]
+    assets: int  # how many of the village's assets the sheet scores
 
     @property
     def asset_class(self) -> AssetClass:
@@ -57,7 +58,7 @@ def proposals_for(
             (item, apply(item.rule, Context(records, asset_class, item.points, item.parameters, targets)))
             for item in sheet.items
         ]
-        result.append(SheetProposal(sheet, items))
+        result.append(SheetProposal(sheet, items, len(records.of_class(asset_class))))
     return result
 
 
