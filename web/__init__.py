@@ -9,7 +9,7 @@ from flask import Flask
 import bot
 from infra import background, clock, database, settings, storage
 from web import auth, deadlines, errors, health, photos, security, templating
-from web.assets import cards, page_cache, pages, xlsx
+from web.assets import cards, care_rating, page_cache, pages, xlsx
 from web.assets import public as asset_page
 from web.complaints import pages as complaint_pages
 from web.complaints import public as complaint_forms
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         cards,
         complaint_pages,
         complaint_forms,
+        care_rating,
         maintenance_pages,
         maintenance_form,
         notice_pages,
