@@ -20,7 +20,22 @@ from models.regions import Region
 
 FULL_MARKS = Decimal(100)
 
-# (text, guidance, rule, parameters): seed 000 四(一) and 四(二), in the seed's order.
+# (text, guidance, rule, parameters): seed 000 四(一) and 四(二), in the seed's order; both end alike.
+SHARED_ITEMS = (
+    ("按照有关规定处置资产", "资产处置须履行规定程序；未按程序处置的不得分。", "disposal", {}),
+    (
+        "群众满意认可",
+        "群众对反映办理的评价及对资产管护的年度评价中，满意和基本满意的比例达到目标得满分。",
+        "villagers_satisfied",
+        {"min_answers": 3},
+    ),
+    (
+        "无因管护工作不到位引发的群众信访投诉",
+        "因损坏需维修、无人管护、被占用或私用被查实的反映，每件扣分，扣完为止。",
+        "no_custody_complaints",
+        {"deduction": "2"},
+    ),
+)
 DEFAULT_ITEMS: dict[AssetClass, tuple[tuple[str, str, str | None, dict[str, Any]], ...]] = {
     AssetClass.PUBLIC_BENEFIT: (
         (
@@ -48,19 +63,7 @@ DEFAULT_ITEMS: dict[AssetClass, tuple[tuple[str, str, str | None, dict[str, Any]
             "repairs_in_limit",
             {},
         ),
-        ("按照有关规定处置资产", "资产处置须履行规定程序；未按程序处置的不得分。", "disposal", {}),
-        (
-            "群众满意认可",
-            "群众对反映办理的评价及对资产管护的年度评价中，满意和基本满意的比例达到目标得满分。",
-            "villagers_satisfied",
-            {"min_answers": 3},
-        ),
-        (
-            "无因管护工作不到位引发的群众信访投诉",
-            "因损坏需维修、无人管护、被占用或私用被查实的反映，每件扣分，扣完为止。",
-            "no_custody_complaints",
-            {"deduction": "2"},
-        ),
+        *SHARED_ITEMS,
     ),
     AssetClass.OPERATING: (
         ("落实运营方案，履行经营权、收益权、处置权等权利义务", "有运营方案和合同，各方权利义务明确并履行。", None, {}),
@@ -73,19 +76,7 @@ DEFAULT_ITEMS: dict[AssetClass, tuple[tuple[str, str, str | None, dict[str, Any]
             "operating_income",
             {},
         ),
-        ("按照有关规定处置资产", "资产处置须履行规定程序；未按程序处置的不得分。", "disposal", {}),
-        (
-            "群众满意认可",
-            "群众对反映办理的评价及对资产管护的年度评价中，满意和基本满意的比例达到目标得满分。",
-            "villagers_satisfied",
-            {"min_answers": 3},
-        ),
-        (
-            "无因管护工作不到位引发的群众信访投诉",
-            "因损坏需维修、无人管护、被占用或私用被查实的反映，每件扣分，扣完为止。",
-            "no_custody_complaints",
-            {"deduction": "2"},
-        ),
+        *SHARED_ITEMS,
     ),
 }
 
@@ -122,7 +113,9 @@ def ensure_sheets(session: Session, district: Region, year: int, now: dt.datetim
             defaults = DEFAULT_ITEMS[asset_class]
             rows = [(*row, points) for row, points in zip(defaults, even_points(len(defaults)), strict=True)]
         sheet.items = [
-            SheetItem(position=position, text=text, guidance=guidance, rule=rule, parameters=parameters, points=points)
+            SheetItem(
+                position=position, text=text, guidance=guidance, rule=rule, parameters=dict(parameters), points=points
+            )
             for position, (text, guidance, rule, parameters, points) in enumerate(rows, start=1)
         ]
         session.add(sheet)
