@@ -12,18 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import audit
 from models.access import region_in_scope, require_signer
+from models.assets.entities import Asset
+from models.complaints.entities import Rating
 from models.deadlines.entities import Deadline
 from models.deadlines.operations import close_deadline
 from models.errors import Forbidden, Invalid, NotFound
-from models.evaluations.entities import MAX_REASON, Signature, Stage, Status, VillageEvaluation
+from models.evaluations.entities import MAX_REASON, CareRating, Signature, Stage, Status, VillageEvaluation
 from models.evaluations.form import ENTITY, Locked, item_number
 from models.notices.entities import OPEN_OUTCOMES, NoticeOutcome, PublicNotice
 from models.notices.operations import open_notice, withdraw_notice
@@ -126,7 +129,7 @@ def _both_signed(session: Session, evaluation: VillageEvaluation, today: dt.date
         subject_id=evaluation.id,
         village=evaluation.village,
         title=f"{evaluation.village.name}{evaluation.year}年度项目资产绩效自评结果公示"[:60],
-        body=notice_body(evaluation),
+        body=notice_body(evaluation, care_of_village(session, evaluation)),
         starts_on=today,
         now=now,
     )
@@ -134,8 +137,20 @@ def _both_signed(session: Session, evaluation: VillageEvaluation, today: dt.date
     _record(session, None, evaluation, "notice", {"状态": Status.ON_NOTICE.label}, now)
 
 
-def notice_body(evaluation: VillageEvaluation) -> str:
-    """The frozen text on notice: each item's score and, where short, why and what is done."""
+def care_of_village(session: Session, evaluation: VillageEvaluation) -> Counter[Rating]:
+    """The villagers' yearly ratings of the care of the village's assets (counts only)."""
+    rows = session.execute(
+        select(CareRating.rating, func.count())
+        .join(Asset, Asset.id == CareRating.asset_id)
+        .where(Asset.village_id == evaluation.village_id, CareRating.year == evaluation.year)
+        .group_by(CareRating.rating)
+    )
+    return Counter(dict(rows.all()))
+
+
+def notice_body(evaluation: VillageEvaluation, care: Counter[Rating]) -> str:
+    """The frozen text on notice: each item's score and, where short, why and what is done; and
+    how the villagers rated the care of the village's assets this year."""
     lines = [
         f"{evaluation.village.full_name}{evaluation.year}年度扶贫项目资产后续管理绩效自评结果如下，"
         f"自评得分{evaluation.self_score}分。",
@@ -145,6 +160,8 @@ def notice_body(evaluation: VillageEvaluation) -> str:
         if score.shortfall:
             line += f"；偏差原因及改进措施：{score.shortfall}"
         lines.append(line)
+    if care:
+        lines.append("群众年度管护评价：" + "，".join(f"{rating.label}{care[rating]}人" for rating in Rating) + "。")
     signers = "、".join(f"{s.post.label}{s.signer_name}" for s in evaluation.valid_signatures)
     lines.append(f"已经{signers}审核签字。如有异议，请在公示期内提出。")
     return "\n".join(lines)[:5000]

@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from models import audit
+from models.assets.entities import Asset
+from models.complaints.entities import Rating
 from models.complaints.operations import ComplaintLimits, file_objection
 from models.deadlines.entities import Deadline
 from models.errors import Forbidden, Invalid, NotFound
-from models.evaluations.entities import Stage, Status
+from models.evaluations.entities import CareRating, Stage, Status
 from models.evaluations.form import ENTITY, Locked, ScoreEntry, open_evaluation, save_scores, submit
 from models.evaluations.signing import NOTICE_KIND, reopen, send_back, sign
 from models.notices.entities import NoticeOutcome
@@ -78,7 +80,7 @@ def test_two_different_posts_sign_then_the_notice_runs_and_passing_reports_to_th
     sign(session, people.board, evaluation, today=TODAY, now=clock.now())
     notice = notice_for(session, NOTICE_KIND, evaluation.id)
     assert evaluation.status is Status.ON_NOTICE and notice.days == 10 and notice.starts_on == TODAY
-    assert "自评得分100.0分" in notice.body
+    assert "自评得分100.0分" in notice.body and "群众年度管护评价" not in notice.body  # nobody rated yet
     with pytest.raises(Locked):
         save_scores(session, people.clerk, evaluation, {}, clock.now())
 
@@ -88,10 +90,14 @@ def test_two_different_posts_sign_then_the_notice_runs_and_passing_reports_to_th
 
 
 def test_an_objection_keeps_it_on_notice_and_when_upheld_sends_it_back(session, people, submitted, clock):
+    road = session.scalar(select(Asset))
+    for number, rating in enumerate((Rating.SATISFIED, Rating.SATISFIED, Rating.UNSATISFIED)):
+        session.add(CareRating(asset_id=road.id, year=2026, rating=rating, openid=f"o{number}", created_at=clock.now()))
     evaluation = submitted()
     sign(session, people.chair, evaluation, today=TODAY, now=clock.now())
     sign(session, people.board, evaluation, today=TODAY, now=clock.now())
     notice = notice_for(session, NOTICE_KIND, evaluation.id)
+    assert "群众年度管护评价：满意2人，基本满意0人，不满意1人。" in notice.body  # the village's page shows them
     objection = file_objection(
         session,
         notice,

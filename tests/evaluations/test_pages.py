@@ -159,6 +159,8 @@ def test_the_district_issues_targets_and_a_village_sees_them(app, client, sessio
     assert len(targets) == 12 and all(t.values["satisfaction"] == 85 and t.issued_at for t in targets)
     clerk = app.test_client()
     login(clerk, people.clerk)
+    seen = visible_text(clerk.get("/evaluations/2026/targets").get_data(as_text=True))
+    assert "群众满意率（%） 85" in seen and "青山镇石桥村" in seen and "清水村" not in seen
     assert clerk.post("/evaluations/2026/targets", data={"csrf_token": csrf_token(clerk, "/tasks")}).status_code == 403
     other = county.villages["清水村"]
     department = build.user(Role.DEPARTMENT, county.district, department="交通运输局")
