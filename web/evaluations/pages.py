@@ -30,7 +30,7 @@ from models.evaluations.scans import store_scan
 from models.evaluations.signing import reopen, send_back, sign
 from models.evaluations.targets import target_of
 from models.people import Role
-from models.regions import Region
+from models.regions import Region, RegionLevel
 from web.auth import staff
 from web.deadlines import subject_url
 
@@ -73,7 +73,7 @@ def stage_page(year: int, path: str):
     check_year(year, today().year)
     session, actor, stage = db_session(), staff(), _stage(path)
     rows = stage_overview(session, actor, year, stage)
-    if actor.role.region_level.value == "village" and rows and rows[0][1] is not None:
+    if actor.role.region_level is RegionLevel.VILLAGE and rows and rows[0][1] is not None:
         return redirect(url_for("evaluation_pages.form", evaluation_id=rows[0][1].id))
     return render_template(
         "evaluations/stage.html", year=year, stage=stage, rows=rows, may_start=actor.role is Role.VILLAGE_CLERK
