@@ -7,12 +7,15 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from bot.handlers.deadlines import task_lines
 from infra.database import unit_of_work
 from jobs.notices import decide_notices
+from models.deadlines.tasks import waiting_for
 from models.evaluations.entities import VillageEvaluation
 from models.evaluations.form import submit
 from models.evaluations.signing import NOTICE_KIND, sign
 from models.notices.queries import notice_for
+from models.people import Role
 from tests.evaluations.test_cycle import TODAY
 from tests.support.pages import csrf_token, login
 
@@ -63,3 +66,22 @@ def test_each_step_is_pushed_to_the_people_it_waits_for(app_factory, fake, sessi
     assert len(calls) == 4  # to sign (two supervisors), sent back (the clerk), reported (the town)
     assert calls[-1].body["request"]["touser"] == "o_town"
     assert "【已上报】" in calls[-1].body["request"]["text"]["content"]
+
+
+def test_issued_targets_reach_every_bound_clerk_and_the_chat_links_the_steps(
+    app_factory, fake, session, people, build, county, clock
+):
+    app = app_factory(**fake.client_config())
+    people.clerk.wechat_openid, people.other_clerk.wechat_openid = "o_clerk", "o_other"
+    admin = build.user(Role.DISTRICT_ADMIN, county.district)
+    session.flush()
+    client = app.test_client()
+    login(client, admin)
+    token = csrf_token(client, "/evaluations/2026/targets")
+    assert client.post("/evaluations/2026/targets", data={"csrf_token": token}).status_code == 303
+    calls = fake.wait_for_calls("cgi-bin/message/custom/send", 2)
+    assert {c.body["request"]["touser"] for c in calls} == {"o_clerk", "o_other"}
+    assert "绩效目标已下达" in calls[0].body["request"]["text"]["content"]
+
+    lines = task_lines(waiting_for(session, people.chair, TODAY), "https://guanhu.example")
+    assert any(line.endswith("打开年中自查表：https://guanhu.example/evaluations/2026/self-check") for line in lines)
