@@ -16,8 +16,10 @@ from models.evaluations.form import submit
 from models.evaluations.signing import NOTICE_KIND, sign
 from models.notices.queries import notice_for
 from models.people import Role
+from models.wechat.binding import issue_bind_code, redeem_bind_code
 from tests.evaluations.test_cycle import TODAY
 from tests.support.pages import csrf_token, login
+from tests.support.sign_in import WECHAT_BROWSER, through_wechat_oauth
 
 
 def test_each_step_is_pushed_to_the_people_it_waits_for(app_factory, fake, session, people, clock):
@@ -85,3 +87,23 @@ def test_issued_targets_reach_every_bound_clerk_and_the_chat_links_the_steps(
 
     lines = task_lines(waiting_for(session, people.chair, TODAY), "https://guanhu.example")
     assert any(line.endswith("打开年中自查表：https://guanhu.example/evaluations/2026/self-check") for line in lines)
+
+
+def test_a_supervisor_opens_the_pushed_link_in_wechat_signed_in_by_oauth_and_signs(
+    app_factory, fake, session, people, submitted, clock
+):
+    app = app_factory(**fake.client_config())
+    redeem_bind_code(session, "o_chair", issue_bind_code(session, people.chair, clock.now()), clock.now())
+    evaluation = submitted()
+    client = app.test_client()
+    path = f"/evaluations/form/{evaluation.id}"
+    back = through_wechat_oauth(client, fake, path, "o_chair")
+    assert back.status_code == 302 and back.headers["Location"] == path
+    page = client.get(path, headers=WECHAT_BROWSER).get_data(as_text=True)
+    assert "以村务监督委员会主任身份签字确认" in page
+    token = csrf_token(client, path)
+    signed = client.post(f"{path}/sign", data={"csrf_token": token}, headers=WECHAT_BROWSER)
+    assert signed.status_code == 303
+    session.expire_all()
+    [signature] = session.get(VillageEvaluation, evaluation.id).valid_signatures
+    assert signature.user_id == people.chair.id
