@@ -23,6 +23,7 @@ from models.evaluations.signing import NOTICE_KIND, reopen, send_back, sign
 from models.notices.entities import NoticeOutcome
 from models.notices.operations import decide_notice
 from models.notices.queries import notice_for
+from models.people import Role, VillagePost
 from tests.evaluations.conftest import TZ
 
 TODAY = dt.date(2026, 6, 1)
@@ -166,3 +167,21 @@ def test_reopening_a_running_notice_withdraws_it(session, people, submitted, clo
     sign(session, people.board, evaluation, today=TODAY, now=clock.now())
     reopen(session, people.clerk, evaluation, "漏填一项资产", clock.now())
     assert notice_for(session, NOTICE_KIND, evaluation.id).outcome is NoticeOutcome.WITHDRAWN
+
+
+def test_a_supervisor_without_a_post_or_a_new_holder_of_a_signed_post_cannot_sign(
+    session, people, submitted, build, clock
+):
+    evaluation = submitted()
+    no_post = build.user(Role.VILLAGE_SUPERVISOR, people.village)
+    with pytest.raises(Forbidden):
+        sign(session, no_post, evaluation, today=TODAY, now=clock.now())
+    sign(session, people.chair, evaluation, today=TODAY, now=clock.now())
+    people.chair.active = False  # the chair steps down; a new one takes the post
+    successor = build.user(
+        Role.VILLAGE_SUPERVISOR, people.village, village_post=VillagePost.SUPERVISION_COMMITTEE_CHAIR
+    )
+    with pytest.raises(Invalid) as taken:
+        sign(session, successor, evaluation, today=TODAY, now=clock.now())
+    assert "村务监督委员会主任已由" in taken.value.fields["sign"]
+    assert evaluation.status is Status.SIGNING
