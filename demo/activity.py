@@ -29,6 +29,7 @@ from models.complaints.operations import (
 from models.deadlines.calendar import ensure_deadlines
 from models.deadlines.entities import Deadline, ResponsibleLevel
 from models.deadlines.operations import mark_done
+from models.deadlines.tasks import EVALUATION_STEPS
 from models.maintenance.entities import MaintenanceKind
 from models.maintenance.operations import record_maintenance
 from models.people import Role, User
@@ -158,14 +159,10 @@ OUTCOMES = [
 
 # What the person who owns a calendar task writes when marking it done.
 DONE_NOTES = {
-    "trade_asset_list": "本行业纳入评价的资产清单已核对，按村列表报区乡村振兴局。",
-    "performance_targets": "各村绩效目标已审定并印发到各乡镇。",
     "asset_inventory": "资产清查已完成，清查总结、台账、基本情况表、运营状况表已盖章上报。",
     "system_data_entry": "资产信息已在全国系统资产模块填报完毕，已逐项核对。",
-    "midyear_self_check": "年中自查已完成，自查表经两位监督负责人签字后报镇。",
     "town_rectification": "核查发现的问题已逐项整改，整改台账报区。",
     "village_rectification": "核查发现的问题已整改完毕，整改照片和说明已报镇。",
-    "village_self_evaluation": "年终自评表已签字并张榜公示，公示期满无异议，已报镇。",
     "town_review": "各村自评已复核并评分，结果报区。",
     "town_rating": "各乡镇等次已评定并通报。",
 }
@@ -367,7 +364,12 @@ def finish_calendar(session: Session, demo: Demo, rng: random.Random) -> None:
     ensure_deadlines(session, demo.district, year, made)
     tasks = session.scalars(
         select(Deadline)
-        .where(Deadline.district_id == demo.district.id, Deadline.year == year, Deadline.done_at.is_(None))
+        .where(
+            Deadline.district_id == demo.district.id,
+            Deadline.year == year,
+            Deadline.done_at.is_(None),
+            Deadline.kind_code.not_in(EVALUATION_STEPS),  # done by doing them (demo.evaluations)
+        )
         .order_by(Deadline.due_on, Deadline.id)
     )
     for deadline in tasks:

@@ -20,13 +20,16 @@ from sqlalchemy.orm import Session
 
 from demo import CHINA, PASSWORD, Demo, Step
 from demo.activity import file_complaints, finish_calendar, keep_records
+from demo.evaluations import run_evaluation_cycle
 from demo.notices import put_on_notice
 from models.assets.entities import AssetClass, AssetStatus, AssetSubtype, DisposalMethod, FundingSource
 from models.assets.fields import parse_asset_fields
 from models.assets.operations import create_asset, update_asset
 from models.catalog import SUBTYPES, ensure_departments, ensure_subtypes
 from models.errors import DomainError, Invalid
-from models.evaluations.operations import rate
+from models.evaluations.entities import Status, VillageEvaluation
+from models.evaluations.results import rate
+from models.evaluations.sheets import ensure_sheets
 from models.people import Department, Role, User, VillagePost, create_user
 from models.regions import Region, RegionLevel, add_region, find_child
 from models.storage import MediaStorage
@@ -202,6 +205,10 @@ LATE_SOURCES = [
 # The rest of a county's staff, beside the demo logins: a clerk and a custodian in every village
 # (phones 139000002NN and 139000001NN, NN the village's number) and a liaison in every department.
 CLERK_PHONE, CUSTODIAN_PHONE, LIAISON_PHONE = "139000002{:02d}", "139000001{:02d}", "139000000{:02d}"
+POST_PHONES = {
+    VillagePost.SUPERVISION_COMMITTEE_CHAIR: "139000003{:02d}",
+    VillagePost.COOPERATIVE_BOARD_CHAIR: "139000004{:02d}",
+}
 
 
 FIRST_LIAISON = 41
@@ -255,6 +262,10 @@ def add_staff(session: Session, demo: Demo, rng: random.Random) -> None:
             demo.district,
             department=departments[name],
         )
+    for number, village in enumerate(demo.villages.values(), start=1):
+        for post, phone in POST_PHONES.items():
+            if not any(a.village_post is post and a.place[-1:] == (village.name,) for a in ACCOUNTS):
+                add(phone.format(number), _new_person(rng, taken), Role.VILLAGE_SUPERVISOR, village, village_post=post)
 
 
 def _new_person(rng: random.Random, taken: set[str]) -> str:
@@ -278,7 +289,11 @@ def grade_last_year(session: Session, demo: Demo, rng: random.Random) -> None:
         day = dt.date(last_year, 12, rng.randint(first, last))
         rated = demo.moment(rng, (demo.today - day).days, weekdays_only=True)
         score = f"{rng.uniform(65, 97):.1f}"
-        rate(session, rater, region, last_year, score, this_year=last_year, now=rated)
+        result = rate(session, rater, region, last_year, score, this_year=last_year, now=rated)
+        if isinstance(result, VillageEvaluation):
+            result.status = Status.RATED  # the district's rating closed last year's cycle
+    for year in (last_year, demo.today.year):
+        ensure_sheets(session, demo.district, year, demo.moment(rng, (demo.today - dt.date(year, 1, 5)).days))
 
 
 def _subtype_plan(rng: random.Random, count: int) -> list[str]:
@@ -450,6 +465,7 @@ STEPS: tuple[Step, ...] = (
     finish_calendar,
     grade_last_year,
     put_on_notice,
+    run_evaluation_cycle,
 )
 
 

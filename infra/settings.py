@@ -79,6 +79,7 @@ def load(app: Flask, test_config: dict | None) -> None:
         PUBLIC_PAGE_RATE_LIMIT="60 per minute",
         COMPLAINT_RATE_LIMIT="5 per hour",
         COMPLAINT_ASSET_RATE_LIMIT="30 per day",  # per asset, whoever files
+        CARE_RATING_RATE_LIMIT="10 per day",  # yearly care ratings from one visitor (openid, else address)
         OBJECTION_NOTICE_RATE_LIMIT="50 per day",  # objections to one notice, whoever files
         MAINTENANCE_FORM_RATE_LIMIT="30 per hour",
         REGISTER_IMPORT_MAX_BYTES=32 * 1024 * 1024,

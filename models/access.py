@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from models.assets.entities import Asset
 from models.complaints.entities import Complaint
 from models.errors import Forbidden, NotFound
+from models.evaluations.entities import VillageEvaluation
 from models.notices.entities import PublicNotice
 from models.people import Role, User
 from models.regions import Region, RegionLevel
@@ -267,3 +268,32 @@ def _tree_order(region: Region) -> tuple[int, int, int]:
         return (0, 0, region.id)
     town_id = region.id if region.level is RegionLevel.TOWN else region.parent_id
     return (1, town_id, 0 if region.level is RegionLevel.TOWN else region.id)
+
+
+def evaluation_scope(actor: User) -> ColumnElement[bool]:
+    """The condition a village's evaluation meets for `actor` to see it: its village lies under
+    their region (a village sees only its own; custodians none)."""
+    if not actor.active or actor.role is Role.CUSTODIAN:
+        return false()
+    return VillageEvaluation.village_id.in_(regions_under(actor))
+
+
+def require_village_clerk(actor: User, village: Region) -> None:
+    """The actor is a clerk of `village` (fills its evaluation form); another village is not found."""
+    if not actor.active or not region_in_scope(actor, village):
+        raise NotFound()
+    if actor.role is not Role.VILLAGE_CLERK:
+        raise Forbidden("只有本村村干部可以填写和提交自评表。")
+
+
+def require_signer(actor: User, village: Region) -> None:
+    """The actor holds one of the two posts of `village` that sign its evaluation."""
+    if not actor.active or not region_in_scope(actor, village):
+        raise NotFound()
+    if actor.role is not Role.VILLAGE_SUPERVISOR or actor.village_post is None:
+        raise Forbidden("只有本村村务监督委员会主任和合作社监事会主任可以签字或退回。")
+
+
+def require_target_issuer(actor: User) -> None:
+    if not actor.active or actor.role is not Role.DISTRICT_ADMIN:
+        raise Forbidden("只有区乡村振兴局可以下达绩效目标和修改考评表。")

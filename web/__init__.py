@@ -8,11 +8,15 @@ from flask import Flask
 
 import bot
 from infra import background, clock, database, settings, shared_state, storage
-from web import auth, deadlines, errors, evaluations, health, overview, photos, security, templating
-from web.assets import cards, page_cache, pages, xlsx
+from web import auth, deadlines, errors, health, overview, photos, security, templating
+from web.assets import cards, care_rating, page_cache, pages, xlsx
 from web.assets import public as asset_page
 from web.complaints import pages as complaint_pages
 from web.complaints import public as complaint_forms
+from web.evaluations import pages as evaluation_pages
+from web.evaluations import results as evaluation_results
+from web.evaluations import sheets as evaluation_sheets
+from web.evaluations import targets as evaluation_targets
 from web.logs import configure_logging
 from web.maintenance import form as maintenance_form
 from web.maintenance import pages as maintenance_pages
@@ -50,12 +54,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         cards,
         complaint_pages,
         complaint_forms,
+        care_rating,
         maintenance_pages,
         maintenance_form,
         notice_pages,
         notice_boards,
         deadlines,
-        evaluations,
+        evaluation_results,
+        evaluation_pages,
+        evaluation_targets,
+        evaluation_sheets,
         binding,
         visitors,
         photos,

@@ -42,8 +42,10 @@ from models.storage import LocalStorage
 from models.wechat.visitors import reachable_staff_openids
 from web import create_app
 from web.assets.cards import qr_text
+from web.evaluations.cli import evaluation_group
 
 cli = FlaskGroup(create_app=create_app, help="资产管护通 (guanhu) — manage the service.")
+cli.add_command(evaluation_group)
 
 
 def fail(error: DomainError) -> NoReturn:

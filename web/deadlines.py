@@ -37,6 +37,9 @@ SUBJECT_PAGES = {
     "asset": ("assets.detail", "asset_id"),
     "notice": ("notices.detail", "notice_id"),
     "calendar": ("deadlines.calendar_page", "year"),
+    "targets": ("evaluation_targets.targets_page", "year"),
+    "self_check": ("evaluation_pages.self_check_page", "year"),
+    "self_evaluation": ("evaluation_pages.self_evaluation_page", "year"),
 }
 
 

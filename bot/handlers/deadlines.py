@@ -14,11 +14,24 @@ DEADLINES_SHOWN = 8  # a text reply stays short; the web page lists them all
 MORE_DEADLINES = "另有{count}项，请在网页“我的任务”中查看"
 
 
-def deadline_line(task: Task) -> str:
+# The evaluation's steps link to their page in the chat too (the subject's kind → its path).
+EVALUATION_PATHS = {
+    "targets": "/evaluations/{year}/targets",
+    "self_check": "/evaluations/{year}/self-check",
+    "self_evaluation": "/evaluations/{year}/self-evaluation",
+}
+
+
+def deadline_line(task: Task, public_base_url: str = "") -> str:
     deadline = task.deadline
     if task.escalated:
-        return f"【督办】{deadline.title}（{task.owner}，{task.state}）"
-    return f"{deadline.title}（{task.state}）"
+        line = f"【督办】{deadline.title}（{task.owner}，{task.state}）"
+    else:
+        line = f"{deadline.title}（{task.state}）"
+    if public_base_url and task.subject is not None and task.subject.kind in EVALUATION_PATHS:
+        path = EVALUATION_PATHS[task.subject.kind].format(year=task.subject.id)
+        line += f" {task.subject.action}：{public_base_url}{path}"
+    return line
 
 
 def assets_line(group: AssetsNeedingCare) -> str:
@@ -26,8 +39,8 @@ def assets_line(group: AssetsNeedingCare) -> str:
     return f"{group.label}{group.count}处：{'、'.join(group.names)}{more}"
 
 
-def task_lines(tasks: MyTasks) -> list[str]:
-    lines = [deadline_line(task) for task in tasks.deadlines[:DEADLINES_SHOWN]]
+def task_lines(tasks: MyTasks, public_base_url: str = "") -> list[str]:
+    lines = [deadline_line(task, public_base_url) for task in tasks.deadlines[:DEADLINES_SHOWN]]
     if len(tasks.deadlines) > DEADLINES_SHOWN:
         lines.append(MORE_DEADLINES.format(count=len(tasks.deadlines) - DEADLINES_SHOWN))
     return lines + [assets_line(group) for group in tasks.assets]
@@ -42,4 +55,4 @@ def my_tasks(message: BaseMessage, ctx: Context) -> Reply:
     tasks = waiting_for(ctx.session, staff, ctx.today)
     if tasks.empty:
         return NOTHING_TO_DO.format(name=staff.name)
-    return "\n".join([TASKS_HEADER.format(name=staff.name), *task_lines(tasks)])
+    return "\n".join([TASKS_HEADER.format(name=staff.name), *task_lines(tasks, ctx.public_base_url)])

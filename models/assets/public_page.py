@@ -6,6 +6,7 @@ Never here: villagers' names or phones, others' complaint contents, internal not
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,8 +15,9 @@ from sqlalchemy.orm import Session
 from models.assets.cards import replaced_token
 from models.assets.entities import Asset, AssetClass, ReplacedCardToken
 from models.complaints.queries import public_counts
-from models.evaluations.entities import Evaluation
-from models.evaluations.queries import evaluation_of
+from models.evaluations.care_ratings import care_counts
+from models.evaluations.entities import VillageEvaluation
+from models.evaluations.queries import village_grade
 from models.maintenance.entities import MaintenanceRecord
 from models.notices.entities import PublicNotice
 from models.notices.queries import active_notices, board_token
@@ -38,7 +40,8 @@ class AssetPage:
     notice_board: str | None  # the village board's token, when notices are shown
     complaints: int
     answered: int
-    last_years_grade: Evaluation | None  # of the asset's village
+    last_years_grade: VillageEvaluation | None  # of the asset's village
+    care: Counter[str]  # this year's villagers' ratings of its care (counts only)
 
 
 def asset_by_token(session: Session, token: str) -> Asset | ReplacedCardToken | None:
@@ -70,5 +73,6 @@ def asset_page(session: Session, asset: Asset, today: dt.date) -> AssetPage:
         notice_board=board_token(session, asset.village_id) if notices else None,
         complaints=complaints,
         answered=answered,
-        last_years_grade=evaluation_of(session, asset.village_id, today.year - 1),
+        last_years_grade=village_grade(session, asset.village_id, today.year - 1),
+        care=care_counts(session, asset.id, today.year),
     )

@@ -29,7 +29,7 @@ class Subject:
     report a repair is for), an asset, a public notice, or the district calendar (`id` is then the
     year)."""
 
-    kind: str  # "complaint", "record", "asset", "notice", "calendar"
+    kind: str  # "complaint", "record", "asset", "notice", "calendar", "targets", "self_check", "self_evaluation"
     id: int
     action: str  # what the link says, e.g. 去受理
 
@@ -54,9 +54,9 @@ class Task:
 
     @property
     def closes_itself(self) -> bool:
-        """Opened by another feature, it is done when its subject is (a complaint accepted, an asset
-        repaired …), never by 标记完成."""
-        return self.deadline.source is not None
+        """Opened by another feature, or a step of the evaluation, it is done when its subject is (a
+        complaint accepted, an asset repaired, a self-evaluation reported …), never by 标记完成."""
+        return self.deadline.source is not None or self.deadline.kind_code in EVALUATION_STEPS
 
 
 def owner_condition(user: User):
@@ -137,6 +137,15 @@ def get_task(session: Session, user: User, deadline_id: int, today: dt.date) -> 
     return _task(user, deadline, today, subjects_of(session, [deadline]).get(deadline.id))
 
 
+# The calendar's evaluation steps, closed by doing them: (subject kind, what the link says).
+EVALUATION_STEPS = {
+    "trade_asset_list": ("targets", "去确定纳入评价的资产"),
+    "performance_targets": ("targets", "去下达绩效目标"),
+    "midyear_self_check": ("self_check", "打开年中自查表"),
+    "village_self_evaluation": ("self_evaluation", "打开年终自评表"),
+}
+
+
 # What the link of a task opened by another feature says, by its source ("complaint:12:accept" …).
 COMPLAINT_ACTIONS = {"accept": "去受理", "appeal": "去复核申诉", "answer": "去答复"}
 
@@ -148,7 +157,10 @@ def subjects_of(session: Session, deadlines: list[Deadline]) -> dict[int, Subjec
     for deadline in deadlines:
         kind, _, rest = (deadline.source or "").partition(":")
         parts = rest.split(":")
-        if deadline.source is None:
+        if deadline.kind_code in EVALUATION_STEPS:
+            subject_kind, action = EVALUATION_STEPS[deadline.kind_code]
+            subjects[deadline.id] = Subject(subject_kind, deadline.year or deadline.due_on.year, action)
+        elif deadline.source is None:
             subjects[deadline.id] = Subject("calendar", deadline.year or deadline.due_on.year, "查看年度任务日历")
         elif kind == "complaint":
             subjects[deadline.id] = Subject("complaint", int(parts[0]), COMPLAINT_ACTIONS.get(parts[1], "查看反映"))

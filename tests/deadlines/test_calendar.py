@@ -57,10 +57,9 @@ def test_tasks_are_made_once_per_responsible_region(session, county) -> None:
 
 def test_a_moved_date_moves_open_tasks_only_and_is_audited(session, county, build) -> None:
     admin = build.user(Role.DISTRICT_ADMIN, county.district)
-    clerk = build.user(Role.VILLAGE_CLERK, county.villages["竹林村"])
     ensure_deadlines(session, county.district, 2026, TEST_NOW)
     finished = _deadline(session, "village_self_evaluation", county.villages["竹林村"])
-    mark_done(session, clerk, finished.id, note="已公示", today=dt.date(2026, 6, 1), now=TEST_NOW)
+    close_deadline(session, finished.key, "evaluation:1", TEST_NOW)  # reported to the town
     entry = next(e for e in ensure_calendar(session, county.district, 2026) if e.kind_code == "village_self_evaluation")
 
     move_calendar_entry(session, admin, entry, dt.date(2026, 12, 15), None, TEST_NOW)
@@ -88,21 +87,28 @@ def test_only_the_district_office_moves_dates_and_within_the_year(session, count
 def test_done_needs_evidence_and_is_audited(session, county, build) -> None:
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     ensure_deadlines(session, county.district, 2026, TEST_NOW)
-    task = _deadline(session, "midyear_self_check", county.villages["石桥村"])
+    task = _deadline(session, "village_rectification", county.villages["石桥村"])
 
     with pytest.raises(Invalid) as refused:
         mark_done(session, clerk, task.id, note="  ", today=dt.date(2026, 6, 1), now=TEST_NOW)
     assert refused.value.fields["note"] == "请填写完成情况说明，或附上文件、记录。"
     assert task.done_at is None
 
-    mark_done(
-        session, clerk, task.id, note="两委已签字", record="自查表2026-03", today=dt.date(2026, 6, 1), now=TEST_NOW
-    )
+    mark_done(session, clerk, task.id, note="已整改", record="整改台账2026-03", today=dt.date(2026, 6, 1), now=TEST_NOW)
 
     assert task.done_at == TEST_NOW and task.done_by_id == clerk.id
-    assert task.evidence == {"note": "两委已签字", "record": "自查表2026-03"}
+    assert task.evidence == {"note": "已整改", "record": "整改台账2026-03"}
     [entry] = audit.history(session, ENTITY, task.id)
     assert entry.action == "done" and entry.actor_id == clerk.id
+
+
+def test_the_evaluation_steps_are_done_by_doing_them_not_by_a_note(session, county, build) -> None:
+    clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
+    ensure_deadlines(session, county.district, 2026, TEST_NOW)
+    task = _deadline(session, "midyear_self_check", county.villages["石桥村"])
+    with pytest.raises(Forbidden):
+        mark_done(session, clerk, task.id, note="两委已签字", today=dt.date(2026, 6, 1), now=TEST_NOW)
+    assert task.done_at is None
 
 
 def test_a_task_of_another_village_is_not_found(session, county, build) -> None:

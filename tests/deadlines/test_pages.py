@@ -67,7 +67,7 @@ def test_marking_a_task_done_needs_evidence(client, login_as, session, county, b
     clock.at = JUNE_28
     clerk = build.user(Role.VILLAGE_CLERK, county.villages["石桥村"])
     ensure_deadlines(session, county.district, 2026, clock.now())
-    task = _task(session, "midyear_self_check", county.villages["石桥村"])
+    task = _task(session, "village_rectification", county.villages["石桥村"])
     login_as(clerk)
     token = csrf_token(client, "/tasks")
 
@@ -75,12 +75,12 @@ def test_marking_a_task_done_needs_evidence(client, login_as, session, county, b
     assert refused.status_code == 422
     assert "请填写完成情况说明，或附上文件、记录。" in refused.get_data(as_text=True)
     session.expire_all()
-    assert _task(session, "midyear_self_check", county.villages["石桥村"]).done_at is None
+    assert _task(session, "village_rectification", county.villages["石桥村"]).done_at is None
 
     done = client.post(f"/tasks/{task.id}/done", data={"csrf_token": token, "note": "已签字报镇"})
     assert done.status_code == 302
     session.expire_all()
-    task = _task(session, "midyear_self_check", county.villages["石桥村"])
+    task = _task(session, "village_rectification", county.villages["石桥村"])
     assert task.done_by_id == clerk.id and task.evidence == {"note": "已签字报镇"}
 
 

@@ -101,7 +101,8 @@ def test_every_task_links_to_its_subject(client, login_as, session, build, count
     by_title = {title: href for href, title in links.items()}
     assert by_title["维修损毁资产：石桥村水渠"] == f"/maintenance/{report.id}"
     assert by_title["巡查资产：石桥村水渠"] == f"/assets/{asset.id}"
-    assert by_title["2026年年终自评（签字并公示10天）报镇"] == "/deadlines/calendar?year=2026"
+    assert by_title["2026年核查问题整改"] == "/deadlines/calendar?year=2026"
+    assert by_title["2026年年终自评（签字并公示10天）报镇"] == "/evaluations/2026/self-evaluation"
     tasks = waiting_for(session, clerk, clock.now().date())
     assert all(task.subject is not None for task in tasks.deadlines)
 

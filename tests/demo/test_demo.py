@@ -22,7 +22,8 @@ from models.complaints.entities import Complaint, ComplaintStatus, ComplaintStep
 from models.deadlines.calendar import ensure_deadlines
 from models.deadlines.entities import Deadline
 from models.deadlines.sources import sync_deadlines
-from models.evaluations.entities import Evaluation
+from models.deadlines.tasks import EVALUATION_STEPS
+from models.evaluations.entities import TownResult, VillageEvaluation
 from models.maintenance.entities import MaintenanceRecord
 from models.notices.entities import PublicNotice
 from models.people import Role, User
@@ -110,8 +111,13 @@ def test_demo_load_creates_a_county_of_every_class_status_subtype_and_role(demo_
     statuses = {c.status for c in session.scalars(select(Complaint))}
     assert statuses == set(ComplaintStatus)
     # Last year's grade of every town and village, so the villagers' pages show one.
-    graded = session.scalars(select(Evaluation.region_id).where(Evaluation.year == TEST_NOW.year - 1)).all()
-    assert len(graded) == len(regions[RegionLevel.TOWN]) + len(regions[RegionLevel.VILLAGE])
+    towns = session.scalars(select(TownResult.town_id).where(TownResult.year == TEST_NOW.year - 1)).all()
+    villages = session.scalars(
+        select(VillageEvaluation.village_id).where(
+            VillageEvaluation.year == TEST_NOW.year - 1, VillageEvaluation.grade.is_not(None)
+        )
+    ).all()
+    assert (len(towns), len(villages)) == (len(regions[RegionLevel.TOWN]), len(regions[RegionLevel.VILLAGE]))
 
 
 def test_the_demo_has_a_running_notice_with_an_objection_waiting_for_the_town(session):
@@ -128,9 +134,9 @@ def test_demo_load_if_empty_does_not_load_twice(runner, session):
     assert "13900000001" in result.output  # the logins are shown again
     assert count(session, Asset) == 300
     assert count(session, Region, Region.level == RegionLevel.DISTRICT) == 1
-    # Beside the printed logins: a clerk and a custodian in each of the other 11 villages, and a
-    # liaison in each of the other 10 departments.
-    assert count(session, User) == len(demo.ACCOUNTS) + 11 + 11 + 10
+    # Beside the printed logins: a clerk, a custodian and the two supervisors who sign in each of
+    # the other 11 villages, and a liaison in each of the other 10 departments.
+    assert count(session, User) == len(demo.ACCOUNTS) + 11 * 4 + 10
 
 
 def test_demo_load_twice_without_if_empty_is_refused_in_chinese(runner, session):
@@ -205,7 +211,7 @@ def test_the_demo_happened_at_the_hours_people_work_and_over_the_year(session):
     assert len(set(joined)) == len(joined) and len({local(at).date() for at in registered}) > 100
     assert max(joined) < min(registered) < min(records)
     assert max([*joined, *registered, *records, *complaints, *office]) < TEST_NOW
-    rated = session.scalars(select(Evaluation.rated_at)).all()
+    rated = [*session.scalars(select(TownResult.rated_at)), *session.scalars(select(VillageEvaluation.rated_at))]
     assert all(local(at).date() >= dt.date(TEST_NOW.year - 1, 12, 12) for at in rated)
     assert all(local(at).year == TEST_NOW.year - 1 for at in rated)
 
@@ -233,7 +239,8 @@ def test_demo_tasks_are_done_as_they_fell_due_and_none_is_long_overdue(session):
     assert ensure_deadlines(session, district, today.year, TEST_NOW) == 0  # the scheduler finds the year made
     calendar = session.scalars(select(Deadline).where(Deadline.year == today.year)).all()
     past = [d for d in calendar if d.due_on < today]
-    assert past and all(d.done_by is not None and d.evidence.get("note") for d in past)
+    # By June 1 only January's steps fell due: the departments' lists and the targets, done by doing them.
+    assert past and all(d.kind_code in EVALUATION_STEPS and d.evidence.get("record") for d in past)
     assert all(local(d.done_at).date() <= d.due_on + dt.timedelta(days=6) for d in past)
 
     sync_deadlines(session, TEST_NOW, "Asia/Shanghai")  # what the scheduler's first tick opens

@@ -1,16 +1,22 @@
-"""The demo county loaded in early December: the year's tasks done as they fell due, the villages'
-self-evaluation (due Dec 10) coming up."""
+"""The demo county loaded in early December: the year's tasks done as they fell due, this year's
+evaluation in progress (targets issued, self-checks filed, self-evaluations reported, one on notice
+with an objection, one sent back, one half-signed) and last year's done."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from demo import county as demo
-from demo.activity import finish_calendar
+from models.complaints.entities import Complaint
 from models.deadlines.entities import Deadline
+from models.deadlines.tasks import EVALUATION_STEPS
+from models.evaluations.entities import Stage, Status, VillageEvaluation
+from models.notices.entities import NoticeOutcome, PublicNotice
 from models.storage import LocalStorage
 
 DECEMBER = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)  # a Monday, 10:00 in Beijing
@@ -20,18 +26,46 @@ def local_date(instant: dt.datetime) -> dt.date:
     return instant.astimezone(ZoneInfo("Asia/Shanghai")).date()
 
 
-def test_in_early_december_the_years_tasks_are_done_and_the_self_evaluation_is_coming_up(session, tmp_path):
-    steps = (demo.add_regions, demo.add_staff, finish_calendar)  # the staff and their calendar alone
-    demo.load_demo(session, LocalStorage(tmp_path), DECEMBER, steps=steps)
+@pytest.fixture
+def december(session, tmp_path):
+    demo.load_demo(session, LocalStorage(tmp_path), DECEMBER)
+    return session
+
+
+def test_in_early_december_the_years_tasks_are_done_and_the_self_evaluation_is_coming_up(december):
+    session = december
     tasks = session.scalars(select(Deadline).where(Deadline.year == 2026)).all()
     past = [d for d in tasks if d.due_on < local_date(DECEMBER)]
-    assert past and all(d.done_at and d.done_by and d.evidence["note"] for d in past)
+    by_hand = [d for d in past if d.kind_code not in EVALUATION_STEPS]
+    assert by_hand and all(d.done_at and d.done_by and d.evidence["note"] for d in by_hand)
+    assert all(d.done_at and d.evidence["record"] for d in past if d.kind_code in EVALUATION_STEPS)
     assert all(d.done_at < DECEMBER for d in tasks if d.done_at)
     assert all(local_date(d.done_at) <= d.due_on + dt.timedelta(days=6) for d in past)
-    assert 0 < sum(local_date(d.done_at) > d.due_on for d in past) < len(past) / 4  # now and then late
+    assert 0 < sum(local_date(d.done_at) > d.due_on for d in by_hand) < len(by_hand) / 2  # now and then late
 
     self_evaluations = [d for d in tasks if d.kind_code == "village_self_evaluation"]
     done_early = [d for d in self_evaluations if d.done_at]
-    assert len(self_evaluations) == 12 and 0 < len(done_early) <= 6  # due Dec 10: a few villages are done
+    assert len(self_evaluations) == 12 and len(done_early) == 6  # due Dec 10: the reported villages
     still_open = {d.kind_code for d in tasks if d.done_at is None}
     assert still_open == {"village_self_evaluation", "town_review", "town_rating"}
+
+
+def test_this_years_cycle_is_in_progress_and_last_years_done(december):
+    session = december
+    evaluations = session.scalars(select(VillageEvaluation)).all()
+    by_stage = Counter((e.year, e.stage, e.status) for e in evaluations)
+    assert by_stage[(2026, Stage.SELF_CHECK, Status.REPORTED)] == 12
+    assert by_stage[(2025, Stage.SELF_EVALUATION, Status.RATED)] == 12
+    year_end = {e.village.name: e for e in evaluations if e.year == 2026 and e.stage is Stage.SELF_EVALUATION}
+    assert Counter(e.status for e in year_end.values()) == {
+        Status.REPORTED: 6,
+        Status.ON_NOTICE: 1,
+        Status.SENT_BACK: 1,
+        Status.SIGNING: 1,
+    }
+    assert year_end["上坪村"].status is Status.SENT_BACK and year_end["上坪村"].sent_back_reason
+    assert len(year_end["石桥村"].valid_signatures) == 1
+    notice = session.scalar(select(PublicNotice).where(PublicNotice.subject_id == year_end["竹林村"].id))
+    assert notice.outcome is NoticeOutcome.RUNNING and notice.subject_kind == "evaluation"
+    assert session.scalar(select(Complaint).where(Complaint.notice_id == notice.id)) is not None
+    assert all(len(e.valid_signatures) == 2 and e.self_score for e in year_end.values() if e.status is Status.REPORTED)

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from models.audit import AuditEntry
-from models.evaluations import operations as evaluations
-from models.evaluations.entities import Evaluation, Grade
-from models.evaluations.operations import grade_for, rate
+from models.evaluations import results as evaluations
+from models.evaluations.entities import Grade, TownResult, VillageEvaluation
+from models.evaluations.results import rate
+from models.evaluations.sheets import grade_for
 from models.people import Role
 from tests.support.pages import csrf_token, login
 
@@ -51,7 +52,7 @@ def post_score(client, region_id: int, score: str, year: str = "2025"):
 
 
 def evaluations_count(session) -> int:
-    return session.scalar(select(func.count()).select_from(Evaluation))
+    return sum(session.scalar(select(func.count()).select_from(e)) for e in (VillageEvaluation, TownResult))
 
 
 def test_a_town_scores_its_villages_and_corrects_a_score_with_an_audit_trail(
@@ -63,7 +64,7 @@ def test_a_town_scores_its_villages_and_corrects_a_score_with_an_audit_trail(
     assert "2025年度" in page and "石桥村" in page and "竹林村" in page and "清水村" not in page
     assert post_score(client, village.id, "86.5").status_code == 302
     assert post_score(client, village.id, "91").status_code == 302
-    evaluation = session.scalar(select(Evaluation).where(Evaluation.region_id == village.id))
+    evaluation = session.scalar(select(VillageEvaluation).where(VillageEvaluation.village_id == village.id))
     assert (evaluation.year, evaluation.score, evaluation.grade) == (2025, Decimal("91.0"), Grade.EXCELLENT)
     assert evaluation.rated_by_id == town_official.id
     trail = session.scalars(
@@ -143,14 +144,14 @@ def test_two_records_at_the_same_moment_end_as_a_correction(session, county, bui
         session, build.user(Role.DISTRICT_ADMIN, county.district), village, 2025, "80", this_year=2026, now=clock.now()
     )
 
-    looked_up = evaluations.evaluation_of
+    looked_up = evaluations.result_of
     calls = []
 
     def not_yet_seen(*args):  # the town's request read before the district's insert
         calls.append(args)
         return None if len(calls) == 1 else looked_up(*args)
 
-    monkeypatch.setattr(evaluations, "evaluation_of", not_yet_seen)
+    monkeypatch.setattr(evaluations, "result_of", not_yet_seen)
     evaluation = rate(session, town_official, village, 2025, "85", this_year=2026, now=clock.now())
     assert (evaluation.score, evaluation.grade, len(calls)) == (Decimal("85.0"), Grade.GOOD, 2)
     assert evaluations_count(session) == 1

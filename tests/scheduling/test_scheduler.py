@@ -15,7 +15,7 @@ from infra.settings import SANDBOX_TEMPLATE_IDS
 from jobs.scheduler import JOBS, UNEXPECTED_FAILURE, Runner, build_scheduler
 from models.deadlines.calendar import ensure_calendar, move_calendar_entry
 from models.deadlines.entities import Deadline, Digest, DigestStatus
-from models.deadlines.operations import mark_done
+from models.deadlines.operations import close_deadline
 from models.errors import DomainError
 from models.people import Role
 from models.scheduling.entities import Lease
@@ -90,7 +90,7 @@ def test_a_whole_year_day_by_day_reaches_each_person_on_the_planned_mornings(
                     Deadline.kind_code == "midyear_self_check", Deadline.region_id == county.villages["竹林村"].id
                 )
             )
-            mark_done(session, people["zhulin"], task.id, note="两委已签字", today=day, now=clock.now())
+            close_deadline(session, task.key, "evaluation:1", clock.now())  # both supervisors signed
             session.commit()
         day += dt.timedelta(days=1)
 

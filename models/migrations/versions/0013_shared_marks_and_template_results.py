@@ -2,7 +2,7 @@
 sent template message, so that its result event finds the push
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-08 23:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

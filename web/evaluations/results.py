@@ -9,8 +9,8 @@ from infra.clock import now, today
 from infra.database import db_session
 from models.access import RATED_BY, ratable_regions
 from models.errors import Invalid, NotFound
-from models.evaluations.operations import FIRST_YEAR, check_year, rate
-from models.evaluations.queries import evaluations_in
+from models.evaluations.queries import results_in
+from models.evaluations.results import FIRST_YEAR, check_year, rate
 from models.regions import Region
 from web.auth import staff
 
@@ -38,7 +38,7 @@ def _page(year: int, errors: dict[int, str] | None = None, status: int = 200):
         year=year,
         years=range(today().year, FIRST_YEAR - 1, -1),
         regions=regions,
-        results=evaluations_in(session, [r.id for r in regions], year),
+        results=results_in(session, regions, year),
         errors=errors or {},
     ), status
 

@@ -1,0 +1,38 @@
+"""Reading village evaluations as people see them: a year's stage across the villages one works
+over, and one evaluation, within the reader's scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.access import evaluation_scope, visible_villages
+from models.errors import NotFound
+from models.evaluations.entities import Stage, VillageEvaluation
+from models.people import Role, User
+from models.regions import Region
+
+
+def get_visible_evaluation(session: Session, actor: User, evaluation_id: int) -> VillageEvaluation:
+    evaluation = session.scalar(
+        select(VillageEvaluation).where(VillageEvaluation.id == evaluation_id, evaluation_scope(actor))
+    )
+    if evaluation is None:
+        raise NotFound()
+    return evaluation
+
+
+def stage_overview(
+    session: Session, actor: User, year: int, stage: Stage
+) -> list[tuple[Region, VillageEvaluation | None]]:
+    """Every village the actor works over, with its evaluation for `year` and `stage` if begun."""
+    if actor.role is Role.CUSTODIAN or not actor.active:
+        return []
+    villages = visible_villages(session, actor)
+    found = session.scalars(
+        select(VillageEvaluation).where(
+            evaluation_scope(actor), VillageEvaluation.year == year, VillageEvaluation.stage == stage
+        )
+    )
+    by_village = {evaluation.village_id: evaluation for evaluation in found}
+    return [(village, by_village.get(village.id)) for village in villages]
