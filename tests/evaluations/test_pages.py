@@ -8,8 +8,11 @@ import io
 import pytest
 from sqlalchemy import select
 
-from models.evaluations.entities import ScoreSheet, Status, VillageEvaluation, VillageTarget
+from models.assets.entities import Asset
+from models.errors import Invalid
+from models.evaluations.entities import EvaluatedAsset, ScoreSheet, Status, VillageEvaluation, VillageTarget
 from models.evaluations.signing import sign
+from models.evaluations.targets import mark_assets
 from models.people import Role
 from tests.evaluations.test_cycle import TODAY
 from tests.support.pages import csrf_token, login, visible_text
@@ -212,3 +215,30 @@ def test_my_tasks_link_to_the_form(client, people, login_as):
     login_as(people.chair)
     page = client.get("/tasks").get_data(as_text=True)
     assert 'href="/evaluations/2026/self-check"' in page and 'href="/evaluations/2026/self-evaluation"' in page
+
+
+def test_sheets_are_read_by_staff_edited_by_the_district_office_only(app, session, people, build, county):
+    custodian = build.user(Role.CUSTODIAN, people.village)
+    path = "/evaluations/2026/sheets/public_benefit"
+    for user, read, write in ((people.town, 200, 403), (people.clerk, 200, 403), (custodian, 404, 404)):
+        client = app.test_client()
+        login(client, user)
+        assert client.get(path).status_code == read
+        data = {"csrf_token": csrf_token(client, "/tasks"), "text-1": "x", "points-1": "100"}
+        assert client.post(path, data=data).status_code == write
+    admin = app.test_client()
+    login(admin, build.user(Role.DISTRICT_ADMIN, county.district))
+    assert admin.get("/evaluations/2026/sheets/household").status_code == 404  # 到户类 is not evaluated
+
+
+def test_a_department_marks_only_the_assets_of_its_trade(session, people, build, county, clock):
+    road = session.scalar(select(Asset).where(Asset.village_id == people.village.id))
+    water = build.asset(people.village, subtype="供水饮水")
+    transport = build.user(Role.DEPARTMENT, county.district, department="交通运输局")
+    assert mark_assets(session, transport, people.village, 2026, {road.id}, clock.now()) == 1
+    with pytest.raises(Invalid):
+        mark_assets(session, transport, people.village, 2026, {water.id}, clock.now())
+    marked = session.scalars(select(EvaluatedAsset.asset_id).where(EvaluatedAsset.year == 2026)).all()
+    assert marked == [road.id]
+    assert mark_assets(session, transport, people.village, 2026, set(), clock.now()) == 0  # unmarked again
+    assert session.scalars(select(EvaluatedAsset.asset_id)).all() == []
