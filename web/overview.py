@@ -9,7 +9,9 @@ from flask_login import current_user
 
 from infra import clock
 from infra.database import db_session
+from models.assets.entities import AssetStatus
 from models.assets.queries import RegisterFilter
+from models.complaints.entities import Rating
 from models.complaints.queries import InboxFilter
 from models.maintenance.queries import RecordFilter
 from models.overview.figures import Figure, Glance, Share, glance
@@ -23,8 +25,18 @@ from web.maintenance.pages import record_args
 blueprint = Blueprint("overview", __name__)
 
 # Asset statuses keep the colours the register's status badges use.
-STATUS_COLOURS = {"正常": "#0b6e4f", "闲置": "#d08c00", "损毁": "#b3261e", "停用": "#8e4585", "已处置": "#a3a3a3"}
-RATING_COLOURS = {"满意": "#0b6e4f", "基本满意": "#56b4e9", "不满意": "#b3261e"}
+STATUS_COLOURS = {
+    AssetStatus.NORMAL.label: "#0b6e4f",
+    AssetStatus.IDLE.label: "#d08c00",
+    AssetStatus.DAMAGED.label: "#b3261e",
+    AssetStatus.SUSPENDED.label: "#8e4585",
+    AssetStatus.DISPOSED.label: "#a3a3a3",
+}
+RATING_COLOURS = {
+    Rating.SATISFIED.label: "#0b6e4f",
+    Rating.MOSTLY_SATISFIED.label: "#56b4e9",
+    Rating.UNSATISFIED.label: "#b3261e",
+}
 
 
 @blueprint.app_template_global()

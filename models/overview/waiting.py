@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from models.access import COMPLAINT_HANDLERS, REVIEWERS
@@ -25,6 +26,7 @@ from models.complaints.queries import InboxFilter, Todo, visible_complaints
 from models.deadlines.tasks import ASSETS_NEEDING_CARE, Subject, Task, open_tasks_for
 from models.maintenance.entities import MaintenanceRecord
 from models.maintenance.queries import RecordFilter, Shown, listed_records
+from models.notices.entities import PublicNotice
 from models.paging import count_of
 from models.people import User
 from models.regions import RegionLevel
@@ -102,15 +104,16 @@ def _complaints(context: Context, todo: Todo, title: str, due: str) -> Waiting |
         return None
     wanted = InboxFilter(todo=todo, timezone=context.timezone)
     query = visible_complaints(context.user).where(*wanted.conditions(context.user, context.today, context.today.year))
-    first = context.session.scalars(query.order_by(getattr(Complaint, due), Complaint.id).limit(SHOWN))
+    due_on = getattr(Complaint, due)
+    # What it is about, as Complaint.about names it: the asset, or the notice objected to.
+    notice = select(literal("公示：") + PublicNotice.title).where(PublicNotice.id == Complaint.notice_id)
+    about = func.coalesce(Asset.name, notice.scalar_subquery())
+    # Only the columns an entry shows: loading whole complaints drags in their steps and photos.
+    columns = query.with_only_columns(Complaint.id, Complaint.tracking_number, about, due_on)
+    first = context.session.execute(columns.order_by(due_on, Complaint.id).limit(SHOWN))
     entries = [
-        Entry(
-            f"{complaint.tracking_number} {complaint.about}",
-            _due_text(getattr(complaint, due)),
-            getattr(complaint, due) < context.today,
-            Subject("complaint", complaint.id, todo.label),
-        )
-        for complaint in first
+        Entry(f"{number} {what}", _due_text(day), day < context.today, Subject("complaint", complaint_id, todo.label))
+        for complaint_id, number, what, day in first
     ]
     return Waiting(title, count_of(context.session, query), entries, wanted)
 
@@ -125,15 +128,16 @@ def records_to_review(context: Context) -> Waiting | None:
         return None
     wanted = RecordFilter(shown=Shown.TO_REVIEW, timezone=context.timezone)
     query = listed_records(context.user, wanted, context.today)
+    first = context.session.execute(
+        query.with_only_columns(
+            MaintenanceRecord.id, Asset.name, MaintenanceRecord.kind, MaintenanceRecord.flags
+        ).limit(SHOWN)
+    )
     entries = [
-        Entry(f"{record.asset.name} · {record.kind.label}", f"{len(record.flags)}处疑点", False, _record(record))
-        for record in context.session.scalars(query.limit(SHOWN))
+        Entry(f"{name} · {kind.label}", f"{len(flags)}处疑点", False, Subject("record", record_id, "去核实"))
+        for record_id, name, kind, flags in first
     ]
     return Waiting("管护记录待核实", count_of(context.session, query), entries, wanted)
-
-
-def _record(record: MaintenanceRecord) -> Subject:
-    return Subject("record", record.id, "去核实")
 
 
 def assets_needing(label: str, wanted: RegisterFilter) -> Source:
