@@ -40,6 +40,7 @@ SUBJECT_PAGES = {
     "targets": ("evaluation_targets.targets_page", "year"),
     "self_check": ("evaluation_pages.self_check_page", "year"),
     "self_evaluation": ("evaluation_pages.self_evaluation_page", "year"),
+    "evaluation": ("evaluation_pages.form", "evaluation_id"),
 }
 
 

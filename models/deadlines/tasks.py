@@ -29,7 +29,8 @@ class Subject:
     report a repair is for), an asset, a public notice, or the district calendar (`id` is then the
     year)."""
 
-    kind: str  # "complaint", "record", "asset", "notice", "calendar", "targets", "self_check", "self_evaluation"
+    kind: str  # "complaint", "record", "asset", "notice", "calendar", "targets", "self_check", "self_evaluation",
+    # "evaluation" (one village's form)
     id: int
     action: str  # what the link says, e.g. 去受理
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from models.access import evaluation_scope, visible_villages
 from models.errors import NotFound
-from models.evaluations.entities import Stage, VillageEvaluation
+from models.evaluations.entities import Signature, Stage, Status, VillageEvaluation
 from models.people import Role, User
 from models.regions import Region
 
@@ -36,3 +36,16 @@ def stage_overview(
     )
     by_village = {evaluation.village_id: evaluation for evaluation in found}
     return [(village, by_village.get(village.id)) for village in villages]
+
+
+def awaiting_signature(session: Session, actor: User) -> list[VillageEvaluation]:
+    """Evaluations of the actor's village waiting for the signature of the post they hold."""
+    if not actor.active or actor.role is not Role.VILLAGE_SUPERVISOR or actor.village_post is None:
+        return []
+    signed = select(Signature.evaluation_id).where(Signature.post == actor.village_post, Signature.voided_at.is_(None))
+    query = select(VillageEvaluation).where(
+        VillageEvaluation.village_id == actor.region_id,
+        VillageEvaluation.status == Status.SIGNING,
+        VillageEvaluation.id.not_in(signed),
+    )
+    return list(session.scalars(query.order_by(VillageEvaluation.year, VillageEvaluation.id)))

@@ -31,7 +31,7 @@ from models.evaluations.results import parse_score
 from models.evaluations.rules import RULES
 from models.evaluations.sheets import FULL_MARKS
 from models.people import User
-from models.spreadsheets import UnreadableSpreadsheet, normalize_label, open_workbook
+from models.spreadsheets import UnreadableSpreadsheet, inert_cell, normalize_label, open_workbook
 
 ENTITY = "score_sheet"
 MAX_ITEMS = 30
@@ -153,7 +153,8 @@ def sheet_xlsx(sheet: ScoreSheet, title: str) -> bytes:
     page.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     page.append(list(COLUMNS))
     for item in sheet.items:
-        page.append([item.position, item.text, float(item.points), item.guidance, None, None])
+        row = [item.position, item.text, float(item.points), item.guidance, None, None]
+        page.append([inert_cell(page, value) for value in row])  # a district's text never runs as a formula
     page.append(["合计", None, float(sheet.total), None, None, None])
     for column, width in zip("ABCDEF", (6, 36, 8, 50, 8, 24), strict=True):
         page.column_dimensions[column].width = width

@@ -24,6 +24,7 @@ from models.assets.queries import RegisterFilter, listed_assets
 from models.complaints.entities import Complaint
 from models.complaints.queries import InboxFilter, Todo, visible_complaints
 from models.deadlines.tasks import ASSETS_NEEDING_CARE, Subject, Task, open_tasks_for
+from models.evaluations.overview import awaiting_signature
 from models.maintenance.entities import MaintenanceRecord
 from models.maintenance.queries import RecordFilter, Shown, listed_records
 from models.notices.entities import PublicNotice
@@ -140,6 +141,19 @@ def records_to_review(context: Context) -> Waiting | None:
     return Waiting("管护记录待核实", count_of(context.session, query), entries, wanted)
 
 
+def evaluations_to_sign(context: Context) -> Waiting | None:
+    """The village's evaluations the person signs for their post (村务监督委员会主任 or 合作社监事会主任)."""
+    evaluations = awaiting_signature(context.session, context.user)
+    if not evaluations:
+        return None
+    note = f"待您以{context.user.village_post.label}签字"
+    entries = [
+        Entry(f"{e.year}年度{e.stage.label}", note, False, Subject("evaluation", e.id, "去签字"))
+        for e in evaluations[:SHOWN]
+    ]
+    return Waiting("考评待签字", len(evaluations), entries, MyTasks)
+
+
 def assets_needing(label: str, wanted: RegisterFilter) -> Source:
     """A source of the assets in the person's scope that the register's filter `wanted` lists."""
 
@@ -163,5 +177,6 @@ SOURCES: list[Source] = [
     complaints_to_accept,
     complaints_to_answer,
     records_to_review,
+    evaluations_to_sign,
     *(assets_needing(label, wanted) for label, wanted in ASSETS_NEEDING_CARE),
 ]

@@ -242,3 +242,26 @@ def test_a_department_marks_only_the_assets_of_its_trade(session, people, build,
     assert marked == [road.id]
     assert mark_assets(session, transport, people.village, 2026, set(), clock.now()) == 0  # unmarked again
     assert session.scalars(select(EvaluatedAsset.asset_id)).all() == []
+
+
+def test_the_home_page_asks_each_supervisor_for_their_own_posts_signature(app, session, people, submitted, clock):
+    evaluation = submitted()
+
+    def waiting_of(user) -> tuple[str, str]:
+        client = app.test_client()
+        login(client, user)
+        page = client.get("/").get_data(as_text=True)
+        if f'href="/evaluations/form/{evaluation.id}"' in page:
+            linked = visible_text(client.get(f"/evaluations/form/{evaluation.id}").get_data(as_text=True))
+            assert f"以{user.village_post.label}身份签字确认" in linked
+        return visible_text(page[page.index("等我办的") : page.index("辖区一览")]), page
+
+    chair, page = waiting_of(people.chair)
+    assert "考评待签字" in chair and "2026年度年终自评" in chair and "待您以村务监督委员会主任签字" in chair
+    assert f'href="/evaluations/form/{evaluation.id}"' in page
+    assert "考评待签字" not in waiting_of(people.clerk)[0]
+
+    sign(session, people.chair, evaluation, today=TODAY, now=clock.now())
+    session.flush()
+    assert "考评待签字" not in waiting_of(people.chair)[0]
+    assert "待您以合作社监事会主任签字" in waiting_of(people.board)[0]
