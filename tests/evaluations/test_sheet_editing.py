@@ -101,7 +101,8 @@ def test_a_county_sheet_without_our_header_is_refused_clearly(sheet):
 
 def test_an_item_written_like_a_formula_goes_out_as_text(session, admin, sheet, clock):
     rows = rows_of(sheet)
-    rows[0] = ItemRow('=HYPERLINK("http://evil.example","点此查看")', str(rows[0].points), "-按台账核对", rows[0].item_id)
+    planted = '=HYPERLINK("http://evil.example","点此查看")'
+    rows[0] = ItemRow(planted, str(rows[0].points), "-按台账核对", rows[0].item_id)
     replace_items(session, admin, sheet, rows, clock.now())
     page = load_workbook(io.BytesIO(sheet_xlsx(sheet, "考评表"))).active
     text, guidance = page.cell(3, 2), page.cell(3, 4)
