@@ -13,7 +13,11 @@ from web.assets import cards, page_cache, pages, xlsx
 from web.assets import public as asset_page
 from web.complaints import pages as complaint_pages
 from web.complaints import public as complaint_forms
+from web.evaluations import pictures as evaluation_pictures
+from web.evaluations import rating as evaluation_rating
+from web.evaluations import reports as evaluation_reports
 from web.evaluations import results as evaluation_results
+from web.evaluations import review as evaluation_review
 from web.logs import configure_logging
 from web.maintenance import form as maintenance_form
 from web.maintenance import pages as maintenance_pages
@@ -46,6 +50,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         notice_boards,
         deadlines,
         evaluation_results,
+        evaluation_review,
+        evaluation_rating,
+        evaluation_reports,
+        evaluation_pictures,
         binding,
         visitors,
         photos,
