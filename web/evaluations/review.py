@@ -4,7 +4,7 @@ item by item, on the phone or the web."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from bot.after_commit.evaluation_results import push_reviewed
 from infra.clock import now, timezone, today
@@ -14,9 +14,23 @@ from models.evaluations.entities import VillageEvaluation
 from models.evaluations.results import check_year
 from models.evaluations.review import Answer, get_for_review, get_reviewed, review, town_villages
 from models.evaluations.scoring import town_standing
+from models.people import Role
 from web.auth import staff
 
 blueprint = Blueprint("evaluation_review", __name__, url_prefix="/evaluations/review")
+
+# Where each role reviews, scores or rates the year's evaluations (the menu's link).
+DESKS = {
+    Role.TOWN_OFFICIAL: ("evaluation_review.index", "复核各村自评"),
+    Role.DISTRICT_ADMIN: ("evaluation_rating.index", "评定各乡镇"),
+    Role.DEPARTMENT: ("evaluation_rating.department", "本行业评分"),
+}
+
+
+@blueprint.app_context_processor
+def _review_desk() -> dict[str, tuple[str, str] | None]:
+    user = current_user.user if current_user.is_authenticated else None
+    return {"review_desk": DESKS.get(user.role) if user is not None and user.active else None}
 
 
 def requested_year() -> int:
