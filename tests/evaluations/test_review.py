@@ -166,3 +166,25 @@ def test_another_towns_or_districts_evaluation_is_not_found(client, session, bui
     token = csrf_token(client, "/evaluations/review")
     assert client.post(f"/evaluations/review/{evaluation.id}", data={"csrf_token": token}).status_code == 404
     assert client.get("/evaluations/review/999999").status_code == 404
+
+
+def test_the_villages_clerks_are_told_the_review_once_it_is_saved(
+    session, build, county, official, reported, app_factory, fake
+):
+    app = app_factory(**fake.client_config())
+    clerk = build.user(Role.VILLAGE_CLERK, county.villages["竹林村"])
+    clerk.wechat_openid = "o_clerk_zhulin"
+    build.user(Role.VILLAGE_CLERK, county.villages["石桥村"]).wechat_openid = "o_clerk_shiqiao"
+    session.flush()
+    client = app.test_client()
+    login(client, official)
+    evaluation = reported["竹林村"]
+    target = evaluation.scores[0]
+    path = f"/evaluations/review/{evaluation.id}"
+    form = {"csrf_token": csrf_token(client, path), f"score-{target.id}": "10", f"reason-{target.id}": "缺管护协议"}
+    assert client.post(path, data=form).status_code == 302
+    [call] = fake.wait_for_calls("cgi-bin/message/custom/send", 1)
+    sent = call.body["request"]
+    assert sent["touser"] == "o_clerk_zhulin"
+    assert "竹林村2026年度年终自评已由镇复核：90.5分，等次「好」。其中1项有调整。" in sent["text"]["content"]
+    assert sent["text"]["content"].endswith(f"{path}/result")
