@@ -24,6 +24,7 @@ from models.evaluations.rating import (
     score_trade_item,
     trade_scores,
 )
+from models.evaluations.results import rate
 from models.evaluations.review import review
 from models.people import Role
 from tests.support.builders import TOWNS
@@ -211,3 +212,15 @@ def test_rating_routes_are_the_district_offices_and_another_districts_ids_are_no
     assert official.get(f"/evaluations/rating?year={YEAR}").status_code == 403  # not the town's to do
     assert official.get(f"/evaluations/rating/trades?year={YEAR}").status_code == 403
     assert official.get(f"/evaluations/rating/department?year={YEAR}").status_code == 403
+
+
+def test_a_result_reached_item_by_item_is_not_retyped_on_the_hand_typed_page(
+    session, build, county, admin, reviewed, clock
+):
+    rate_town(session, admin, county.towns["青山镇"], YEAR, "", "", now=clock.now())
+    with pytest.raises(Forbidden, match="重新开启"):
+        rate(session, admin, county.towns["青山镇"], YEAR, "60", this_year=YEAR, now=clock.now())
+    official = build.user(Role.TOWN_OFFICIAL, county.towns["河湾镇"])
+    with pytest.raises(Forbidden, match="复核各村自评"):
+        rate(session, official, county.villages["清水村"], YEAR, "60", this_year=YEAR, now=clock.now())
+    assert reviewed["清水村"].score == Decimal(76)
