@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import audit
 from models.access import asset_scope, require_district_rater, require_trade_scorer
-from models.assets.entities import Asset
+from models.assets.entities import Asset, AssetClass
 from models.deadlines.entities import Deadline
 from models.deadlines.operations import close_deadline
 from models.errors import Forbidden, Invalid, NotFound
@@ -34,7 +34,7 @@ from models.evaluations.entities import (
 from models.evaluations.results import ENTITY, TOWN_ENTITY, parse_score
 from models.evaluations.review import DONE
 from models.evaluations.scoring import town_standing, village_score, weighted_mean
-from models.evaluations.sheets import ensure_bands, grade_for
+from models.evaluations.sheets import ensure_bands, ensure_sheets, grade_for
 from models.people import Department, Role, User
 from models.regions import Region, RegionLevel
 
@@ -361,6 +361,43 @@ def assign_trade(
         now=now,
     )
     return item
+
+
+def set_weights(
+    session: Session, actor: User, district: Region, year: int, typed: dict[AssetClass, str], *, now: dt.datetime
+) -> None:
+    """The sheets' shares of a village's score when it is scored on both (e.g. 60 and 40, summing
+    to 100), or none: weighted by each village's evaluated assets (the default); audited."""
+    require_district_rater(actor, district)
+    sheets = ensure_sheets(session, district, year, now)
+    if all(not text.strip() for text in typed.values()):
+        weights = dict.fromkeys(sheets)
+    else:
+        weights, errors = {}, {}
+        for asset_class in sheets:
+            try:
+                weights[asset_class] = parse_score(typed.get(asset_class, ""), field=f"weight-{asset_class.value}")
+            except Invalid as invalid:
+                errors.update(invalid.fields)
+        if not errors and sum(weights.values()) != 100:
+            errors["weights"] = "两张考评表的权重合计须为100；都不填则按各村纳入评价的资产数加权。"
+        if errors:
+            raise Invalid(errors)
+    before = {c.label: _shown(sheet.weight) for c, sheet in sheets.items()}
+    for asset_class, sheet in sheets.items():
+        sheet.weight = weights[asset_class]
+    after = {c.label: _shown(sheet.weight) for c, sheet in sheets.items()}
+    if before != after:
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            entity_type="score_sheets",
+            entity_id=district.id,
+            action="weights",
+            changes={"年度": year, "权重": [before, after]},
+            now=now,
+        )
 
 
 @dataclass(frozen=True)

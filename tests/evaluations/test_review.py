@@ -188,3 +188,25 @@ def test_the_villages_clerks_are_told_the_review_once_it_is_saved(
     assert sent["touser"] == "o_clerk_zhulin"
     assert "竹林村2026年度年终自评已由镇复核：90.5分，等次「好」。其中1项有调整。" in sent["text"]["content"]
     assert sent["text"]["content"].endswith(f"{path}/result")
+
+
+def test_the_districts_sheet_weights_replace_the_asset_counts_and_must_sum_to_100(
+    app, session, build, county, official, reported, clock
+):
+    admin = build.user(Role.DISTRICT_ADMIN, county.district)
+    client = app.test_client()
+    login(client, admin)
+    path = f"/evaluations/rating/trades?year={YEAR}"
+    token = csrf_token(client, path)
+    refused = client.post(path, data={"csrf_token": token, "weight-public_benefit": "70", "weight-operating": "40"})
+    assert refused.status_code == 422 and "合计须为100" in visible_text(refused.get_data(as_text=True))
+    sheets = {score.item.sheet for score in reported["石桥村"].scores}
+    assert {sheet.weight for sheet in sheets} == {None}
+    saved = client.post(path, data={"csrf_token": token, "weight-public_benefit": "50", "weight-operating": "50"})
+    assert saved.status_code == 302
+    for sheet in sheets:
+        session.refresh(sheet)
+    evaluation = reported["石桥村"]
+    first = next(s for s in evaluation.scores if s.item.sheet.asset_class is OP)
+    review(session, official, evaluation, {first.id: Answer("0", "无运营方案")}, timezone=TZ, now=clock.now())
+    assert evaluation.score == Decimal("86.3")  # (92 + 80.5) / 2 = 86.25, not 89.1 by 30 and 10 assets

@@ -19,6 +19,7 @@ from models.evaluations.rating import (
     rate_town,
     reopen_town,
     score_trade_item,
+    set_weights,
     trade_items,
     trade_scores,
 )
@@ -101,14 +102,21 @@ def trades():
         select(Department).where(Department.district_id == district.id).order_by(Department.id)
     ).all()
     if request.method == "POST":
+        typed = {asset_class: request.form.get(f"weight-{asset_class.value}", "") for asset_class in sheets}
+        try:
+            set_weights(session, staff(), district, year, typed, now=now())
+        except Invalid as invalid:
+            return render_template(
+                "evaluations/trades.html", year=year, sheets=sheets, departments=departments, errors=invalid.fields
+            ), 422
         for sheet in sheets.values():
             for item in sheet.items:
                 chosen = request.form.get(f"item-{item.id}", "")
                 department_id = int(chosen) if chosen.isascii() and chosen.isdigit() else None
                 assign_trade(session, staff(), item.id, department_id, now=now())
-        flash("已保存各项目的评分部门。")
+        flash("已保存考评表权重和各项目的评分部门。")
         return redirect(url_for("evaluation_rating.trades", year=year))
-    return render_template("evaluations/trades.html", year=year, sheets=sheets, departments=departments)
+    return render_template("evaluations/trades.html", year=year, sheets=sheets, departments=departments, errors={})
 
 
 @blueprint.get("/department")
