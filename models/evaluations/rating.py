@@ -21,7 +21,6 @@ from models.deadlines.entities import Deadline
 from models.deadlines.operations import close_deadline
 from models.errors import Forbidden, Invalid, NotFound
 from models.evaluations.entities import (
-    MAX_REASON,
     Grade,
     ItemScore,
     ScoreSheet,
@@ -32,8 +31,8 @@ from models.evaluations.entities import (
     VillageEvaluation,
 )
 from models.evaluations.results import ENTITY, TOWN_ENTITY, parse_score
-from models.evaluations.review import DONE
-from models.evaluations.scoring import town_standing, village_score, weighted_mean
+from models.evaluations.review import DONE, checked_reason
+from models.evaluations.scoring import shown_points, town_standing, village_score, weighted_mean
 from models.evaluations.sheets import ensure_bands, ensure_sheets, grade_for
 from models.people import Department, Role, User
 from models.regions import Region, RegionLevel
@@ -135,31 +134,19 @@ def rate_town(
     if not line.ready:
         raise Forbidden(f"本镇{line.villages}个村中已复核{line.reviewed}个，全部复核后才能评定。")
     proposed = line.proposed
-    reason = reason.strip()
+    reason = checked_reason(reason, "reason")
     score = parse_score(score_text, field="score") if score_text.strip() else proposed
     if score is None:
         raise Invalid({"score": "请填写本镇得分。"})
     if score != proposed and not reason:
         raise Invalid({"reason": f"得分与按各村得分加权的建议分{proposed}不同，须说明理由。"})
-    if len(reason) > MAX_REASON:
-        raise Invalid({"reason": f"理由最多{MAX_REASON}字。"})
     district = session.get_one(Region, town.own_district_id)
     bands = ensure_bands(session, district, year)
     result = line.result or TownResult(district_id=district.id, town_id=town.id, year=year)
     result.score, result.grade, result.proposed = score, grade_for(score, bands), proposed
     result.reason, result.rated_by_id, result.rated_at = (reason or None) if score != proposed else None, actor.id, now
     session.add(result)
-    session.execute(
-        update(VillageEvaluation)
-        .where(
-            VillageEvaluation.town_id == town.id,
-            VillageEvaluation.year == year,
-            VillageEvaluation.stage == Stage.SELF_EVALUATION,
-            VillageEvaluation.status == Status.REVIEWED,
-        )
-        .values(status=Status.RATED, updated_at=now)
-        .execution_options(synchronize_session="fetch")
-    )
+    _move_villages(session, town, year, Status.REVIEWED, Status.RATED, now)
     session.flush()
     audit.record(
         session,
@@ -182,6 +169,20 @@ def rate_town(
     return result
 
 
+def _move_villages(session: Session, town: Region, year: int, before: Status, after: Status, now: dt.datetime) -> None:
+    session.execute(
+        update(VillageEvaluation)
+        .where(
+            VillageEvaluation.town_id == town.id,
+            VillageEvaluation.year == year,
+            VillageEvaluation.stage == Stage.SELF_EVALUATION,
+            VillageEvaluation.status == before,
+        )
+        .values(status=after, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def _rated(line: TownLine) -> bool:
     return line.result is not None and bool(line.lines) and all(v.status is Status.RATED for v in line.lines)
 
@@ -190,27 +191,15 @@ def reopen_town(session: Session, actor: User, town: Region, year: int, reason: 
     """Open a rated town again (its result removed, its villages back to reviewed, the district's
     task open again), for a reason; audited."""
     require_district_rater(actor, town)
-    reason = reason.strip()
+    reason = checked_reason(reason, "reason")
     if not reason:
         raise Invalid({"reason": "重新开启评定须说明理由。"})
-    if len(reason) > MAX_REASON:
-        raise Invalid({"reason": f"理由最多{MAX_REASON}字。"})
     line = town_line(session, town, year)
     if line.result is None:
         raise Forbidden("本镇尚未评定，无需重新开启。")
     before = {"分数": str(line.result.score), "等次": line.result.grade.label}
     session.delete(line.result)
-    session.execute(
-        update(VillageEvaluation)
-        .where(
-            VillageEvaluation.town_id == town.id,
-            VillageEvaluation.year == year,
-            VillageEvaluation.stage == Stage.SELF_EVALUATION,
-            VillageEvaluation.status == Status.RATED,
-        )
-        .values(status=Status.REVIEWED, updated_at=now)
-        .execution_options(synchronize_session="fetch")
-    )
+    _move_villages(session, town, year, Status.RATED, Status.REVIEWED, now)
     session.flush()
     audit.record(
         session,
@@ -300,12 +289,10 @@ def score_trade_item(
         raise NotFound()
     if evaluation.status is not Status.REVIEWED:
         raise Forbidden("本镇已评定，不能再改；如需更正，请区乡村振兴局说明理由后重新开启。")
-    reason = reason.strip()
+    reason = checked_reason(reason, "reason")
     value = parse_score(score_text, score.item.points, "score") if score_text.strip() else None
     if value is not None and value != town_standing(score) and not reason:
         raise Invalid({"score": "与镇复核分数不同，须说明理由。"})
-    if len(reason) > MAX_REASON:
-        raise Invalid({"reason": f"理由最多{MAX_REASON}字。"})
     before = (score.department_score, evaluation.score)
     score.department_score = value
     score.department_reason = reason or None if value is not None else None
@@ -324,9 +311,9 @@ def score_trade_item(
         changes={
             "部门": department.name,
             "项目": score.item.text,
-            "部门评分": [_shown(before[0]), _shown(value)],
+            "部门评分": [shown_points(before[0]), shown_points(value)],
             "理由": score.department_reason or "",
-            "村得分": [_shown(before[1]), str(evaluation.score)],
+            "村得分": [shown_points(before[1]), str(evaluation.score)],
         },
         now=now,
     )
@@ -383,10 +370,10 @@ def set_weights(
             errors["weights"] = "两张考评表的权重合计须为100；都不填则按各村纳入评价的资产数加权。"
         if errors:
             raise Invalid(errors)
-    before = {c.label: _shown(sheet.weight) for c, sheet in sheets.items()}
+    before = {c.label: shown_points(sheet.weight) for c, sheet in sheets.items()}
     for asset_class, sheet in sheets.items():
         sheet.weight = weights[asset_class]
-    after = {c.label: _shown(sheet.weight) for c, sheet in sheets.items()}
+    after = {c.label: shown_points(sheet.weight) for c, sheet in sheets.items()}
     if before != after:
         session.flush()
         audit.record(
@@ -431,7 +418,3 @@ def honours(session: Session, district: Region, year: int) -> Honours:
     for region, score, grade in [*towns, *villages]:
         lists[grade].append((region, score))
     return Honours(lists[Grade.EXCELLENT], lists[Grade.POOR])
-
-
-def _shown(value: Decimal | None) -> str:
-    return "" if value is None else str(value)

@@ -20,7 +20,7 @@ from models.errors import Forbidden, Invalid, NotFound
 from models.evaluations.entities import MAX_REASON, ItemScore, Stage, Status, VillageEvaluation
 from models.evaluations.evidence import Period, evaluated_assets
 from models.evaluations.results import ENTITY, parse_score
-from models.evaluations.scoring import town_standing, village_score
+from models.evaluations.scoring import shown_points, town_standing, village_score
 from models.evaluations.sheets import ensure_bands, grade_for
 from models.people import User
 from models.regions import Region, RegionLevel
@@ -104,11 +104,16 @@ def review(
     for score, (value, reason) in zip(evaluation.scores, decided, strict=True):
         if value != score.confirmed or score.town_reason:  # adjusted now, or before
             changed.append(
-                {"项目": score.item.text, "村自评": _shown(score.confirmed), "镇复核": str(value), "理由": reason or ""}
+                {
+                    "项目": score.item.text,
+                    "村自评": shown_points(score.confirmed),
+                    "镇复核": str(value),
+                    "理由": reason or "",
+                }
             )
         score.town_score, score.town_reason = value, reason
     evaluation.class_assets = _class_assets(session, evaluation, timezone, now)
-    before = (_shown(evaluation.score), evaluation.grade.label if evaluation.grade else "")
+    before = (shown_points(evaluation.score), evaluation.grade.label if evaluation.grade else "")
     district = session.get_one(Region, evaluation.district_id)
     evaluation.score = village_score(evaluation, town_standing)
     evaluation.grade = grade_for(evaluation.score, ensure_bands(session, district, evaluation.year))
@@ -158,8 +163,8 @@ def _decide(scores: list[ItemScore], answers: dict[int, Answer]) -> list[tuple[D
     for score in scores:
         answer = answers.get(score.id, Answer())
         field = f"item-{score.id}"
-        reason = answer.reason.strip()
         try:
+            reason = checked_reason(answer.reason, field)
             value = parse_score(answer.score, score.item.points, field) if answer.score.strip() else score.confirmed
         except Invalid as invalid:
             errors.update(invalid.fields)
@@ -168,8 +173,6 @@ def _decide(scores: list[ItemScore], answers: dict[int, Answer]) -> list[tuple[D
             errors[field] = "村里没有为这一项打分，请填写复核分数。"
         elif value != score.confirmed and not reason:
             errors[field] = "调整分数须说明理由。"
-        elif len(reason) > MAX_REASON:
-            errors[field] = f"理由最多{MAX_REASON}字。"
         decided.append((value, reason if value != score.confirmed else None))
     if errors:
         raise Invalid(errors)
@@ -188,5 +191,9 @@ def town_reviewed(session: Session, town_id: int, year: int) -> bool:
     return session.scalar(select(Region.id).where(Region.id.in_(villages), Region.id.not_in(done)).limit(1)) is None
 
 
-def _shown(value: Decimal | None) -> str:
-    return "" if value is None else str(value)
+def checked_reason(reason: str, field: str) -> str:
+    """A reason as typed, trimmed; refused when too long."""
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise Invalid({field: f"理由最多{MAX_REASON}字。"})
+    return reason

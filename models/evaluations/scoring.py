@@ -72,3 +72,8 @@ def weighted_mean(scores: list[tuple[Decimal, int]]) -> Decimal | None:
     else:
         mean = sum((score * count for score, count in scores), Decimal(0)) / whole
     return mean.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def shown_points(value: Decimal | None) -> str:
+    """Points as the audit log keeps them: "11.5", or "" for none."""
+    return "" if value is None else str(value)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from models.assets.entities import AssetClass
 from models.audit import AuditEntry
 from models.deadlines.calendar import ensure_deadlines
 from models.deadlines.entities import Deadline
@@ -22,10 +23,12 @@ from models.evaluations.rating import (
     rate_town,
     reopen_town,
     score_trade_item,
+    set_weights,
     trade_scores,
 )
 from models.evaluations.results import rate
 from models.evaluations.review import review
+from models.evaluations.sheets import ensure_sheets
 from models.people import Role
 from tests.support.builders import TOWNS
 from tests.support.evaluations import reported_evaluation
@@ -224,3 +227,18 @@ def test_a_result_reached_item_by_item_is_not_retyped_on_the_hand_typed_page(
     with pytest.raises(Forbidden, match="复核各村自评"):
         rate(session, official, county.villages["清水村"], YEAR, "60", this_year=YEAR, now=clock.now())
     assert reviewed["清水村"].score == Decimal(76)
+
+
+def test_a_new_years_sheets_keep_the_items_departments_and_the_sheets_weights(session, build, county, admin, clock):
+    sheets = ensure_sheets(session, county.district, YEAR, clock.now())
+    roads = build.user(Role.DEPARTMENT, county.district, department="交通运输局")
+    assign_trade(session, admin, sheets[AssetClass.PUBLIC_BENEFIT].items[1].id, roads.department_id, now=clock.now())
+    typed = {AssetClass.PUBLIC_BENEFIT: "60", AssetClass.OPERATING: "40"}
+    set_weights(session, admin, county.district, YEAR, typed, now=clock.now())
+    following = ensure_sheets(session, county.district, YEAR + 1, clock.now())
+    public = following[AssetClass.PUBLIC_BENEFIT]
+    assert [item.department_id for item in public.items[:3]] == [None, roads.department_id, None]
+    assert (public.weight, following[AssetClass.OPERATING].weight) == (Decimal(60), Decimal(40))
+    with pytest.raises(Invalid) as refused:
+        set_weights(session, admin, county.district, YEAR, {AssetClass.PUBLIC_BENEFIT: "60"}, now=clock.now())
+    assert "weight-operating" in refused.value.fields
