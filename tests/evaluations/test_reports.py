@@ -130,3 +130,12 @@ def test_downloads_for_the_right_roles_and_404_for_another_region(
     login(district, build.user(Role.DEPARTMENT, county.district, department="水利局"))
     assert district.get(f"/evaluations/report/{county.district.id}.{fmt}?year={YEAR}").status_code == 200
     assert district.get(f"/evaluations/report/{county.district.id}.csv?year={YEAR}").status_code == 404
+
+
+def test_a_villages_report_from_the_command_line(runner, county, qingshan, tmp_path):
+    out = tmp_path / "竹林村.xlsx"
+    result = runner.invoke(cli, ["evaluation", "report", "--year", str(YEAR), "--village", "竹林村", str(out)])
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(out)
+    assert workbook.sheetnames == ["各村得分", "考评明细"]
+    assert [row[0] for row in rows_of(workbook, "考评明细")[1:]] == ["竹林村"] * 8

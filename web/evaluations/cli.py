@@ -42,7 +42,7 @@ def propose_command(village: str, year: int, district: str | None, midyear: bool
 @click.option("--district", help="区县名（只有一个区县时可省略）")
 @click.option("--year", required=True, type=int, help="年度，如 2026")
 @click.option("--town", help="只出这个镇（乡）的自评材料")
-@click.option("--village", help="只出这个村的评价（与 --town 同用时为该镇的村）")
+@click.option("--village", help="只出这个村的评价")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
 def report_command(district: str | None, year: int, town: str | None, village: str | None, out: str) -> None:
     """Write the evaluation's report as OUT.xlsx or OUT.pdf: every village's items, scores and grade."""
