@@ -34,8 +34,13 @@ def index():
     def town_page(town: Region, for_year: int = year) -> str:
         return url_for("evaluation_reports.region_report", region_id=town.id, fmt="pdf", year=for_year)
 
-    grades = stacked_bar_chart(
+    titles = [
         f"{year}年度各镇村级评价等次分布",
+        f"{year}年度失分最多的考评项目",
+        f"各镇得分：{year}年度与{year - 1}年度",
+    ]
+    grades = stacked_bar_chart(
+        titles[0],
         [
             Row(
                 t.name,
@@ -47,11 +52,9 @@ def index():
         unit="个村",
     )
     district_sheet = url_for("evaluation_reports.region_report", region_id=district.id, fmt="xlsx", year=year)
-    lost = bar_chart(
-        f"{year}年度失分最多的考评项目", [Bar(text, count, district_sheet) for text, count in seen.lost], unit="个村"
-    )
+    lost = bar_chart(titles[1], [Bar(text, count, district_sheet) for text, count in seen.lost], unit="个村")
     compared = bar_chart(
-        f"各镇得分：{year}年度与{year - 1}年度",
+        titles[2],
         [
             Bar(f"{t.name}{y}", float(seen.town_scores[t.id][y]), town_page(t, y))
             for t in seen.towns
@@ -61,17 +64,20 @@ def index():
         unit="分",
     )
     trends = [
-        line_chart(
-            f"{village.name}历年得分",
-            [
-                Point(
-                    str(y),
-                    float(score),
-                    url_for("evaluation_reports.region_report", region_id=village.id, fmt="pdf", year=y),
-                )
-                for y, score in sorted(seen.village_scores.get(village.id, {}).items())
-            ],
-            unit="分",
+        (
+            village.name,
+            line_chart(
+                f"{village.name}历年得分",
+                [
+                    Point(
+                        str(y),
+                        float(score),
+                        url_for("evaluation_reports.region_report", region_id=village.id, fmt="pdf", year=y),
+                    )
+                    for y, score in sorted(seen.village_scores.get(village.id, {}).items())
+                ],
+                unit="分",
+            ),
         )
         for village in seen.villages
     ]
@@ -81,6 +87,6 @@ def index():
         district=district,
         towns=seen.towns,
         town=town,
-        charts=[grades, lost, compared],
+        charts=list(zip(titles, [grades, lost, compared], strict=True)),
         trends=trends,
     )
