@@ -206,6 +206,39 @@ def ratable_regions(session: Session, actor: User) -> list[Region]:
     return sorted(session.scalars(query), key=_tree_order)
 
 
+def require_town_reviewer(actor: User, village: Region) -> None:
+    """The actor is an official of `village`'s town (复核); a village outside their region is not found."""
+    if not actor.active or not region_in_scope(actor, village):
+        raise NotFound()
+    if actor.role is not Role.TOWN_OFFICIAL:
+        raise Forbidden("只有乡镇工作专班可以复核本镇各村的年终自评。")
+
+
+def require_district_rater(actor: User, region: Region) -> None:
+    """The actor is the district office over `region` (评定); another district's region is not found."""
+    if not actor.active or not region_in_scope(actor, region):
+        raise NotFound()
+    if actor.role is not Role.DISTRICT_ADMIN:
+        raise Forbidden("只有区乡村振兴局可以评定各乡镇的等次。")
+
+
+def require_trade_scorer(actor: User, village: Region, department_id: int | None) -> None:
+    """The actor is the department whose trade an item is, over `village`; any other item, or a
+    village of another district, is not found."""
+    if not actor.active or actor.role is not Role.DEPARTMENT or not region_in_scope(actor, village):
+        raise NotFound()
+    if department_id is None or department_id != actor.department_id:
+        raise NotFound()
+
+
+def require_report_reader(actor: User, region: Region) -> None:
+    """The actor may download the evaluation's report of `region`: the district office and its
+    departments any of the district's, a town official its town's and its villages', village staff
+    (not custodians) their own village's. Anything else is not found."""
+    if not actor.active or actor.role is Role.CUSTODIAN or not region_in_scope(actor, region):
+        raise NotFound()
+
+
 # Who manages whose account (README, "Roles"). The district office manages every account of its
 # district except the district office's own, which are made and ended on the server
 # (`guanhu user …`), so that no web account can mint more of the top role; a town manages the

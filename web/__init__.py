@@ -14,7 +14,11 @@ from web.assets import public as asset_page
 from web.complaints import pages as complaint_pages
 from web.complaints import public as complaint_forms
 from web.evaluations import pages as evaluation_pages
+from web.evaluations import pictures as evaluation_pictures
+from web.evaluations import rating as evaluation_rating
+from web.evaluations import reports as evaluation_reports
 from web.evaluations import results as evaluation_results
+from web.evaluations import review as evaluation_review
 from web.evaluations import sheets as evaluation_sheets
 from web.evaluations import targets as evaluation_targets
 from web.logs import configure_logging
@@ -64,6 +68,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         evaluation_pages,
         evaluation_targets,
         evaluation_sheets,
+        evaluation_review,
+        evaluation_rating,
+        evaluation_reports,
+        evaluation_pictures,
         binding,
         visitors,
         photos,

@@ -41,6 +41,9 @@ class ScoreSheet(Base):
     year: Mapped[int] = mapped_column(Integer)
     asset_class: Mapped[AssetClass] = mapped_column(enum_column(AssetClass))
     created_at: Mapped[instant]
+    # The sheet's share of a village's score when it is scored on both sheets; None: weighted by the
+    # number of the village's evaluated assets of each class (the default).
+    weight: Mapped[Decimal | None] = mapped_column(Points)
 
     items: Mapped[list[SheetItem]] = relationship(
         back_populates="sheet", order_by="SheetItem.position", lazy="selectin", cascade="all, delete-orphan"
@@ -65,6 +68,8 @@ class SheetItem(Base):
     guidance: Mapped[str] = mapped_column(Text, default="")
     rule: Mapped[str | None] = mapped_column(String(40))
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The industry department whose trade the item is: it scores the item at the district's rating.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
 
     sheet: Mapped[ScoreSheet] = relationship(back_populates="items")
 
@@ -162,6 +167,8 @@ class VillageEvaluation(Base):
     reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     rated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The evaluated assets of each class when the town reviewed it ({"public_benefit": 30, …}).
+    class_assets: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
     village: Mapped[Region] = relationship(foreign_keys=[village_id], lazy="joined")
     scores: Mapped[list[ItemScore]] = relationship(
@@ -198,6 +205,8 @@ class ItemScore(Base):
     shortfall: Mapped[str | None] = mapped_column(String(MAX_REASON))  # 偏差原因及改进措施
     town_score: Mapped[Decimal | None] = mapped_column(Points)
     town_reason: Mapped[str | None] = mapped_column(String(MAX_REASON))
+    department_score: Mapped[Decimal | None] = mapped_column(Points)  # the trade's department, at the rating
+    department_reason: Mapped[str | None] = mapped_column(String(MAX_REASON))
 
     evaluation: Mapped[VillageEvaluation] = relationship(back_populates="scores")
     item: Mapped[SheetItem] = relationship(lazy="joined")
@@ -275,5 +284,7 @@ class TownResult(Base):
     year: Mapped[int] = mapped_column(Integer)
     score: Mapped[Decimal] = mapped_column(Points)
     grade: Mapped[Grade] = mapped_column(enum_column(Grade))
+    proposed: Mapped[Decimal | None] = mapped_column(Points)  # its villages' scores weighted by their assets
+    reason: Mapped[str | None] = mapped_column(String(MAX_REASON))  # why the score differs from the proposal
     rated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     rated_at: Mapped[instant]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import audit
 from models.access import require_can_rate
-from models.errors import DomainError, Invalid
+from models.errors import DomainError, Forbidden, Invalid
 from models.evaluations.entities import Stage, Status, TownResult, VillageEvaluation
 from models.evaluations.queries import result_of
 from models.evaluations.sheets import ensure_bands, grade_for
@@ -51,6 +51,7 @@ def rate(
     """Record (or correct) `region`'s score for `year`, with its grade; audited."""
     require_can_rate(actor, region)
     check_year(year, this_year)
+    require_typed_result(result_of(session, region, year))
     score = parse_score(score_text)
     district = session.get_one(Region, region.own_district_id)
     grade = grade_for(score, ensure_bands(session, district, year))
@@ -72,6 +73,15 @@ def rate(
         changes = {"分数": [before[0], str(score)], "等次": [before[1], grade.label]}
         _audit(session, actor, result, "correct", changes, now)
     return result
+
+
+def require_typed_result(result: VillageEvaluation | TownResult | None) -> None:
+    """A result reached through the review and the rating item by item changes only there (and,
+    once rated, only after the district reopens it), never by typing a score here."""
+    if isinstance(result, TownResult) and result.proposed is not None:
+        raise Forbidden("这个镇本年度已按各村复核结果评定；如需更正，请在「评定各乡镇」说明理由后重新开启。")
+    if isinstance(result, VillageEvaluation) and result.scores:
+        raise Forbidden("这个村本年度的自评按项目复核，请在「复核各村自评」中修改。")
 
 
 def _new_result(

@@ -118,6 +118,10 @@ def ensure_sheets(session: Session, district: Region, year: int, now: dt.datetim
             )
             for position, (text, guidance, rule, parameters, points) in enumerate(rows, start=1)
         ]
+        if earlier is not None:  # the sheet's weight and the items' departments carry over too
+            sheet.weight = earlier.weight
+            for item, before in zip(sheet.items, earlier.items, strict=True):
+                item.department_id = before.department_id
         session.add(sheet)
         sheets[asset_class] = sheet
     ensure_bands(session, district, year)

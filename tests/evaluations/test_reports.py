@@ -1,0 +1,141 @@
+"""The reports: a town's (本镇项目资产绩效自评材料), the district's and a village's, as .xlsx and PDF,
+from the command line and downloaded by the roles that may (another region's id: 404)."""
+
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from models.evaluations.rating import rate_town
+from models.evaluations.report_xlsx import write_report
+from models.evaluations.reports import district_report
+from models.evaluations.review import Answer, review
+from models.people import Role
+from tests.support.evaluations import reported_evaluation
+from tests.support.pages import login
+from web.cli import cli
+
+YEAR = 2026
+
+
+@pytest.fixture
+def qingshan(session, build, county, clock):
+    """青山镇: 石桥村 and 竹林村 reviewed (竹林村's first item adjusted), 上坪村 reported, 下湾村 not started."""
+    official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
+    evaluations = {
+        name: reported_evaluation(session, county.villages[name], YEAR, clock.now())
+        for name in ("石桥村", "竹林村", "上坪村")
+    }
+    review(session, official, evaluations["石桥村"], {}, timezone="Asia/Shanghai", now=clock.now())
+    first = evaluations["竹林村"].scores[0]
+    answers = {first.id: Answer("10", "两处资产无管护协议")}
+    review(session, official, evaluations["竹林村"], answers, timezone="Asia/Shanghai", now=clock.now())
+    return evaluations
+
+
+def rows_of(workbook, title: str) -> list[tuple]:
+    return list(workbook[title].iter_rows(values_only=True))
+
+
+def test_the_towns_report_as_xlsx_has_every_village_its_items_adjustments_and_evidence(
+    runner, county, qingshan, tmp_path
+):
+    out = tmp_path / "青山镇.xlsx"
+    result = runner.invoke(cli, ["evaluation", "report", "--year", str(YEAR), "--town", "青山镇", str(out)])
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(out)
+    villages = rows_of(workbook, "各村得分")
+    assert villages[0][:6] == ("镇（乡）", "村（社区）", "状态", "村自评", "复核得分", "等次")
+    assert [row[1:7] for row in villages[1:]] == [
+        ("石桥村", "已复核", 92, 92, "好", 0),
+        ("竹林村", "已复核", 92, 90.5, "好", 1),
+        ("上坪村", "已报镇", 92, None, None, 0),
+        ("下湾村", "未开始自评", None, None, None, 0),
+    ]
+    items = rows_of(workbook, "考评明细")
+    assert len(items) == 1 + 3 * 8
+    adjusted = next(row for row in items if row[0] == "竹林村" and row[2] == 1)
+    assert adjusted[3:] == (
+        "明确村级组织管护主体责任",
+        12.5,
+        11.5,
+        11.5,
+        None,
+        10,
+        "两处资产无管护协议",
+        None,
+        None,
+        "纳入评价的资产 3",
+    )
+
+
+def test_the_district_report_and_its_lists_and_a_pdf_by_the_suffix(
+    runner, session, build, county, qingshan, clock, tmp_path
+):
+    out = tmp_path / "district.xlsx"
+    assert (
+        runner.invoke(cli, ["evaluation", "report", "--district", "示范区", "--year", str(YEAR), str(out)]).exit_code
+        == 0
+    )
+    workbook = load_workbook(out)
+    towns = rows_of(workbook, "各镇评定")
+    assert [row[:4] for row in towns[1:]] == [("青山镇", 4, 2, 6), ("河湾镇", 4, 0, 0), ("云岭乡", 4, 0, 0)]
+    assert len(rows_of(workbook, "各村得分")) == 1 + 12
+    pdf = tmp_path / "青山镇.pdf"
+    result = runner.invoke(cli, ["evaluation", "report", "--year", str(YEAR), "--town", "青山镇", str(pdf)])
+    assert result.exit_code == 0 and "青山镇" in result.output
+    assert len(re.findall(rb"/Type /Page[^s]", pdf.read_bytes())) >= 2
+    bad = runner.invoke(cli, ["evaluation", "report", "--year", str(YEAR), str(tmp_path / "out.csv")])
+    assert bad.exit_code == 1 and "xlsx" in bad.output
+    unknown = runner.invoke(cli, ["evaluation", "report", "--year", str(YEAR), "--town", "无此镇", str(out)])
+    assert unknown.exit_code == 1 and "无此镇" in unknown.output
+
+
+def test_the_lists_for_the_notice_are_in_the_district_report(session, build, county, qingshan, clock):
+    official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
+    for name in ("上坪村", "下湾村"):
+        evaluation = qingshan.get(name) or reported_evaluation(session, county.villages[name], YEAR, clock.now())
+        review(session, official, evaluation, {}, timezone="Asia/Shanghai", now=clock.now())
+    admin = build.user(Role.DISTRICT_ADMIN, county.district)
+    rate_town(session, admin, county.towns["青山镇"], YEAR, "68", "整改不到位", now=clock.now())
+    out = io.BytesIO()
+    write_report(district_report(session, county.district, YEAR), out)
+    named = rows_of(load_workbook(out), "通报名单")
+    assert ("较差", "青山镇", 68) in named and ("好", "青山镇石桥村", 92) in named
+    assert Decimal(92) == qingshan["石桥村"].score
+
+
+@pytest.mark.parametrize(("fmt", "starts"), [("pdf", b"%PDF"), ("xlsx", b"PK")])
+def test_downloads_for_the_right_roles_and_404_for_another_region(
+    app, client, build, county, qingshan, login_as, fmt, starts
+):
+    login_as(build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"]))
+    mine = client.get(f"/evaluations/report/town.{fmt}?year={YEAR}")
+    assert mine.status_code == 200 and mine.data.startswith(starts)
+    assert client.get(f"/evaluations/report/{county.villages['石桥村'].id}.{fmt}?year={YEAR}").status_code == 200
+    for other in (county.towns["河湾镇"], county.villages["清水村"], county.district):
+        assert client.get(f"/evaluations/report/{other.id}.{fmt}?year={YEAR}").status_code == 404
+    clerk = app.test_client()
+    login(clerk, build.user(Role.VILLAGE_CLERK, county.villages["竹林村"]))
+    assert clerk.get(f"/evaluations/report/{county.villages['竹林村'].id}.{fmt}?year={YEAR}").status_code == 200
+    assert clerk.get(f"/evaluations/report/{county.villages['石桥村'].id}.{fmt}?year={YEAR}").status_code == 404
+    custodian = app.test_client()
+    login(custodian, build.user(Role.CUSTODIAN, county.villages["竹林村"]))
+    assert custodian.get(f"/evaluations/report/{county.villages['竹林村'].id}.{fmt}?year={YEAR}").status_code == 404
+    district = app.test_client()
+    login(district, build.user(Role.DEPARTMENT, county.district, department="水利局"))
+    assert district.get(f"/evaluations/report/{county.district.id}.{fmt}?year={YEAR}").status_code == 200
+    assert district.get(f"/evaluations/report/{county.district.id}.csv?year={YEAR}").status_code == 404
+
+
+def test_a_villages_report_from_the_command_line(runner, county, qingshan, tmp_path):
+    out = tmp_path / "竹林村.xlsx"
+    result = runner.invoke(cli, ["evaluation", "report", "--year", str(YEAR), "--village", "竹林村", str(out)])
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(out)
+    assert workbook.sheetnames == ["各村得分", "考评明细"]
+    assert [row[0] for row in rows_of(workbook, "考评明细")[1:]] == ["竹林村"] * 8
