@@ -41,6 +41,8 @@ SUBJECT_PAGES = {
     "self_check": ("evaluation_pages.self_check_page", "year"),
     "self_evaluation": ("evaluation_pages.self_evaluation_page", "year"),
     "evaluation": ("evaluation_pages.form", "evaluation_id"),
+    "review": ("evaluation_review.index", "year"),
+    "rating": ("evaluation_rating.index", "year"),
 }
 
 

@@ -30,7 +30,7 @@ class Subject:
     year)."""
 
     kind: str  # "complaint", "record", "asset", "notice", "calendar", "targets", "self_check", "self_evaluation",
-    # "evaluation" (one village's form)
+    # "evaluation" (one village's form), "review", "rating" (the town's and the district's steps)
     id: int
     action: str  # what the link says, e.g. 去受理
 
@@ -144,6 +144,8 @@ EVALUATION_STEPS = {
     "performance_targets": ("targets", "去下达绩效目标"),
     "midyear_self_check": ("self_check", "打开年中自查表"),
     "village_self_evaluation": ("self_evaluation", "打开年终自评表"),
+    "town_review": ("review", "去复核各村自评"),
+    "town_rating": ("rating", "去评定各乡镇"),
 }
 
 

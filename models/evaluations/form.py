@@ -22,6 +22,7 @@ from models.evaluations.entities import MAX_REASON, ItemScore, Stage, Status, Vi
 from models.evaluations.proposals import propose
 from models.evaluations.queries import village_evaluation
 from models.evaluations.results import parse_score
+from models.evaluations.scoring import own, village_score
 from models.people import User
 from models.regions import Region
 
@@ -168,7 +169,7 @@ def submit(session: Session, actor: User, evaluation: VillageEvaluation, now: dt
     problems = problems_before_signing(evaluation)
     if problems:
         raise Invalid(problems)
-    evaluation.self_score = combined_score(evaluation)
+    evaluation.self_score = village_score(evaluation, own)
     evaluation.status, evaluation.submitted_at, evaluation.updated_at = Status.SIGNING, now, now
     evaluation.sent_back_reason = None
     audit.record(
@@ -180,24 +181,6 @@ def submit(session: Session, actor: User, evaluation: VillageEvaluation, now: dt
         now=now,
         changes={"自评得分": str(evaluation.self_score)},
     )
-
-
-def combined_score(evaluation: VillageEvaluation, town: bool = False) -> Decimal:
-    """The village's score over its sheets: each sheet's total weighted by its number of evaluated
-    assets (equal weights when none is known); `town` takes the town's adjusted scores where given."""
-    totals: dict[int, Decimal] = {}
-    weights: dict[int, int] = {}
-    for score in evaluation.scores:
-        value = score.town_score if town and score.town_score is not None else score.confirmed
-        sheet = score.item.sheet_id
-        totals[sheet] = totals.get(sheet, Decimal(0)) + (value or Decimal(0))
-        weights[sheet] = int(score.evidence.get("assets", 0))
-    if not totals:
-        return Decimal(0)
-    if not all(weights.values()):
-        weights = dict.fromkeys(totals, 1)
-    weighted = sum(totals[sheet] * weights[sheet] for sheet in totals) / sum(weights.values())
-    return weighted.quantize(Decimal("0.1"))
 
 
 def require_editable(evaluation: VillageEvaluation) -> None:

@@ -21,6 +21,11 @@ def standing(score: ItemScore) -> Decimal | None:
     return None
 
 
+def own(score: ItemScore) -> Decimal | None:
+    """The item's score as the village's own form gave it."""
+    return score.confirmed
+
+
 def town_standing(score: ItemScore) -> Decimal | None:
     """The item's score once the town reviewed it (before any department's)."""
     return score.town_score if score.town_score is not None else score.confirmed
@@ -56,9 +61,20 @@ def combine(
     return score.quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
+def counted_assets(evaluation: VillageEvaluation) -> dict[str, int]:
+    """The village's evaluated assets per class as its form counted them (each item's evidence)."""
+    return {
+        score.item.sheet.asset_class.value: count
+        for score in evaluation.scores
+        if isinstance(count := score.evidence.get("assets"), int)
+    }
+
+
 def village_score(evaluation: VillageEvaluation, of=standing) -> Decimal:
+    """The village's score out of 100; its sheets weighted by the assets the town's review recorded,
+    before the review by those its form counted."""
     weights = {c: sheet.weight for c, sheet in sheets_by_class(evaluation).items()}
-    return combine(subtotals(evaluation, of), evaluation.class_assets or {}, weights)
+    return combine(subtotals(evaluation, of), evaluation.class_assets or counted_assets(evaluation), weights)
 
 
 def weighted_mean(scores: list[tuple[Decimal, int]]) -> Decimal | None:

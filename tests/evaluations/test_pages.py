@@ -265,3 +265,15 @@ def test_the_home_page_asks_each_supervisor_for_their_own_posts_signature(app, s
     session.flush()
     assert "考评待签字" not in waiting_of(people.chair)[0]
     assert "待您以合作社监事会主任签字" in waiting_of(people.board)[0]
+
+
+def test_the_towns_and_the_districts_tasks_link_to_the_review_and_the_rating(app, people, build, county):
+    admin = build.user(Role.DISTRICT_ADMIN, county.district)
+    for user, path, title in ((people.town, "/evaluations/review?year=2026", "复核各村自评"),
+                              (admin, "/evaluations/rating?year=2026", "评定各乡镇")):  # fmt: skip
+        client = app.test_client()
+        login(client, user)
+        page = client.get("/tasks").get_data(as_text=True)
+        assert f'href="{path}"' in page
+        assert client.get(path).status_code == 200
+        assert title in visible_text(client.get(path).get_data(as_text=True))

@@ -1,11 +1,12 @@
 """A whole year of the village's side with a controlled clock: the departments' list and the targets
 in January, the self-check signed and filed in June, the self-evaluation in December on notice with
-an objection answered, reported; the town's score (recorded directly until the review is built)
+an objection answered, reported; the town's review with one adjustment; its score
 shows as last year's grade on the villagers' page the next year."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from models.complaints.entities import ComplaintStatus
 from models.complaints.operations import ComplaintLimits, file_objection
 from models.deadlines.entities import Deadline
 from models.evaluations.entities import Stage, Status
-from models.evaluations.results import rate
+from models.evaluations.review import Answer, review
 from models.evaluations.rules import DEFAULT_TARGETS
 from models.evaluations.signing import NOTICE_KIND, sign
 from models.evaluations.targets import confirm_trade_list, issue_targets
@@ -73,9 +74,13 @@ def test_a_year_of_the_village_side(client, session, people, submitted, build, c
     assert own.done_at is not None
 
     morning(clock, dt.date(2026, 12, 18))
-    rate(session, people.town, people.village, 2026, "91.5", this_year=2026, now=clock.now())
-    assert evaluation.score is not None and evaluation.grade.label == "好"
+    first, *_ = evaluation.scores
+    adjusted = first.confirmed - Decimal("4")
+    answers = {first.id: Answer(str(adjusted), "管护制度上墙照片不清晰")}  # the town's one adjustment
+    review(session, people.town, evaluation, answers, timezone=TZ, now=clock.now())
+    assert evaluation.status is Status.REVIEWED and first.town_score == adjusted
+    assert evaluation.score == Decimal("96.0") and evaluation.grade.label == "好"  # 100 − 4 on one sheet
     morning(clock, dt.date(2027, 3, 1))
     road = session.scalar(select(Asset).where(Asset.village_id == people.village.id))
     page = client.get(f"/a/{road.public_token}").get_data(as_text=True)
-    assert "本村2026年度管护考核等次：<b>好</b>（91.5分）" in page
+    assert "本村2026年度管护考核等次：<b>好</b>（96.0分）" in page
