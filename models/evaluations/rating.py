@@ -31,7 +31,7 @@ from models.evaluations.entities import (
     VillageEvaluation,
 )
 from models.evaluations.results import ENTITY, TOWN_ENTITY, parse_score
-from models.evaluations.review import DONE, checked_reason
+from models.evaluations.review import DONE, checked_reason, villages_taking_part
 from models.evaluations.scoring import shown_points, town_standing, village_score, weighted_mean
 from models.evaluations.sheets import ensure_bands, ensure_sheets, grade_for
 from models.people import Department, Role, User
@@ -66,7 +66,7 @@ class TownLine:
 
     @property
     def ready(self) -> bool:
-        """Every village has its year-end evaluation reviewed by the town."""
+        """Every village taking part has its year-end evaluation reviewed by the town."""
         return self.villages > 0 and self.reviewed == self.villages
 
     @property
@@ -86,7 +86,11 @@ def district_table(session: Session, district: Region, year: int) -> list[TownLi
     ).all()
     villages: dict[int, int] = {}
     for town_id in session.scalars(
-        select(Region.parent_id).where(Region.district_id == district.id, Region.level == RegionLevel.VILLAGE)
+        select(Region.parent_id).where(
+            Region.district_id == district.id,
+            Region.level == RegionLevel.VILLAGE,
+            Region.id.in_(villages_taking_part(year)),
+        )
     ):
         villages[town_id] = villages.get(town_id, 0) + 1
     lines: dict[int, list[VillageLine]] = {}

@@ -10,14 +10,15 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, select, union
 from sqlalchemy.orm import Session
 
 from models import audit
 from models.access import require_report_reader, require_town_reviewer
+from models.assets.entities import Asset
 from models.deadlines.operations import close_deadline
 from models.errors import Forbidden, Invalid, NotFound
-from models.evaluations.entities import MAX_REASON, ItemScore, Stage, Status, VillageEvaluation
+from models.evaluations.entities import EVALUATED_CLASSES, MAX_REASON, ItemScore, Stage, Status, VillageEvaluation
 from models.evaluations.evidence import Period, evaluated_assets
 from models.evaluations.results import ENTITY, parse_score
 from models.evaluations.scoring import shown_points, town_standing, village_score
@@ -179,9 +180,25 @@ def _decide(scores: list[ItemScore], answers: dict[int, Answer]) -> list[tuple[D
     return decided
 
 
+def villages_taking_part(year: int) -> CompoundSelect:
+    """The villages whose year-end evaluation their town reviews: those holding a public-benefit or
+    operating asset not disposed of before the year began, and any that began an evaluation anyway
+    (a village of household assets alone has nothing to evaluate and holds up nobody)."""
+    holding = select(Asset.village_id).where(
+        Asset.asset_class.in_(EVALUATED_CLASSES),
+        Asset.disposed_on.is_(None) | (Asset.disposed_on >= dt.date(year, 1, 1)),
+    )
+    begun = select(VillageEvaluation.village_id).where(
+        VillageEvaluation.year == year, VillageEvaluation.stage == Stage.SELF_EVALUATION
+    )
+    return union(holding, begun)
+
+
 def town_reviewed(session: Session, town_id: int, year: int) -> bool:
-    """Every village of the town has its year-end evaluation reviewed (or rated)."""
-    villages = select(Region.id).where(Region.parent_id == town_id, Region.level == RegionLevel.VILLAGE)
+    """Every village of the town that takes part has its year-end evaluation reviewed (or rated)."""
+    villages = select(Region.id).where(
+        Region.parent_id == town_id, Region.level == RegionLevel.VILLAGE, Region.id.in_(villages_taking_part(year))
+    )
     done = select(VillageEvaluation.village_id).where(
         VillageEvaluation.town_id == town_id,
         VillageEvaluation.year == year,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from models.assets.entities import AssetClass
+from models.assets.entities import Asset, AssetClass
 from models.audit import AuditEntry
 from models.deadlines.calendar import ensure_deadlines
 from models.deadlines.entities import Deadline
@@ -242,3 +242,23 @@ def test_a_new_years_sheets_keep_the_items_departments_and_the_sheets_weights(se
     with pytest.raises(Invalid) as refused:
         set_weights(session, admin, county.district, YEAR, {AssetClass.PUBLIC_BENEFIT: "60"}, now=clock.now())
     assert "weight-operating" in refused.value.fields
+
+
+def test_a_village_with_nothing_to_evaluate_holds_up_neither_the_review_nor_the_rating(
+    session, build, county, admin, clock
+):
+    official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
+    build.asset(
+        county.villages["竹林村"], name="竹林村到户牛棚", asset_class="到户类", subtype="到户类"
+    )  # not evaluated
+    evaluation = reported_evaluation(session, county.villages["石桥村"], YEAR, clock.now())
+    build.asset(county.villages["上坪村"], name="上坪村便民桥")  # public-benefit: 上坪村 takes part
+    review(session, official, evaluation, {}, timezone=TZ, now=clock.now())
+    line = next(line for line in district_table(session, county.district, YEAR) if line.town.name == "青山镇")
+    assert (line.villages, line.reviewed, line.ready) == (2, 1, False)  # 上坪村 has not reported
+
+    session.delete(session.scalar(select(Asset).where(Asset.name == "上坪村便民桥")))
+    session.flush()
+    line = next(line for line in district_table(session, county.district, YEAR) if line.town.name == "青山镇")
+    assert (line.villages, line.reviewed, line.ready) == (1, 1, True)
+    assert rate_town(session, admin, county.towns["青山镇"], YEAR, "", "", now=clock.now()).score is not None
