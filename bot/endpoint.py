@@ -47,6 +47,7 @@ from bot.router import Context, message_key, router
 from infra.background import background
 from infra.clock import now as clock_now
 from infra.database import begin_unit_of_work
+from infra.metrics import wechat_callback
 from infra.storage import media_storage
 from models.errors import DomainError
 
@@ -129,8 +130,11 @@ class WeChatDoor:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH:
             return self.web_app(environ, start_response)
+        started = time.perf_counter()
         with self.app.app_context():
             answer = _answer(Incoming.of(environ))
+        if environ.get("REQUEST_METHOD") == "POST":
+            wechat_callback(answer.status, time.perf_counter() - started)
         return answer(environ, start_response)
 
 

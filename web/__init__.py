@@ -8,7 +8,7 @@ from flask import Flask
 
 import bot
 from infra import background, clock, database, settings, storage
-from web import auth, deadlines, errors, evaluations, health, photos, security, templating
+from web import auth, deadlines, errors, evaluations, health, metrics, photos, security, templating
 from web.assets import cards, page_cache, pages, xlsx
 from web.assets import public as asset_page
 from web.complaints import pages as complaint_pages
@@ -30,10 +30,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("GUANHU_INSTANCE_PATH") or None)
     settings.load(app, test_config)
     configure_logging(app)
+    metrics.init_app(app)
     for integration in (clock, database, storage, background, security, errors, auth, templating, page_cache):
         integration.init_app(app)
     for module in (
         health,
+        metrics,
         pages,
         xlsx,
         cards,
