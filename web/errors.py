@@ -43,8 +43,9 @@ def request_id() -> str:
 
 
 def new_request_id(incoming: str) -> str:
-    """The proxy's X-Request-Id when it is sane, else a new one."""
-    return incoming if incoming.isascii() and incoming.isalnum() and len(incoming) <= 64 else secrets.token_hex(8)
+    """The proxy's X-Request-Id when it is sane (nginx's $request_id, a UUID), else a new one."""
+    sane = incoming.isascii() and incoming.replace("-", "").isalnum() and len(incoming) <= 64
+    return incoming if sane else secrets.token_hex(8)
 
 
 def _assign_request_id() -> None:
