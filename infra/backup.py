@@ -21,11 +21,14 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, func, inspect, select, table, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from infra.object_storage import S3Storage
 from models.db import make_engine
@@ -57,13 +60,50 @@ class Summary:
 
 
 def backup(database_url: str, storage: MediaStorage, out: Path) -> Summary:
+    with _database_reachable():
+        return _backup(database_url, storage, out)
+
+
+def restore(database_url: str, storage: MediaStorage, folder: Path) -> Summary:
+    with _database_reachable():
+        return _restore(database_url, storage, folder)
+
+
+@contextmanager
+def _database_reachable() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as error:
+        raise BackupError(f"连不上数据库：{str(error.orig).strip()}") from None
+    except sqlite3.OperationalError as error:
+        raise BackupError(f"打不开 SQLite 数据库文件：{error}") from None
+
+
+def _backup(database_url: str, storage: MediaStorage, out: Path) -> Summary:
+    """Written into OUT.incomplete and renamed at the end: a folder named OUT is a whole backup."""
     if out.exists() and any(out.iterdir()):
         raise BackupError(f"备份目录 {out} 已存在且不是空的：请给一个新目录，以免混入旧备份。")
-    out.mkdir(parents=True, exist_ok=True)
+    work = out.with_name(f"{out.name}.incomplete")
+    shutil.rmtree(work, ignore_errors=True)  # what a run cut short left
+    work.mkdir(parents=True)
+    try:
+        summary = _write_backup(database_url, storage, work)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    if out.exists():
+        out.rmdir()
+    work.rename(out)
+    return summary
+
+
+def _write_backup(database_url: str, storage: MediaStorage, out: Path) -> Summary:
     if _is_sqlite(database_url):
         counts = _dump_sqlite(database_url, out / SQLITE_FILE)
     else:
         counts = _dump_postgresql(database_url, out / PG_FILE)
+    if not counts:
+        raise BackupError("数据库里还没有任何表，没有可备份的内容：请检查 GUANHU_DATABASE_URL。")
     if isinstance(storage, LocalStorage):
         files = _copy_media(storage, out / MEDIA_FOLDER)
     else:
@@ -78,7 +118,7 @@ def backup(database_url: str, storage: MediaStorage, out: Path) -> Summary:
     return Summary(len(counts), sum(counts.values()), files)
 
 
-def restore(database_url: str, storage: MediaStorage, folder: Path) -> Summary:
+def _restore(database_url: str, storage: MediaStorage, folder: Path) -> Summary:
     manifest = _read_manifest(folder)
     kind = "sqlite" if _is_sqlite(database_url) else "postgresql"
     if manifest["database"] != kind:
@@ -118,7 +158,7 @@ def _sqlite_path(database_url: str) -> Path:
 
 
 def _dump_sqlite(database_url: str, target: Path) -> dict[str, int]:
-    source = sqlite3.connect(_sqlite_path(database_url))
+    source = sqlite3.connect(f"{_sqlite_path(database_url).resolve().as_uri()}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)  # one step: a consistent snapshot while others write

@@ -424,6 +424,8 @@ def backup_command(out: Path) -> None:
         summary = backup(current_app.config["DATABASE_URL"], media_storage(), out)
     except BackupError as error:
         raise click.ClickException(error.message) from None
+    except DomainError as error:  # the bucket cannot be reached
+        fail(error)
     click.echo(summary.text(f"已备份到 {out}"))
 
 
@@ -435,4 +437,6 @@ def restore_command(source: Path) -> None:
         summary = restore(current_app.config["DATABASE_URL"], media_storage(), source)
     except BackupError as error:
         raise click.ClickException(error.message) from None
+    except DomainError as error:  # the bucket cannot be reached
+        fail(error)
     click.echo(summary.text(f"已从 {source} 恢复"))

@@ -123,3 +123,21 @@ def test_a_wrong_folder_is_refused_in_chinese(runner, tmp_path, command, prepare
     result = runner.invoke(cli, [command, str(folder)])
     assert result.exit_code == 1
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("database", "message"),
+    [
+        ("sqlite:///{tmp}/missing/guanhu.sqlite3", "打不开 SQLite 数据库文件"),
+        ("sqlite:///{tmp}/empty.sqlite3", "数据库里还没有任何表"),
+        ("postgresql+psycopg://postgres@127.0.0.1:1/guanhu", "连不上数据库"),
+    ],
+    ids=["sqlite-missing", "sqlite-empty", "postgresql-unreachable"],
+)
+def test_a_database_that_cannot_be_backed_up_leaves_no_folder(app_factory, tmp_path, database, message):
+    (tmp_path / "empty.sqlite3").touch()
+    app = app_factory(DATABASE_URL=database.format(tmp=tmp_path))
+    result = app.test_cli_runner().invoke(cli, ["backup", str(tmp_path / "backup")])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert not (tmp_path / "backup").exists() and not (tmp_path / "backup.incomplete").exists()
