@@ -6,9 +6,7 @@ scraper holding the token; under gunicorn, every worker's numbers added up."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from models.scheduling.entities import JobState
 from models.scheduling.jobs import SCHEDULER_LEASE
 from models.scheduling.operations import hold_lease
 from tests.support.live_server import serving
-from tests.support.object_store import free_port
+from tests.support.processes import answering, free_port
 from tests.support.wechat_messages import WECHAT_CONFIG, WeChatMessages
 
 TOKEN = "scrape-token-0123456789"
@@ -121,29 +119,12 @@ def test_gunicorn_workers_are_added_up_in_multiprocess_mode(tmp_path: Path):
         "GUANHU_INSTANCE_PATH": str(tmp_path),
         "GUANHU_METRICS_TOKEN": TOKEN,
     }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    server = subprocess.Popen(  # noqa: S603 — our own gunicorn, fixed arguments
-        [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "web:create_app()"],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}"]
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base_url}/healthz", timeout=5)
-                break
-            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its workers booting
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+    with answering([*gunicorn, "web:create_app()"], f"{base_url}/healthz", env=environment):
         _, before = scrape(base_url)
         for _ in range(20):
             requests.get(f"{base_url}/healthz", timeout=10, headers={"Connection": "close"})
         _, after = scrape(base_url)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert grown(before, after, "guanhu_http_requests_total", method="GET", route="/healthz", status="200") == 20
     assert len({path.name.rsplit("_", 1)[-1] for path in (tmp_path / "prometheus").glob("counter_*.db")}) == 2
