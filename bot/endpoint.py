@@ -47,7 +47,7 @@ from bot.router import Context, message_key, router
 from infra.background import background
 from infra.clock import now as clock_now
 from infra.database import begin_unit_of_work
-from infra.metrics import wechat_callback
+from infra.metrics import WECHAT_MESSAGES, wechat_callback
 from infra.storage import media_storage
 from models.errors import DomainError
 
@@ -274,6 +274,7 @@ def _handle(message: BaseMessage) -> Reply:
         return SYSTEM_BUSY
     if not claim.first:
         return None  # a retry: the first delivery is (being) handled
+    WECHAT_MESSAGES.labels(route.kind).inc()
     app = current_app._get_current_object()  # type: ignore[attr-defined]  (once: each proxy lookup costs)
     ctx = Context(
         work=begin_unit_of_work(run=background(app).submit),

@@ -26,6 +26,9 @@ WECHAT_BUDGET_SECONDS = 5  # WeChat gives up on a callback after 5 s and retries
 
 REQUESTS = Counter("guanhu_http_requests", "HTTP requests answered", ["method", "route", "status"])
 REQUEST_SECONDS = Histogram("guanhu_http_request_duration_seconds", "Time to answer an HTTP request", ["route"])
+WECHAT_MESSAGES = Counter(
+    "guanhu_wechat_messages", "WeChat messages handled (a retry of one already claimed is not)", ["kind"]
+)
 WECHAT_SECONDS = Histogram(
     "guanhu_wechat_callback_duration_seconds",
     f"Time to answer a WeChat callback (POST /wechat), against its {WECHAT_BUDGET_SECONDS} s budget",
