@@ -16,13 +16,13 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 from xml.parsers.expat import ExpatError
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from wechatpy import parse_message
 from wechatpy.fields import BaseField, DateTimeField
@@ -48,6 +48,7 @@ from infra.background import background
 from infra.clock import now as clock_now
 from infra.database import begin_unit_of_work
 from infra.metrics import WECHAT_MESSAGES, wechat_callback
+from infra.request_ids import new_request_id
 from infra.storage import media_storage
 from models.errors import DomainError
 
@@ -132,7 +133,9 @@ class WeChatDoor:
             return self.web_app(environ, start_response)
         started = time.perf_counter()
         with self.app.app_context():
+            g.request_id = new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))  # for the log lines
             answer = _answer(Incoming.of(environ))
+            answer = replace(answer, headers=(*answer.headers, ("X-Request-Id", g.request_id)))
         if environ.get("REQUEST_METHOD") == "POST":
             wechat_callback(answer.status, time.perf_counter() - started)
         return answer(environ, start_response)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import secrets
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from infra.request_ids import new_request_id
 from models.errors import DomainError, Invalid
 
 log = logging.getLogger("guanhu.web")
@@ -40,12 +40,6 @@ def init_app(app: Flask) -> None:
 
 def request_id() -> str:
     return g.get("request_id", "-")
-
-
-def new_request_id(incoming: str) -> str:
-    """The proxy's X-Request-Id when it is sane (nginx's $request_id, a UUID), else a new one."""
-    sane = incoming.isascii() and incoming.replace("-", "").isalnum() and len(incoming) <= 64
-    return incoming if sane else secrets.token_hex(8)
 
 
 def _assign_request_id() -> None:

@@ -8,12 +8,12 @@ import json
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_app_context
 
 
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        record.request_id = g.get("request_id", "-") if has_app_context() else "-"  # the WeChat door has no request
         return True
 
 

@@ -9,6 +9,8 @@ import logging
 
 import pytest
 
+from tests.support.wechat_messages import WECHAT_CONFIG
+
 LOG = logging.getLogger("guanhu.web")
 
 
@@ -68,3 +70,14 @@ def test_the_request_id_is_the_proxys_when_sane_else_new_and_is_echoed(client, o
         assert echoed == offered
     else:
         assert len(echoed) == 16 and int(echoed, 16) >= 0
+
+
+def test_a_wechat_callback_has_its_request_id_in_its_log_lines_and_answer(app_factory, capsys):
+    client = app_factory(LOG_FORMAT="json", **WECHAT_CONFIG).test_client()
+    capsys.readouterr()
+    forged = "/wechat?signature=forged&timestamp=1&nonce=2"
+    answer = client.post(forged, data=b"<xml/>", headers={"X-Request-Id": "wx42"})
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert answer.status_code == 403 and answer.headers["X-Request-Id"] == "wx42"
+    assert [(entry["logger"], entry["request_id"]) for entry in lines] == [("guanhu.bot", "wx42")]
+    assert lines[0]["message"].startswith("WeChat callback refused (403)")

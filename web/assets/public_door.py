@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 
 from infra.metrics import REQUESTS
+from infra.request_ids import new_request_id
 from web.assets.page_cache import PageCache, RedisPageCache
-from web.errors import new_request_id
 from web.security import page_headers
 
 PAGE = re.compile(r"/a/([A-Za-z0-9_-]{1,64})")
