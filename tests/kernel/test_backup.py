@@ -101,12 +101,32 @@ def test_a_bucket_is_listed_with_sizes_and_checked_on_restore(database_url, tmp_
     sizes = {key: len(photo_files.jpeg(seed)) for key, seed in zip(keys, (1, 2), strict=True)}
     assert sorted(listed[1:]) == sorted(f"{key}\t{sizes[key]}\t{key[3:67]}" for key in keys)
 
+    rows = counts(url)
+    wipe(url, tmp_path / "unused")
+    assert guanhu(deployment(url, tmp_path / "unused", **bucket.config), "restore", str(out)).exit_code == 0
+    assert counts(url) == rows
+
     wipe(url, tmp_path / "unused")
     bucket.client.delete_object(Bucket=bucket.name, Key=f"media/{keys[0]}")
     missing = guanhu(deployment(url, tmp_path / "unused", **bucket.config), "restore", str(out))
     assert missing.exit_code == 1
     assert f"存储桶里缺少或大小不符的照片 1 个：{keys[0]}" in missing.output
     assert counts(url) == {}  # nothing restored while photos are missing
+
+
+def test_a_damaged_file_in_the_backup_is_named_and_nothing_is_restored(database_url, tmp_path):
+    url, media, out = own_database(database_url, tmp_path, "drill_damaged"), tmp_path / "media", tmp_path / "backup"
+    app = deployment(url, media)
+    assert guanhu(app, "db", "upgrade").exit_code == 0
+    key = LocalStorage(media).put(photo_files.jpeg(3), ".jpg")
+    assert guanhu(app, "backup", str(out)).exit_code == 0
+    (out / "media" / key).write_bytes(b"changed on the backup disk")
+
+    wipe(url, media)
+    damaged = guanhu(deployment(url, media), "restore", str(out))
+    assert damaged.exit_code == 1
+    assert f"媒体文件 {key} 的内容与其 SHA-256 不符（文件已损坏）" in damaged.output
+    assert counts(url) == {}
 
 
 @pytest.mark.parametrize(
