@@ -18,13 +18,13 @@ import hashlib
 import inspect
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 from xml.parsers.expat import ExpatError
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from wechatpy import parse_message
 from wechatpy.fields import BaseField, DateTimeField
@@ -49,6 +49,8 @@ from bot.router import Context, message_key, router
 from infra.background import background
 from infra.clock import now as clock_now
 from infra.database import UNAVAILABLE, begin_unit_of_work
+from infra.metrics import WECHAT_MESSAGES, wechat_callback
+from infra.request_ids import new_request_id
 from infra.shared_state import SharedStateUnavailable, shared_state
 from infra.storage import media_storage
 from models.db import waiting_at_most
@@ -133,8 +135,13 @@ class WeChatDoor:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH:
             return self.web_app(environ, start_response)
+        started = time.perf_counter()
         with self.app.app_context(), waiting_at_most(self.app.config["WECHAT_DB_WAIT_MS"]):
+            g.request_id = new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))  # for the log lines
             answer = _answer(Incoming.of(environ))
+            answer = replace(answer, headers=(*answer.headers, ("X-Request-Id", g.request_id)))
+        if environ.get("REQUEST_METHOD") == "POST":
+            wechat_callback(answer.status, time.perf_counter() - started)
         return answer(environ, start_response)
 
 
@@ -296,6 +303,7 @@ def _handle(message: BaseMessage) -> Reply:
         return SYSTEM_BUSY
     if not claim.first:
         return None  # a retry: the first delivery is (being) handled
+    WECHAT_MESSAGES.labels(route.kind).inc()
     app = current_app._get_current_object()  # type: ignore[attr-defined]  (once: each proxy lookup costs)
     ctx = Context(
         work=begin_unit_of_work(run=background(app).submit),

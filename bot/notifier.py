@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.client import Outcome, WeChatAPIClient, WeChatError, wechat_client
 from infra.clock import now as _now
+from infra.metrics import PUSHES
 from models.deadlines.reminders import Message
 from models.wechat.consents import has_refused, record_consent
 from models.wechat.deliveries import (
@@ -159,13 +160,16 @@ def _send(session: Session, delivery: Delivery) -> None:
     try:
         answer = _SEND[delivery.channel](wechat_client(), delivery.openid, delivery.payload)
     except WeChatError as error:
-        _record_failure(session, delivery, error)
+        outcome = _record_failure(session, delivery, error)
+        PUSHES.labels(delivery.channel.value, outcome, str(error.code or error.outcome.value)).inc()
     else:
         msgid = answer.get("msgid") if isinstance(answer, dict) else None
         mark_sent(delivery, _now(), msgid if isinstance(msgid, int) else None)
+        PUSHES.labels(delivery.channel.value, "sent", "").inc()
 
 
-def _record_failure(session: Session, delivery: Delivery, error: WeChatError) -> None:
+def _record_failure(session: Session, delivery: Delivery, error: WeChatError) -> str:
+    """Record why a send failed; return what became of the delivery."""
     log.warning(
         "delivery %s to %s: %s %s (%s)",
         delivery.key,
@@ -176,13 +180,17 @@ def _record_failure(session: Session, delivery: Delivery, error: WeChatError) ->
     )
     if error.code in (NOT_FOLLOWING, REFUSED):
         _unreachable(session, delivery, error)
-    elif error.outcome is Outcome.UNKNOWN:
+        return "unreachable"
+    if error.outcome is Outcome.UNKNOWN:
         mark_unknown(delivery, error.code, error.message)
-    elif error.outcome is Outcome.RETRY and delivery.attempts < MAX_ATTEMPTS:
+        return "unknown"
+    if error.outcome is Outcome.RETRY and delivery.attempts < MAX_ATTEMPTS:
         wait = RETRY_LATER.get(error.code or 0, DEFAULT_RETRY_LATER)
         mark_retry_later(delivery, error.code, error.message, _now() + wait)
-    else:  # final, a token WeChat still refused after one refresh, or out of attempts
-        mark_failed(delivery, error.code, error.message)
+        return "retry_later"
+    # final, a token WeChat still refused after one refresh, or out of attempts
+    mark_failed(delivery, error.code, error.message)
+    return "failed"
 
 
 def _unreachable(session: Session, delivery: Delivery, error: WeChatError) -> None:

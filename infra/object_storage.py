@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from models.storage import NOT_READABLE, StorageUnavailable, content_key, key_digest
+from models.storage import KEY, NOT_READABLE, StorageUnavailable, content_key, key_digest
 
 log = logging.getLogger("guanhu.storage")
 
@@ -122,6 +122,18 @@ class S3Storage:
                 return self.client.head_object(Bucket=self.bucket, Key=self._name(key))
         except FileNotFoundError:
             return None
+
+    def sizes(self) -> Iterator[tuple[str, int]]:
+        """Every stored key with its size in bytes (objects that are not content keys are skipped)."""
+        with _unavailable_on_failure(NOT_READABLE):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else ""
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    key = item["Key"].removeprefix(f"{self.prefix}/") if self.prefix else item["Key"]
+                    if KEY.fullmatch(key):
+                        yield key, item["Size"]
 
     def download_url(self, key: str, filename: str, seconds: int) -> str | None:
         params = {

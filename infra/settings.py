@@ -40,6 +40,8 @@ def load(app: Flask, test_config: dict | None) -> None:
         # valid this long, so the bytes skip the app; 0: the app streams it.
         S3_PRESIGNED_SECONDS=0,
         REDIS_URL=None,
+        METRICS_TOKEN=None,  # None: no /metrics; else Prometheus sends "Authorization: Bearer <token>"
+        LOG_FORMAT=None,  # "json" (one object a line) or "text"; None: json in production, else text
         TIMEZONE="Asia/Shanghai",
         PRODUCTION=False,
         BEHIND_PROXY=False,

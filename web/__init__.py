@@ -8,7 +8,7 @@ from flask import Flask
 
 import bot
 from infra import background, clock, database, settings, shared_state, storage
-from web import auth, deadlines, errors, health, overview, photos, security, templating
+from web import auth, deadlines, errors, health, metrics, overview, photos, security, templating
 from web.assets import cards, care_rating, page_cache, pages, xlsx
 from web.assets import public as asset_page
 from web.complaints import pages as complaint_pages
@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("GUANHU_INSTANCE_PATH") or None)
     settings.load(app, test_config)
     configure_logging(app)
+    metrics.init_app(app)
     for integration in (
         clock,
         database,
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         integration.init_app(app)
     for module in (
         health,
+        metrics,
         pages,
         xlsx,
         cards,

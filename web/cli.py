@@ -20,6 +20,7 @@ from bot.after_commit.wechat import sync_staff_tag
 from bot.client import WeChatError, wechat_client
 from bot.menu import STAFF_MENU, VILLAGER_MENU, button_names, push_menus
 from demo import county as demo
+from infra.backup import BackupError, Summary, backup, restore
 from infra.clock import now
 from infra.database import after_commit, db_session, unit_of_work
 from infra.media_migration import migrate
@@ -415,3 +416,27 @@ def media_migrate(target_url: str, source: str | None) -> None:
     if not result.ok:
         raise click.ClickException(summary)
     click.echo(summary)
+
+
+@cli.command("backup")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(out: Path) -> None:
+    """Back up the database (a consistent dump) and the media into the new folder OUT."""
+    _backup_step(backup, out, f"已备份到 {out}")
+
+
+@cli.command("restore")
+@click.argument("source", metavar="IN", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_command(source: Path) -> None:
+    """Restore a backup folder IN into this deployment, whose database must be empty."""
+    _backup_step(restore, source, f"已从 {source} 恢复")
+
+
+def _backup_step(step: Callable[..., Summary], folder: Path, done: str) -> None:
+    try:
+        summary = step(current_app.config["DATABASE_URL"], media_storage(), folder)
+    except BackupError as error:
+        raise click.ClickException(error.message) from None
+    except DomainError as error:  # the bucket cannot be reached
+        fail(error)
+    click.echo(summary.text(done))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import secrets
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from infra import database
+from infra.request_ids import new_request_id
 from infra.shared_state import SharedStateUnavailable
 from models.errors import DomainError, Invalid
 
@@ -44,11 +44,6 @@ def init_app(app: Flask) -> None:
 
 def request_id() -> str:
     return g.get("request_id", "-")
-
-
-def new_request_id(incoming: str) -> str:
-    """The proxy's X-Request-Id when it is sane, else a new one."""
-    return incoming if incoming.isascii() and incoming.isalnum() and len(incoming) <= 64 else secrets.token_hex(8)
 
 
 def _assign_request_id() -> None:

@@ -81,12 +81,12 @@ def live_database_url(tmp_path: Path) -> Iterator[str]:
     admin.dispose()
 
 
-def own_database(database_url: str, folder: Path) -> str:
-    """A database for the live server alone: a SQLite file, or `<test db>_browser` on PostgreSQL."""
+def own_database(database_url: str, folder: Path, use: str = "browser") -> str:
+    """An empty database for one `use` alone: a SQLite file, or `<test db>_<use>` on PostgreSQL."""
     if not database_url.startswith("postgresql"):
-        return f"sqlite:///{folder / 'browser.sqlite3'}"
+        return f"sqlite:///{folder / f'{use}.sqlite3'}"
     url = make_url(database_url)
-    name = f"{url.database}_browser"
+    name = f"{url.database}_{use}"
     server = make_engine(
         url.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
     )

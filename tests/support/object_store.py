@@ -4,49 +4,22 @@ its own (HTTP, SigV4, the S3 XML API), one per run, a fresh bucket per test."""
 from __future__ import annotations
 
 import secrets
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-import requests
-
 from infra.object_storage import BucketSettings, make_client
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.support.processes import answering, free_port
 
 
 @contextmanager
 def s3_server() -> Iterator[str]:
     """Start moto's S3 server on a free loopback port; yield its endpoint URL; stop it."""
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 — our own interpreter, fixed arguments
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(endpoint, timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the S3 test server (python -m moto.server) did not start") from None
-                time.sleep(0.05)
+    with answering([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], endpoint, seconds=30):
         yield endpoint
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def bucket_config(endpoint: str, bucket: str, prefix: str = "media") -> dict:

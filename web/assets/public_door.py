@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 
+from infra.metrics import REQUESTS
+from infra.request_ids import new_request_id
 from web.assets.page_cache import PageCache, RedisPageCache
-from web.errors import new_request_id
 from web.security import page_headers
 
 PAGE = re.compile(r"/a/([A-Za-z0-9_-]{1,64})")
@@ -32,6 +33,7 @@ class PublicPageDoor:
         page = self._cached_page(environ)
         if page is None:
             return self.web_app(environ, start_response)
+        REQUESTS.labels("GET", "/a/<token>", "200").inc()  # served from the cache, never reaching Flask
         secure = environ.get("wsgi.url_scheme") == "https"
         start_response(
             "200 OK",
