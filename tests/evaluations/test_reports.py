@@ -24,8 +24,10 @@ YEAR = 2026
 
 @pytest.fixture
 def qingshan(session, build, county, clock):
-    """青山镇: 石桥村 and 竹林村 reviewed (竹林村's first item adjusted), 上坪村 reported, 下湾村 not started."""
+    """青山镇: 石桥村 and 竹林村 reviewed (竹林村's first item adjusted), 上坪村 reported, 下湾村 (a bridge
+    to evaluate) not started; the other towns' villages hold nothing to evaluate."""
     official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
+    build.asset(county.villages["下湾村"], name="下湾村便民桥")
     evaluations = {
         name: reported_evaluation(session, county.villages[name], YEAR, clock.now())
         for name in ("石桥村", "竹林村", "上坪村")
@@ -83,7 +85,7 @@ def test_the_district_report_and_its_lists_and_a_pdf_by_the_suffix(
     )
     workbook = load_workbook(out)
     towns = rows_of(workbook, "各镇评定")
-    assert [row[:4] for row in towns[1:]] == [("青山镇", 4, 2, 6), ("河湾镇", 4, 0, 0), ("云岭乡", 4, 0, 0)]
+    assert [row[:4] for row in towns[1:]] == [("青山镇", 4, 2, 6), ("河湾镇", 0, 0, 0), ("云岭乡", 0, 0, 0)]
     assert len(rows_of(workbook, "各村得分")) == 1 + 12
     pdf = tmp_path / "青山镇.pdf"
     result = runner.invoke(cli, ["evaluation", "report", "--year", str(YEAR), "--town", "青山镇", str(pdf)])
