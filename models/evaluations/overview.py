@@ -6,9 +6,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.access import evaluation_scope, visible_villages
+from models.access import asset_scope, evaluation_scope, visible_villages
+from models.assets.entities import Asset
+from models.complaints.entities import Complaint
+from models.complaints.queries import visible_complaints
 from models.errors import NotFound
 from models.evaluations.entities import Signature, Stage, Status, VillageEvaluation
+from models.maintenance.entities import MaintenanceRecord
+from models.maintenance.queries import visible_records
 from models.people import Role, User
 from models.regions import Region
 
@@ -49,3 +54,22 @@ def awaiting_signature(session: Session, actor: User) -> list[VillageEvaluation]
         VillageEvaluation.id.not_in(signed),
     )
     return list(session.scalars(query.order_by(VillageEvaluation.year, VillageEvaluation.id)))
+
+
+def openable_evidence(session: Session, actor: User, evaluation: VillageEvaluation) -> set[tuple[str, int]]:
+    """The records behind the evaluation's evidence that the actor may open ((kind, id) pairs): all
+    of them for the village's staff and those above, only their trades' for a department."""
+    wanted: dict[str, set[int]] = {"asset": set(), "record": set(), "complaint": set()}
+    for score in evaluation.scores:
+        for evidence in score.evidence.get("items", ()):
+            wanted.setdefault(evidence["kind"], set()).update(evidence["ids"])
+    queries = {
+        "asset": select(Asset.id).where(asset_scope(actor), Asset.id.in_(wanted["asset"])),
+        "record": visible_records(actor)
+        .with_only_columns(MaintenanceRecord.id)
+        .where(MaintenanceRecord.id.in_(wanted["record"])),
+        "complaint": visible_complaints(actor)
+        .with_only_columns(Complaint.id)
+        .where(Complaint.id.in_(wanted["complaint"])),
+    }
+    return {(kind, found) for kind, query in queries.items() if wanted[kind] for found in session.scalars(query)}

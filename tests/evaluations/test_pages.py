@@ -277,3 +277,22 @@ def test_the_towns_and_the_districts_tasks_link_to_the_review_and_the_rating(app
         assert f'href="{path}"' in page
         assert client.get(path).status_code == 200
         assert title in visible_text(client.get(path).get_data(as_text=True))
+
+
+def test_a_department_opens_only_the_evidence_of_its_own_trade(app, session, people, submitted, build, county):
+    evaluation = submitted()
+    road = session.scalar(select(Asset).where(Asset.village_id == people.village.id))
+    shown = {
+        name: visible_page(app, build.user(Role.DEPARTMENT, county.district, department=name), evaluation)
+        for name in ("交通运输局", "水利局")
+    }
+    assert f'href="/assets/{road.id}"' in shown["交通运输局"]
+    assert f'href="/assets/{road.id}"' not in shown["水利局"] and f"#{road.id}" in shown["水利局"]
+
+
+def visible_page(app, user, evaluation) -> str:
+    client = app.test_client()
+    login(client, user)
+    response = client.get(f"/evaluations/form/{evaluation.id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)

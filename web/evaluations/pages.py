@@ -22,7 +22,7 @@ from models.evaluations.form import (
     save_scores,
     submit,
 )
-from models.evaluations.overview import get_visible_evaluation, stage_overview
+from models.evaluations.overview import get_visible_evaluation, openable_evidence, stage_overview
 from models.evaluations.recipients import REOPENED, REPORTED, SENT_BACK, TO_SIGN
 from models.evaluations.results import check_year
 from models.evaluations.rules import TARGET_LABELS
@@ -108,6 +108,7 @@ def _form_page(evaluation_id: int, errors: dict[str, str], status: int, entered:
         "evaluations/form.html",
         evaluation=evaluation,
         target=target_of(session, evaluation.village, evaluation.year),
+        openable=openable_evidence(session, actor, evaluation),
         clerk=clerk,
         may_sign=signer and evaluation.status is Status.SIGNING and actor.id not in signed,
         may_reopen=_may_reopen(actor, evaluation),
