@@ -48,6 +48,11 @@ def test_the_clerk_starts_fills_in_and_submits_the_form(client, session, people,
     too_high = client.post(f"/evaluations/form/{evaluation.id}/scores", data=data)
     assert too_high.status_code == 422 and "分数应在0到12.5之间" in visible_text(too_high.get_data(as_text=True))
     data[f"score-{evaluation.scores[3].id}"] = "12.5"
+    short = client.post(f"/evaluations/form/{evaluation.id}/scores", data=data)  # no inspection at all this year
+    assert short.status_code == 422 and "未达到绩效目标，请填写偏差原因及改进措施" in visible_text(
+        short.get_data(as_text=True)
+    )
+    data.update({f"shortfall-{s.id}": "补齐巡查台账" for s in evaluation.scores if s.evidence.get("short")})
     done = client.post(f"/evaluations/form/{evaluation.id}/scores", data=data)
     assert done.status_code == 303 and the_evaluation(session).status is Status.SIGNING
 
@@ -110,6 +115,7 @@ def test_the_supervisor_sends_back_and_the_town_reopens(app, client, session, pe
     for score in the_evaluation(session).scores:
         resubmit[f"score-{score.id}"] = str(score.confirmed)
         resubmit[f"reason-{score.id}"] = score.change_reason or ""
+        resubmit[f"shortfall-{score.id}"] = score.shortfall or ""
     assert clerk.post(f"/evaluations/form/{evaluation.id}/scores", data=resubmit).status_code == 303
     evaluation = the_evaluation(session)
     sign(session, people.chair, evaluation, today=TODAY, now=evaluation.updated_at)

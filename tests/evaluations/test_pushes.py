@@ -37,6 +37,7 @@ def test_each_step_is_pushed_to_the_people_it_waits_for(app_factory, fake, sessi
     for score in evaluation.scores:
         data[f"score-{score.id}"] = str(score.item.points)
         data[f"reason-{score.id}"] = "核对台账后应得满分"
+        data[f"shortfall-{score.id}"] = "补齐巡查台账"
     assert client.post(f"/evaluations/form/{evaluation.id}/scores", data=data).status_code == 303
     calls = fake.wait_for_calls("cgi-bin/message/custom/send", 2)
     assert {c.body["request"]["touser"] for c in calls} == {"o_chair", "o_board"}
