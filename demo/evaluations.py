@@ -20,7 +20,7 @@ from models.evaluations.form import ScoreEntry, open_evaluation, save_scores, su
 from models.evaluations.review import Answer, review
 from models.evaluations.rules import DEFAULT_TARGETS
 from models.evaluations.signing import NOTICE_KIND, send_back, sign
-from models.evaluations.targets import confirm_trade_list, issue_targets
+from models.evaluations.targets import confirm_trade_list, issue_targets, set_village_targets
 from models.notices.operations import decide_notice
 from models.notices.queries import notice_for
 from models.people import Role, User, VillagePost
@@ -35,6 +35,7 @@ SHORTFALLS = (
 SEND_BACK_REASON = "第2项巡查次数与管护台账不一致，请核对后重新提交。"
 OBJECTION = "村里的水池去年夏天坏了两个月才修，自评“按时修复”不符合实际，请核实。"
 TOWN_ADJUSTMENT = "实地核查发现一处资产管护协议未签订，扣1分。"
+OWN_TARGETS = "平安社区"  # the district sets this village's own target values before issuing
 EARLY_TOWN = "河湾镇"  # every one of its villages reports early: the town reviews them before the deadline
 SELF_EVALUATION_FROM = (11, 16)  # the first villages sign their year-end self-evaluation then
 
@@ -47,6 +48,8 @@ def run_evaluation_cycle(session: Session, demo: Demo, rng: random.Random) -> No
             if user.role is Role.DEPARTMENT:
                 confirm_trade_list(session, user, year, _at(demo, dt.date(year, 1, 20), 10))
     if today > dt.date(year, 1, 31):
+        own = {**DEFAULT_TARGETS, "satisfaction": 85}  # a community of many newcomers: a lower bar this year
+        set_village_targets(session, admin, demo.villages[OWN_TARGETS], year, own, _at(demo, dt.date(year, 1, 27), 10))
         issue_targets(session, admin, year, dict(DEFAULT_TARGETS), _at(demo, dt.date(year, 1, 28), 15))
     villages = list(demo.villages.values())
     if today > dt.date(year, 6, 30):

@@ -17,7 +17,7 @@ from demo import county as demo
 from models.complaints.entities import Complaint
 from models.deadlines.entities import Deadline
 from models.deadlines.tasks import EVALUATION_STEPS
-from models.evaluations.entities import Stage, Status, VillageEvaluation
+from models.evaluations.entities import Stage, Status, VillageEvaluation, VillageTarget
 from models.notices.entities import NoticeOutcome, PublicNotice
 from models.people import Role, User
 from models.storage import LocalStorage
@@ -79,6 +79,10 @@ def test_this_years_cycle_is_in_progress_and_last_years_done(december, client):
         if e.status in (Status.REPORTED, Status.REVIEWED)
     )
     one_town_reviewed_early_adjusting_one_item(session, client)
+    targets = {t.village.name: t for t in session.scalars(select(VillageTarget).where(VillageTarget.year == 2026))}
+    assert len(targets) == 12 and all(t.issued_at for t in targets.values())
+    assert targets["平安社区"].values["satisfaction"] == 85 and targets["平安社区"].own_values_at is not None
+    assert targets["云岭村"].values["satisfaction"] == 90 and targets["云岭村"].own_values_at is None
 
 
 def one_town_reviewed_early_adjusting_one_item(session, client) -> None:
@@ -87,6 +91,7 @@ def one_town_reviewed_early_adjusting_one_item(session, client) -> None:
     assert {e.village.parent.name for e in reviewed} == {"河湾镇"}
     adjusted = [(e, s) for e in reviewed for s in e.scores if s.town_reason]
     [(evaluation, score)] = adjusted
+    assert evaluation.village.name == "清水村"  # as the README's tour says
     assert score.town_score == score.confirmed - 1 and evaluation.score < evaluation.self_score
     task = session.scalar(
         select(Deadline).where(Deadline.kind_code == "town_review", Deadline.region_id == evaluation.town_id)
