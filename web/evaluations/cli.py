@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import click
 from flask.cli import AppGroup
@@ -10,7 +11,7 @@ from flask.cli import AppGroup
 from infra.clock import now, timezone, today
 from infra.database import db_session, unit_of_work
 from models.errors import DomainError
-from models.evaluations.bulletin import Bulletin, bulletin
+from models.evaluations.bulletin import bulletin
 from models.evaluations.entities import Stage
 from models.evaluations.proposals import as_json, propose
 from models.evaluations.report_pdf import print_bulletin, print_report
@@ -58,7 +59,9 @@ def report_command(
     try:
         found = district_named(session, district)
         if as_bulletin:
-            _write_bulletin(bulletin(session, found, year, today()), out, suffix)
+            notice = bulletin(session, found, year, today())
+            _write(out, suffix, lambda: print_bulletin(notice), lambda: write_bulletin(notice, out))
+            click.echo(f"已写入 {out}：{notice.title}。")
             return
         region = find_child(session, found, town) if town else None
         if town and region is None:
@@ -71,18 +74,14 @@ def report_command(
             report = district_report(session, found, year, items=suffix == "xlsx")
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    if suffix == "pdf":
-        with open(out, "wb") as target:
-            target.write(print_report(report))
-    else:
-        write_report(report, out)
+    _write(out, suffix, lambda: print_report(report), lambda: write_report(report, out))
     click.echo(f"已写入 {out}：{report.title}，{len(report.villages)}个村。")
 
 
-def _write_bulletin(notice: Bulletin, out: str, suffix: str) -> None:
+def _write(out: str, suffix: str, printed: Callable[[], bytes], written: Callable[[], None]) -> None:
+    """OUT as the PDF `printed` makes, or the .xlsx `written` writes there."""
     if suffix == "pdf":
         with open(out, "wb") as target:
-            target.write(print_bulletin(notice))
+            target.write(printed())
     else:
-        write_bulletin(notice, out)
-    click.echo(f"已写入 {out}：{notice.title}。")
+        written()
