@@ -7,7 +7,7 @@ forbidden, so ids of other regions reveal nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from models.assets.entities import Asset
@@ -136,8 +136,18 @@ def require_complaint_handler(actor: User, town_or_above: bool = False, why: str
     appealed) only the town or above may, for the reason `why`."""
     if actor.role not in COMPLAINT_HANDLERS:
         raise Forbidden("您的角色只能查看反映，不能办理。")
-    if town_or_above and actor.role.region_level is RegionLevel.VILLAGE:
+    if town_or_above and not _handles_town_complaints(actor):
         raise Forbidden(why or "群众对答复不满意，这条反映已转乡镇重新办理。")
+
+
+def complaints_handled_by(actor: User) -> ColumnElement[bool]:
+    """The condition a complaint meets for the actor's level to move it along (the rule of
+    `require_complaint_handler`): the village leaves those only the town handles to the town."""
+    return true() if _handles_town_complaints(actor) else ~Complaint.town_handles
+
+
+def _handles_town_complaints(actor: User) -> bool:
+    return actor.role.region_level is not RegionLevel.VILLAGE
 
 
 def notice_scope(actor: User) -> ColumnElement[bool]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ColumnElement, Date, ForeignKey, Integer, String, Table, Text, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.assets.entities import Asset
@@ -122,11 +123,16 @@ class Complaint(Base):
         back_populates="complaint", order_by="ComplaintStep.id", lazy="selectin", cascade="all, delete-orphan"
     )
 
-    @property
+    @hybrid_property
     def town_handles(self) -> bool:
         """Only the town (or above) may handle it: an objection to a notice, one reopened after 不满意,
         or a rejection appealed."""
         return self.notice_id is not None or self.reopened_count > 0 or self.appealed_at is not None
+
+    @town_handles.inplace.expression
+    @classmethod
+    def _town_handles(cls) -> ColumnElement[bool]:
+        return or_(cls.notice_id.is_not(None), cls.reopened_count > 0, cls.appealed_at.is_not(None))
 
     @property
     def about(self) -> str:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from models.access import complaint_scope, handed_to
+from models.access import complaint_scope, complaints_handled_by, handed_to
 from models.assets.entities import Asset
 from models.base import LabelledEnum
 from models.clock import local_day
@@ -152,7 +152,8 @@ class InboxFilter:
         if self.status is not None:
             conditions.append(Complaint.status == self.status)
         if self.todo is not None:
-            conditions.append(Complaint.status.in_(TODO_STATUSES[self.todo]))
+            # What waits for this person: the village leaves to the town what only the town handles.
+            conditions += [Complaint.status.in_(TODO_STATUSES[self.todo]), complaints_handled_by(actor)]
         if self.year is not None:
             conditions.append(Complaint.tracking_number.like(f"TS-{self.year:04d}-%"))
         if self.year is not None and self.month is not None:

@@ -101,6 +101,7 @@ class VillageTarget(Base):
     values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    own_values_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # set for this village alone
 
     village: Mapped[Region] = relationship(foreign_keys=[village_id], lazy="joined")
 

@@ -1,8 +1,9 @@
 """The clerk's form: a village's self-check (自查) or self-evaluation (自评), item by item, starting
 from the proposed scores, then sent to the two supervisors to sign.
 
-A score that differs from the proposal needs a reason (reviewers read it); an item short of its
-points needs 偏差原因及改进措施 before the form goes to be signed. Nothing is half-written: one bad
+A score that differs from the proposal needs a reason (reviewers read it); an item whose actual
+value falls short of its target (or, without a target, short of its points) needs 偏差原因及改进措施
+before the form goes to be signed. Nothing is half-written: one bad
 field refuses the whole save. Every change is in the audit log.
 """
 
@@ -96,6 +97,8 @@ def refresh_proposals(session: Session, evaluation: VillageEvaluation, *, now: d
             score.evidence = {
                 "assets": sheet.assets,
                 "short": proposal.short,
+                "actual": None if proposal.actual is None else str(proposal.actual),
+                "target": None if proposal.target is None else str(proposal.target),
                 "items": [evidence.as_json() for evidence in proposal.evidence],
             }
     session.flush()
@@ -157,9 +160,22 @@ def problems_before_signing(evaluation: VillageEvaluation) -> dict[str, str]:
     for score in evaluation.scores:
         if score.confirmed is None:
             problems[f"score-{score.id}"] = f"{item_number(score)}：还没有评分。"
-        elif score.confirmed < score.item.points and not score.shortfall:
-            problems[f"shortfall-{score.id}"] = f"{item_number(score)}：未得满分，请填写偏差原因及改进措施。"
+        elif (why := shortfall_of(score, score.confirmed)) and not score.shortfall:
+            problems[f"shortfall-{score.id}"] = f"{item_number(score)}：{why}，请填写偏差原因及改进措施。"
     return problems
+
+
+def shortfall_of(score: ItemScore, confirmed: Decimal) -> str | None:
+    """Why the item needs 偏差原因及改进措施, if it does: where its rule measures against a target,
+    the actual value short of it or a score below the proposal; elsewhere any score below full points."""
+    target = score.evidence.get("target")
+    if target is None:
+        return "未得满分" if confirmed < score.item.points else None
+    if score.evidence.get("actual") is not None and Decimal(score.evidence["actual"]) < Decimal(target):
+        return "未达到绩效目标"
+    if score.proposed is not None and confirmed < score.proposed:
+        return "得分低于系统建议分"
+    return None
 
 
 def submit(session: Session, actor: User, evaluation: VillageEvaluation, now: dt.datetime) -> None:

@@ -3,7 +3,7 @@ sign, the clerks when it came back, the town when the village reported."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from models.evaluations.entities import VillageEvaluation
@@ -42,6 +42,15 @@ def recipients(
 def clerks_of_district(session: Session, district_id: int) -> list[User]:
     """The district's active, WeChat-bound village clerks (told that targets are issued)."""
     villages = select(Region.id).where(Region.district_id == district_id, Region.level == RegionLevel.VILLAGE)
+    return _bound_clerks(session, villages)
+
+
+def clerks_of_village(session: Session, village_id: int) -> list[User]:
+    """The village's active, WeChat-bound clerks (told that its own targets changed)."""
+    return _bound_clerks(session, [village_id])
+
+
+def _bound_clerks(session: Session, villages: Select[tuple[int]] | list[int]) -> list[User]:
     query = select(User).where(
         User.region_id.in_(villages),
         User.role == Role.VILLAGE_CLERK,

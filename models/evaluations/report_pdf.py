@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageDraw
 
+from models.evaluations.bulletin import Bulletin
 from models.evaluations.reports import (
     TOWN_HEADERS,
     VILLAGE_HEADERS,
@@ -119,3 +120,15 @@ def _item(score) -> list:
         score.department_score,
         "；".join(note for note in [*notes, evidence_text(score)] if note),
     ]
+
+
+def print_bulletin(bulletin: Bulletin) -> bytes:
+    """The 区级通报 on A4: title, the opening, the towns by grade, the 好 and 较差 units, sender and date."""
+    sheet = Pages(bulletin.title)
+    sheet.heading(bulletin.title)
+    sheet.heading(bulletin.opening, SIZE + 2)
+    for heading, names in bulletin.lines():
+        sheet.heading(f"{heading}：{names}", SIZE + 2)
+    sheet.heading(f"{bulletin.district}乡村振兴局", SIZE + 2)
+    sheet.heading(bulletin.date_text, SIZE + 2)
+    return pdf(sheet.pages(), bulletin.title).pdf

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from models.evaluations.bulletin import Bulletin
 from models.evaluations.reports import (
     ITEM_HEADERS,
     TOWN_HEADERS,
@@ -19,6 +20,7 @@ from models.evaluations.reports import (
     town_row,
     village_row,
 )
+from models.spreadsheets import inert_cell
 
 
 def write_report(report: Report, target: str | IO[bytes]) -> None:
@@ -52,3 +54,20 @@ def _value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def write_bulletin(bulletin: Bulletin, target: str | IO[bytes]) -> None:
+    """The 区级通报 as one sheet: the title, year and date, then one row per heading (text cells inert)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("通报")
+    rows = [
+        ["标题", bulletin.title],
+        ["年度", bulletin.year],
+        ["正文", bulletin.opening],
+        *([heading, names] for heading, names in bulletin.lines()),
+        ["发文单位", f"{bulletin.district}乡村振兴局"],
+        ["日期", bulletin.date_text],
+    ]
+    for row in rows:
+        sheet.append([inert_cell(sheet, value) for value in row])
+    workbook.save(target)

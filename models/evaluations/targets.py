@@ -92,7 +92,8 @@ def issue_targets(
     session: Session, actor: User, year: int, values: dict[str, Any], now: dt.datetime
 ) -> list[VillageTarget]:
     """Issue (下达) the targets of every village of the actor's district for `year` (again: the new
-    values replace the old); the district's task is done. Returns the villages' targets."""
+    values replace the old, except a village's own, set for it alone); the district's task is done.
+    Returns the villages' targets."""
     require_target_issuer(actor)
     district = actor.region
     ensure_sheets(session, district, year, now)
@@ -108,7 +109,9 @@ def issue_targets(
     targets = []
     for village in villages:
         target = existing.get(village.id) or VillageTarget(district_id=district.id, village_id=village.id, year=year)
-        target.values, target.issued_at, target.issued_by_id = dict(values), now, actor.id
+        if target.own_values_at is None:
+            target.values = dict(values)
+        target.issued_at, target.issued_by_id = now, actor.id
         session.add(target)
         targets.append(target)
     session.flush()
@@ -129,3 +132,30 @@ def target_of(session: Session, village: Region, year: int) -> VillageTarget | N
     return session.scalar(
         select(VillageTarget).where(VillageTarget.village_id == village.id, VillageTarget.year == year)
     )
+
+
+def set_village_targets(
+    session: Session, actor: User, village: Region, year: int, values: dict[str, Any], now: dt.datetime
+) -> VillageTarget:
+    """Give `village` its own target values for `year`, before or after the district issues them
+    (issuing to all keeps them). The caller pushes the village when its issued targets changed."""
+    require_target_issuer(actor)
+    if village.level is not RegionLevel.VILLAGE or village.own_district_id != actor.region_id:
+        raise NotFound()
+    target = target_of(session, village, year) or VillageTarget(
+        district_id=actor.region_id, village_id=village.id, year=year
+    )
+    before = dict(target.values or {})
+    target.values, target.own_values_at = dict(values), now
+    session.add(target)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        entity_type=ENTITY,
+        entity_id=village.id,
+        action="set_village_targets",
+        now=now,
+        changes={"年度": year, "村": village.full_name, "目标": [before, dict(values)]},
+    )
+    return target

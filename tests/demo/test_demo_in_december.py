@@ -1,6 +1,7 @@
 """The demo county loaded in early December: the year's tasks done as they fell due, this year's
 evaluation in progress (targets issued, self-checks filed, self-evaluations reported, one on notice
-with an objection, one sent back, one half-signed) and last year's done."""
+with an objection, one sent back, one half-signed, one town's villages reviewed early) and last
+year's done."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from demo import PASSWORD
 from demo import county as demo
 from models.complaints.entities import Complaint
 from models.deadlines.entities import Deadline
 from models.deadlines.tasks import EVALUATION_STEPS
-from models.evaluations.entities import Stage, Status, VillageEvaluation
+from models.evaluations.entities import Stage, Status, VillageEvaluation, VillageTarget
 from models.notices.entities import NoticeOutcome, PublicNotice
+from models.people import Role, User
 from models.storage import LocalStorage
+from tests.support.pages import login, visible_text
 
 DECEMBER = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)  # a Monday, 10:00 in Beijing
 
@@ -50,7 +54,7 @@ def test_in_early_december_the_years_tasks_are_done_and_the_self_evaluation_is_c
     assert still_open == {"village_self_evaluation", "town_review", "town_rating"}
 
 
-def test_this_years_cycle_is_in_progress_and_last_years_done(december):
+def test_this_years_cycle_is_in_progress_and_last_years_done(december, client):
     session = december
     evaluations = session.scalars(select(VillageEvaluation)).all()
     by_stage = Counter((e.year, e.stage, e.status) for e in evaluations)
@@ -58,7 +62,8 @@ def test_this_years_cycle_is_in_progress_and_last_years_done(december):
     assert by_stage[(2025, Stage.SELF_EVALUATION, Status.RATED)] == 12
     year_end = {e.village.name: e for e in evaluations if e.year == 2026 and e.stage is Stage.SELF_EVALUATION}
     assert Counter(e.status for e in year_end.values()) == {
-        Status.REPORTED: 6,
+        Status.REVIEWED: 4,  # 河湾镇's, all reported early and reviewed by the town
+        Status.REPORTED: 2,
         Status.ON_NOTICE: 1,
         Status.SENT_BACK: 1,
         Status.SIGNING: 1,
@@ -68,4 +73,37 @@ def test_this_years_cycle_is_in_progress_and_last_years_done(december):
     notice = session.scalar(select(PublicNotice).where(PublicNotice.subject_id == year_end["竹林村"].id))
     assert notice.outcome is NoticeOutcome.RUNNING and notice.subject_kind == "evaluation"
     assert session.scalar(select(Complaint).where(Complaint.notice_id == notice.id)) is not None
-    assert all(len(e.valid_signatures) == 2 and e.self_score for e in year_end.values() if e.status is Status.REPORTED)
+    assert all(
+        len(e.valid_signatures) == 2 and e.self_score
+        for e in year_end.values()
+        if e.status in (Status.REPORTED, Status.REVIEWED)
+    )
+    one_town_reviewed_early_adjusting_one_item(session, client)
+    targets = {t.village.name: t for t in session.scalars(select(VillageTarget).where(VillageTarget.year == 2026))}
+    assert len(targets) == 12 and all(t.issued_at for t in targets.values())
+    assert targets["平安社区"].values["satisfaction"] == 85 and targets["平安社区"].own_values_at is not None
+    assert targets["云岭村"].values["satisfaction"] == 90 and targets["云岭村"].own_values_at is None
+
+
+def one_town_reviewed_early_adjusting_one_item(session, client) -> None:
+    """(in the same demo load: it takes long) 河湾镇 reviewed its villages, shown on its page and theirs."""
+    reviewed = session.scalars(select(VillageEvaluation).where(VillageEvaluation.status == Status.REVIEWED)).all()
+    assert {e.village.parent.name for e in reviewed} == {"河湾镇"}
+    adjusted = [(e, s) for e in reviewed for s in e.scores if s.town_reason]
+    [(evaluation, score)] = adjusted
+    assert evaluation.village.name == "清水村"  # as the README's tour says
+    assert score.town_score == score.confirmed - 1 and evaluation.score < evaluation.self_score
+    task = session.scalar(
+        select(Deadline).where(Deadline.kind_code == "town_review", Deadline.region_id == evaluation.town_id)
+    )
+    assert task.done_at is not None and task.done_at < DECEMBER
+
+    official = session.scalar(select(User).where(User.role == Role.TOWN_OFFICIAL, User.region_id == evaluation.town_id))
+    login(client, official, PASSWORD)
+    page = visible_text(client.get("/evaluations/review?year=2026").get_data(as_text=True))
+    assert "清水村" in page and "已复核" in page
+    clerk = session.scalar(select(User).where(User.role == Role.VILLAGE_CLERK, User.region_id == evaluation.village_id))
+    client.delete_cookie("guanhu_session")
+    login(client, clerk, PASSWORD)
+    form = visible_text(client.get(f"/evaluations/form/{evaluation.id}").get_data(as_text=True))
+    assert f"乡镇复核：{score.town_score}分（{score.town_reason}）" in form

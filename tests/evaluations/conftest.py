@@ -47,9 +47,14 @@ def people(build, county, clock, session) -> People:
 
 
 def full_marks(evaluation: VillageEvaluation) -> dict[int, ScoreEntry]:
-    """Every item at its points, with a reason where that differs from the proposal."""
+    """Every item at its points, with a reason where that differs from the proposal and the
+    偏差原因及改进措施 where the evidence falls short of its target."""
     return {
-        s.id: ScoreEntry(str(s.item.points), "" if s.proposed in (None, s.item.points) else "台账核对后应得满分")
+        s.id: ScoreEntry(
+            str(s.item.points),
+            "" if s.proposed in (None, s.item.points) else "台账核对后应得满分",
+            "补齐巡查台账" if s.evidence.get("short") else "",
+        )
         for s in evaluation.scores
     }
 

@@ -68,3 +68,22 @@ def test_the_clerk_fills_in_the_form_and_both_supervisors_sign_on_a_phone(live, 
     with live.sessions() as session:
         evaluation = session.scalar(select(VillageEvaluation))
         assert evaluation.status is Status.ON_NOTICE and len(evaluation.valid_signatures) == 2
+
+
+def test_the_district_sets_one_villages_targets_on_a_phone(live, browser):
+    year = dt.datetime.now(ZoneInfo("Asia/Shanghai")).year
+    with live.sessions() as session:
+        build = Builders(session, SystemClock())
+        admin = build.user(Role.DISTRICT_ADMIN, build.county().district, name="韦科长").phone
+        session.commit()
+
+    live_server.sign_in(browser, live.url, admin)
+    browser.get(f"{live.url}/evaluations/{year}/targets")
+    assert fits_the_phone(browser)
+    live_server.click_through(browser, browser.find_elements(By.LINK_TEXT, "调整本村目标值")[0])
+    assert "本村目标尚未下达" in browser.page_source and fits_the_phone(browser)
+    field = browser.find_element(By.NAME, "satisfaction")
+    field.clear()
+    field.send_keys("80")
+    live_server.click_through(browser, browser.find_element(By.XPATH, "//button[contains(., '保存本村目标值')]"))
+    assert "本村单独目标" in browser.page_source and fits_the_phone(browser)

@@ -24,7 +24,7 @@ from models.notices.entities import NoticeOutcome
 from models.notices.operations import decide_notice
 from models.notices.queries import notice_for
 from models.people import Role, VillagePost
-from tests.evaluations.conftest import TZ
+from tests.evaluations.conftest import TZ, full_marks
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -59,6 +59,37 @@ def test_the_form_starts_from_the_proposals_and_a_change_needs_a_reason(session,
     assert "还没有评分" in incomplete.value.fields[f"score-{daily.id}"]
     [scored] = [e for e in audit.history(session, ENTITY, evaluation.id) if e.action == "score"]
     assert scored.changes["公益性第1项"]["得分"] == [None, "10.0"]
+
+
+def test_the_shortfall_text_is_asked_where_actual_falls_short_of_target_or_without_target_below_full(
+    session, people, clock
+):
+    evaluation = open_evaluation(
+        session, people.clerk, people.village, 2026, Stage.SELF_EVALUATION, now=clock.now(), timezone=TZ
+    )
+    by_rule = {score.item.rule: score for score in evaluation.scores}
+    named, daily = by_rule["custodian_coverage"], by_rule["daily_custody"]  # actual 100 % and 0 % of target
+    untargeted = by_rule["disposal"]  # scored by hand
+    assert named.evidence["target"] == "100" and daily.evidence["actual"] == "0.0"
+    assert untargeted.evidence["target"] is None
+    entries = full_marks(evaluation)
+    entries[daily.id] = ScoreEntry(str(daily.item.points), "台账核对后应得满分")  # full points, actual still short
+    entries[untargeted.id] = ScoreEntry(str(untargeted.item.points - 1))
+    save_scores(session, people.clerk, evaluation, entries, clock.now())
+    with pytest.raises(Invalid) as refused:
+        submit(session, people.clerk, evaluation, clock.now())
+    assert set(refused.value.fields) == {f"shortfall-{daily.id}", f"shortfall-{untargeted.id}"}
+    assert "未达到绩效目标" in refused.value.fields[f"shortfall-{daily.id}"]
+    assert "未得满分" in refused.value.fields[f"shortfall-{untargeted.id}"]
+
+    entries[named.id] = ScoreEntry("12", "一处管护人未签协议")  # target met, but below the proposal
+    entries[daily.id] = ScoreEntry(str(daily.item.points), "台账核对后应得满分", "补齐巡查记录")
+    entries[untargeted.id] = ScoreEntry(str(untargeted.item.points - 1), shortfall="补办处置手续")
+    save_scores(session, people.clerk, evaluation, entries, clock.now())
+    with pytest.raises(Invalid) as below_proposal:
+        submit(session, people.clerk, evaluation, clock.now())
+    assert list(below_proposal.value.fields) == [f"shortfall-{named.id}"]
+    assert "得分低于系统建议分" in below_proposal.value.fields[f"shortfall-{named.id}"]
 
 
 def test_two_different_posts_sign_then_the_notice_runs_and_passing_reports_to_the_town(

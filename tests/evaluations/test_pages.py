@@ -8,12 +8,15 @@ import io
 import pytest
 from sqlalchemy import select
 
+from models import audit
 from models.assets.entities import Asset
 from models.errors import Invalid
-from models.evaluations.entities import EvaluatedAsset, ScoreSheet, Status, VillageEvaluation, VillageTarget
+from models.evaluations.entities import EvaluatedAsset, ScoreSheet, Stage, Status, VillageEvaluation, VillageTarget
+from models.evaluations.form import open_evaluation
 from models.evaluations.signing import sign
 from models.evaluations.targets import mark_assets
 from models.people import Role
+from tests.evaluations.conftest import TZ
 from tests.evaluations.test_cycle import TODAY
 from tests.support.pages import csrf_token, login, visible_text
 
@@ -48,6 +51,11 @@ def test_the_clerk_starts_fills_in_and_submits_the_form(client, session, people,
     too_high = client.post(f"/evaluations/form/{evaluation.id}/scores", data=data)
     assert too_high.status_code == 422 and "分数应在0到12.5之间" in visible_text(too_high.get_data(as_text=True))
     data[f"score-{evaluation.scores[3].id}"] = "12.5"
+    short = client.post(f"/evaluations/form/{evaluation.id}/scores", data=data)  # no inspection at all this year
+    assert short.status_code == 422 and "未达到绩效目标，请填写偏差原因及改进措施" in visible_text(
+        short.get_data(as_text=True)
+    )
+    data.update({f"shortfall-{s.id}": "补齐巡查台账" for s in evaluation.scores if s.evidence.get("short")})
     done = client.post(f"/evaluations/form/{evaluation.id}/scores", data=data)
     assert done.status_code == 303 and the_evaluation(session).status is Status.SIGNING
 
@@ -110,6 +118,7 @@ def test_the_supervisor_sends_back_and_the_town_reopens(app, client, session, pe
     for score in the_evaluation(session).scores:
         resubmit[f"score-{score.id}"] = str(score.confirmed)
         resubmit[f"reason-{score.id}"] = score.change_reason or ""
+        resubmit[f"shortfall-{score.id}"] = score.shortfall or ""
     assert clerk.post(f"/evaluations/form/{evaluation.id}/scores", data=resubmit).status_code == 303
     evaluation = the_evaluation(session)
     sign(session, people.chair, evaluation, today=TODAY, now=evaluation.updated_at)
@@ -173,6 +182,43 @@ def test_the_district_issues_targets_and_a_village_sees_them(app, client, sessio
     town = app.test_client()
     login(town, people.town)
     assert town.get(f"/evaluations/2026/targets/villages/{other.id}").status_code == 404
+
+
+def test_the_district_gives_one_village_its_own_targets_which_its_proposals_use(
+    app, client, session, people, build, county, login_as, clock
+):
+    admin = build.user(Role.DISTRICT_ADMIN, county.district)
+    login_as(admin)
+    page = f"/evaluations/2026/targets/villages/{people.village.id}/values"
+    token = csrf_token(client, page)
+    assert "本村目标尚未下达" in visible_text(client.get(page).get_data(as_text=True))
+    bad = client.post(page, data={"csrf_token": token, "custodian_share": "八十"})
+    assert bad.status_code == 422 and "应为0到100之间的整数" in visible_text(bad.get_data(as_text=True))
+    assert session.scalars(select(VillageTarget)).all() == []  # nothing half-written
+    before = client.post(page, data={"csrf_token": token, "custodian_share": "80"})
+    assert before.status_code == 303
+    issued = client.post("/evaluations/2026/targets", data={"csrf_token": token, "custodian_share": "90"})
+    assert issued.status_code == 303
+    targets = {t.village.name: t for t in session.scalars(select(VillageTarget))}
+    assert targets["石桥村"].values["custodian_share"] == 80 and targets["竹林村"].values["custodian_share"] == 90
+    assert targets["石桥村"].issued_at is not None
+    listed = visible_text(client.get("/evaluations/2026/targets").get_data(as_text=True))
+    assert "本村单独目标" in listed and 'value="90"' in client.get("/evaluations/2026/targets").get_data(as_text=True)
+    after = client.post(page, data={"csrf_token": token, "custodian_share": "60"})
+    session.expire_all()
+    assert after.status_code == 303 and targets["石桥村"].values["custodian_share"] == 60
+    changes = [e.changes for e in audit.history(session, "evaluation_targets", people.village.id)]
+    assert [c["目标"][1]["custodian_share"] for c in changes if "村" in c] == [80, 60]
+
+    evaluation = open_evaluation(
+        session, people.clerk, people.village, 2026, Stage.SELF_EVALUATION, now=clock.now(), timezone=TZ
+    )
+    assert {s.item.rule: s for s in evaluation.scores}["custodian_coverage"].evidence["target"] == "60"
+
+    other = app.test_client()
+    login(other, people.town)
+    assert other.get(page).status_code == 403
+    assert client.get("/evaluations/2026/targets/villages/999999/values").status_code == 404
 
 
 def test_the_district_edits_a_sheet_to_exactly_100_and_a_used_sheet_is_locked(

@@ -37,6 +37,7 @@ def test_each_step_is_pushed_to_the_people_it_waits_for(app_factory, fake, sessi
     for score in evaluation.scores:
         data[f"score-{score.id}"] = str(score.item.points)
         data[f"reason-{score.id}"] = "核对台账后应得满分"
+        data[f"shortfall-{score.id}"] = "补齐巡查台账"
     assert client.post(f"/evaluations/form/{evaluation.id}/scores", data=data).status_code == 303
     calls = fake.wait_for_calls("cgi-bin/message/custom/send", 2)
     assert {c.body["request"]["touser"] for c in calls} == {"o_chair", "o_board"}
@@ -84,6 +85,13 @@ def test_issued_targets_reach_every_bound_clerk_and_the_chat_links_the_steps(
     calls = fake.wait_for_calls("cgi-bin/message/custom/send", 2)
     assert {c.body["request"]["touser"] for c in calls} == {"o_clerk", "o_other"}
     assert "绩效目标已下达" in calls[0].body["request"]["text"]["content"]
+    own = client.post(
+        f"/evaluations/2026/targets/villages/{people.village.id}/values",
+        data={"csrf_token": token, "satisfaction": "80"},
+    )
+    assert own.status_code == 303
+    changed = fake.wait_for_calls("cgi-bin/message/custom/send", 3)[2].body["request"]
+    assert changed["touser"] == "o_clerk" and "调整了青山镇石桥村2026年度的绩效目标值" in changed["text"]["content"]
 
     lines = task_lines(waiting_for(session, people.chair, TODAY), "https://guanhu.example")
     assert any(line.endswith("打开年中自查表：https://guanhu.example/evaluations/2026/self-check") for line in lines)

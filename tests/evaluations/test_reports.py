@@ -97,13 +97,19 @@ def test_the_district_report_and_its_lists_and_a_pdf_by_the_suffix(
     assert unknown.exit_code == 1 and "无此镇" in unknown.output
 
 
-def test_the_lists_for_the_notice_are_in_the_district_report(session, build, county, qingshan, clock):
+@pytest.fixture
+def rated(session, build, county, qingshan, clock):
+    """青山镇 rated 较差 (68, changed from its proposal); its 石桥村 at 92: 好. Returns the district office."""
     official = build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"])
     for name in ("上坪村", "下湾村"):
         evaluation = qingshan.get(name) or reported_evaluation(session, county.villages[name], YEAR, clock.now())
         review(session, official, evaluation, {}, timezone="Asia/Shanghai", now=clock.now())
     admin = build.user(Role.DISTRICT_ADMIN, county.district)
     rate_town(session, admin, county.towns["青山镇"], YEAR, "68", "整改不到位", now=clock.now())
+    return admin
+
+
+def test_the_lists_for_the_notice_are_in_the_district_report(session, county, qingshan, rated):
     out = io.BytesIO()
     write_report(district_report(session, county.district, YEAR), out)
     named = rows_of(load_workbook(out), "通报名单")
@@ -141,3 +147,30 @@ def test_a_villages_report_from_the_command_line(runner, county, qingshan, tmp_p
     workbook = load_workbook(out)
     assert workbook.sheetnames == ["各村得分", "考评明细"]
     assert [row[0] for row in rows_of(workbook, "考评明细")[1:]] == ["竹林村"] * 8
+
+
+def test_the_district_bulletin_names_the_towns_by_grade_and_the_good_and_poor_units(
+    app, client, runner, build, county, rated, login_as, tmp_path
+):
+    out = tmp_path / "通报.xlsx"
+    result = runner.invoke(cli, ["evaluation", "report", "--year", str(YEAR), "--bulletin", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = dict(rows_of(load_workbook(out), "通报"))
+    assert rows["标题"] == f"关于示范区{YEAR}年度项目资产管护绩效评价结果的通报" and rows["年度"] == YEAR
+    assert rows["评价结果为「较差」的乡镇"] == "青山镇（68.0分）" and rows["评价结果为「好」的乡镇"] == "无"
+    assert rows["评价结果为「好」的单位"].startswith("青山镇石桥村（92.0分）")
+    assert rows["评价结果为「较差」的单位"].startswith("青山镇（68.0分）")
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", rows["日期"])
+
+    login_as(rated)
+    assert "下载区级通报" in client.get(f"/evaluations/rating?year={YEAR}").get_data(as_text=True)
+    printed = client.get(f"/evaluations/rating/bulletin.pdf?year={YEAR}")
+    assert printed.status_code == 200 and printed.data.startswith(b"%PDF")
+    assert client.get(f"/evaluations/rating/bulletin.xlsx?year={YEAR}").data.startswith(b"PK")
+    assert client.get(f"/evaluations/rating/bulletin.csv?year={YEAR}").status_code == 404
+    department = app.test_client()
+    login(department, build.user(Role.DEPARTMENT, county.district, department="水利局"))
+    assert department.get(f"/evaluations/rating/bulletin.pdf?year={YEAR}").status_code == 403
+    town = app.test_client()
+    login(town, build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"]))
+    assert town.get(f"/evaluations/rating/bulletin.pdf?year={YEAR}").status_code == 403  # as the rating page

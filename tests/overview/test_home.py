@@ -8,7 +8,11 @@ from html.parser import HTMLParser
 
 import pytest
 
+from models.complaints.operations import accept, answer, rate
+from models.errors import Forbidden
 from models.people import Role
+from models.storage import LocalStorage
+from tests.support.complaints import LIMITS, complaint_about
 from tests.support.pages import login, visible_text
 
 
@@ -156,3 +160,20 @@ def test_a_department_sees_its_own_trades_and_a_supervisor_only_reads(client, re
     supervisor = build.user(Role.VILLAGE_SUPERVISOR, county.villages["石桥村"])
     page = visible_text(home_of(client, supervisor))
     assert "群众反映待受理" not in page and "管护记录待核实" not in page and "公益性" in page
+
+
+def test_the_village_is_not_shown_the_complaints_only_the_town_may_handle(client, region, session, app, clock):
+    storage = LocalStorage(app.config["MEDIA_ROOT"])
+    clerk, official = region.people.clerk, region.people.official
+    reopened = complaint_about(session, storage, region.bridge, clock, description="桥头路灯不亮了。")
+    accept(session, clerk, reopened, clock.now())
+    answer(session, storage, clerk, reopened, "已换灯泡。", [], clock.now())
+    rate(session, reopened, "不满意", clock.now(), LIMITS, reason="还是不亮")
+    session.flush()
+    with pytest.raises(Forbidden):  # the complaint pages' rule: the town answers it now
+        answer(session, storage, clerk, reopened, "再修一次。", [], clock.now())
+
+    clerk_hrefs = {href for href, _ in links_of(home_of(client, clerk)).links}
+    assert f"/complaints/{region.near.id}" in clerk_hrefs and f"/complaints/{reopened.id}" not in clerk_hrefs
+    town = visible_text(home_of(client, official))
+    assert "群众反映待答复" in town and reopened.tracking_number in town

@@ -3,14 +3,15 @@ lists, which department scores which item, and a department's page for the items
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from infra.clock import now
+from infra.clock import now, today
 from infra.database import db_session
 from models.access import require_district_rater
 from models.errors import Invalid, NotFound
+from models.evaluations.bulletin import bulletin
 from models.evaluations.entities import ItemScore
 from models.evaluations.rating import (
     assign_trade,
@@ -23,10 +24,13 @@ from models.evaluations.rating import (
     trade_items,
     trade_scores,
 )
+from models.evaluations.report_pdf import print_bulletin
+from models.evaluations.report_xlsx import write_bulletin
 from models.evaluations.sheets import ensure_sheets
 from models.people import Department, Role
 from models.regions import Region, RegionLevel
 from web.auth import staff
+from web.evaluations.reports import MIMETYPES, send_document
 from web.evaluations.review import requested_year
 
 blueprint = Blueprint("evaluation_rating", __name__, url_prefix="/evaluations/rating")
@@ -57,6 +61,17 @@ def index():
     if staff().role is Role.DEPARTMENT:
         return redirect(url_for("evaluation_rating.department", year=requested_year()))
     return _page(requested_year())
+
+
+@blueprint.get("/bulletin.<fmt>")
+@login_required
+def bulletin_download(fmt: str):
+    """The 区级通报 of the year's rating, for the district office alone."""
+    if fmt not in MIMETYPES:
+        abort(404)
+    year = requested_year()
+    notice = bulletin(db_session(), _district(), year, today())
+    return send_document(fmt, notice.title, lambda: print_bulletin(notice), lambda out: write_bulletin(notice, out))
 
 
 def _town(town_id: int) -> Region:

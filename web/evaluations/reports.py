@@ -5,6 +5,8 @@ and the district's table with every village (the district office and its departm
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import IO
 
 from flask import Blueprint, abort, send_file
 from flask_login import login_required
@@ -46,12 +48,15 @@ def region_report(region_id: int, fmt: str):
         report = reports.town_report(session, region, year)
     else:
         report = reports.village_report(session, region, year)
+    return send_document(fmt, report.title, lambda: print_report(report), lambda out: write_report(report, out))
+
+
+def send_document(fmt: str, title: str, printed: Callable[[], bytes], written: Callable[[IO[bytes]], None]):
+    """A download named `title`: the PDF `printed` makes, or the .xlsx `written` writes."""
     if fmt == "pdf":
-        data = print_report(report)
+        data = printed()
     else:
         out = io.BytesIO()
-        write_report(report, out)
+        written(out)
         data = out.getvalue()
-    return send_file(
-        io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True, download_name=f"{report.title}.{fmt}"
-    )
+    return send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True, download_name=f"{title}.{fmt}")
