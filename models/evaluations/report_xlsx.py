@@ -47,7 +47,7 @@ def _sheet(workbook: Workbook, title: str, headers: tuple[str, ...], rows: list[
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append([_value(value) for value in row])
+        sheet.append([inert_cell(sheet, _value(value)) for value in row])  # reasons typed by people stay text
 
 
 def _value(value: Any) -> Any:

@@ -174,3 +174,16 @@ def test_the_district_bulletin_names_the_towns_by_grade_and_the_good_and_poor_un
     town = app.test_client()
     login(town, build.user(Role.TOWN_OFFICIAL, county.towns["青山镇"]))
     assert town.get(f"/evaluations/rating/bulletin.pdf?year={YEAR}").status_code == 403  # as the rating page
+
+
+def test_a_reason_written_like_a_formula_goes_into_the_report_as_text(runner, session, county, qingshan, tmp_path):
+    adjusted = qingshan["竹林村"].scores[0]
+    adjusted.town_reason = '=HYPERLINK("http://evil.example","详情")'
+    session.flush()
+    out = tmp_path / "青山镇.xlsx"
+    assert (
+        runner.invoke(cli, ["evaluation", "report", "--year", str(YEAR), "--town", "青山镇", str(out)]).exit_code == 0
+    )
+    cells = [cell for row in load_workbook(out)["考评明细"].iter_rows() for cell in row]
+    planted = next(cell for cell in cells if str(cell.value).startswith("=HYPERLINK"))
+    assert planted.data_type == "s" and planted.quotePrefix
