@@ -6,6 +6,7 @@ year's done."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -107,3 +108,32 @@ def one_town_reviewed_early_adjusting_one_item(session, client) -> None:
     login(client, clerk, PASSWORD)
     form = visible_text(client.get(f"/evaluations/form/{evaluation.id}").get_data(as_text=True))
     assert f"乡镇复核：{score.town_score}分（{score.town_reason}）" in form
+
+
+LINK = re.compile(r'href="(/[^"#]*)"')
+NOT_CRAWLED = re.compile(r"/logout|\.(xlsx|pdf|png|jpg)\b|/photos/|/static/|/wechat|/a/|/v/|page=\d\d")
+PAGES_EACH = 150
+PER_SHAPE = 2  # pages of one shape (/assets/N, /complaints?page=N …) opened per account
+
+
+def test_every_page_each_demo_account_reaches_from_its_home_opens(december, app, clock):
+    """Following the links of each demo login from its home page (breadth first, a couple of pages
+    of each shape), no page answers an error: a list never links to what its reader may not open."""
+    clock.at = DECEMBER
+    for account in demo.ACCOUNTS:
+        client = app.test_client()
+        login(client, december.scalar(select(User).where(User.phone == account.phone)), PASSWORD)
+        seen, shapes, queue, refused = set(), Counter(), ["/"], []
+        while queue and len(seen) < PAGES_EACH:
+            url = queue.pop(0)
+            shape = re.sub(r"\d+", "N", url)
+            if url in seen or NOT_CRAWLED.search(url) or shapes[shape] >= PER_SHAPE:
+                continue
+            seen.add(url)
+            shapes[shape] += 1
+            response = client.get(url)
+            if response.status_code >= 400:
+                refused.append((url, response.status_code))
+            elif response.status_code == 200 and response.mimetype == "text/html":
+                queue += [link.replace("&amp;", "&") for link in LINK.findall(response.get_data(as_text=True))]
+        assert len(seen) > 10 and not refused, (account.name, refused)
