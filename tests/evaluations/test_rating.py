@@ -91,7 +91,9 @@ def test_the_town_is_proposed_its_villages_scores_weighted_by_assets_and_rated(s
     lists = honours(session, county.district, YEAR)
     assert [region.name for region, _ in lists.excellent] == ["青山镇", "石桥村", "竹林村"]
     assert [region.name for region, _ in lists.poor] == ["云岭乡", *TOWNS["云岭乡"]]
-    trail = session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "town_result")).all()
+    trail = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_type == "town_result").order_by(AuditEntry.id)
+    ).all()
     assert [entry.changes["理由"] for entry in trail] == ["", "现场核查发现两处资产闲置", ""]
 
 
