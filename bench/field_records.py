@@ -145,7 +145,7 @@ def run(folder: Path, label: str, media: dict) -> None:
     print(f"-- {label}")
     print(
         f"{STAFF} staff x ({PHOTOS} photos of 12 MP, {size_mb:.1f} MB + scan, kind, note) at once; "
-        f"{engine.dialect.name}; background workers {app.config['WECHAT_BACKGROUND_WORKERS']}"
+        f"{engine.dialect.name}; queue workers {app.config['QUEUE_WORKERS']}"
     )
     print(
         f"replies: {len(replies)}, median {statistics.median(replies) * 1000:.0f} ms, "
