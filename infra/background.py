@@ -7,10 +7,10 @@ killed process loses nothing queued.
 
 A job is `job(session, *args)` named by its import path, run in a fresh app context with its own
 unit of work and committed when it returns. Jobs are idempotent (conditional updates, deliveries
-keyed once), so running one twice is harmless: a job raising is retried with backoff
-(QUEUE_RETRY_DELAYS), and every run first schedules a watchdog copy of itself a lease later,
-which runs it again unless the run ended (huey takes a job off the queue when it starts, so a
-worker killed mid-job would otherwise lose it). A job that fails every retry is parked: kept in
+keyed once), so running one twice is harmless: a job raising is retried after growing delays
+(QUEUE_RETRY_DELAYS), and every run first schedules a watchdog a lease later, which runs the job
+again unless that run ended (huey takes a job off the queue when it starts, so a worker killed
+mid-job would otherwise lose it). A job that fails every retry is parked: kept in
 `parked_jobs` for the back office, and its sender told once.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import itertools
 import logging
 import os
 import threading
@@ -29,7 +30,6 @@ from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
-from huey.api import Task
 from sqlalchemy.orm import Session
 
 from infra.clock import now as clock_now
@@ -41,6 +41,7 @@ from models.scheduling.operations import park_job
 log = logging.getLogger("guanhu")
 
 IDLE_POLL_SECONDS = 0.2
+PARKED_ERROR = "重试用完仍出错（{kind}），详情已记入日志。"
 FAR_AHEAD = dt.timedelta(days=3650)
 
 # tell(session, openid, key): the sender of a parked job is told (the WeChat door registers it).
@@ -76,26 +77,28 @@ class Background:
 
     def _open(self) -> Huey:
         huey = _make_huey(self.app)
-        delays = list(self.app.config["QUEUE_RETRY_DELAYS"])
-        self._run_task = huey.task(
-            retries=len(delays),
-            retry_delay=delays[0] if delays else 0,
-            retry_backoff=_backoff(delays),
-            context=True,
-            name="guanhu.run_job",
-        )(self._run)
+        self._run_task = huey.task(name="guanhu.run_job")(self._run)
         self._watchdog = huey.task(name="guanhu.watchdog")(self._resume)
         return huey
 
     def submit(self, job: Job, args: tuple[Any, ...], key: str | None = None, openid: str | None = None) -> bool:
         """Queue `job(session, *args)` under `key` (its idempotency key: a WeChat message's)."""
-        self.huey  # noqa: B018  (opens the queue, which registers its tasks)
-        self._run_task(job_name(job), args, key or uuid.uuid4().hex, openid)
+        self._queue(job_name(job), args, key or uuid.uuid4().hex, openid)
         return True
+
+    def _queue(self, name: str, args: tuple[Any, ...], key: str, openid: str | None, attempt: int = 0) -> None:
+        if self._huey is None:
+            self.huey  # noqa: B018  (opening the queue registers its tasks)
+        delays = self.app.config["QUEUE_RETRY_DELAYS"]
+        call = (name, args, key, openid, attempt)
+        if attempt:
+            self._run_task.schedule(call, delay=delays[attempt - 1])
+        else:
+            self._run_task(*call)
 
     def sender(self, key: str, openid: str | None) -> Callable[[Job, tuple[Any, ...]], bool]:
         """A unit of work's runner whose jobs are keyed after `key` (one message: job 1, 2, …)."""
-        numbers = iter(range(1, 1000))
+        numbers = itertools.count(1)
         return lambda job, args: self.submit(job, args, f"{key}:{next(numbers)}", openid)
 
     def depth(self) -> int:
@@ -139,23 +142,29 @@ class Background:
                 log.exception("job queue worker")
                 time.sleep(1)
 
-    def _run(self, name: str, args: tuple[Any, ...], key: str, openid: str | None, task: Task) -> None:
-        attempt = uuid.uuid4().hex
-        self._watchdog.schedule((attempt, name, args, key, openid), delay=self.lease)
+    def _run(self, name: str, args: tuple[Any, ...], key: str, openid: str | None, attempt: int) -> None:
+        """Run one attempt; a failure queues the next one a delay later, or parks the job."""
+        run_id = uuid.uuid4().hex
+        self._watchdog.schedule((run_id, name, args, key, openid, attempt), delay=self.lease)
         try:
             self._run_in_unit(_resolve(name), args)
-        except Exception as error:
+        except Exception as error:  # the top of a job: counted, logged, retried
             QUEUE_JOB_FAILURES.labels(name.rpartition(":")[2]).inc()
-            if not task.retries:
+            if attempt < len(self.app.config["QUEUE_RETRY_DELAYS"]):
+                log.warning("job %s (%s) failed, retry %d: %s", name, key, attempt + 1, error)
+                self._queue(name, args, key, openid, attempt + 1)
+            else:
+                log.exception("job %s (%s) failed every retry, parked", name, key)
                 self._park(key, name, openid, error)
-            raise
-        finally:
-            self.huey.put(f"ended:{attempt}", True)
+        # not reached when the worker dies (or is stopped) within the job: its watchdog runs it again
+        self.huey.put(f"ended:{run_id}", True)
 
-    def _resume(self, attempt: str, name: str, args: tuple[Any, ...], key: str, openid: str | None) -> None:
-        if self.huey.get(f"ended:{attempt}") is None:
+    def _resume(
+        self, run_id: str, name: str, args: tuple[Any, ...], key: str, openid: str | None, attempt: int
+    ) -> None:
+        if self.huey.get(f"ended:{run_id}") is None:
             log.warning("job %s (%s) did not end: run again", name, key)
-            self._run_task(name, args, key, openid)
+            self._queue(name, args, key, openid, attempt)
 
     def _run_in_unit(self, job: Job, args: tuple[Any, ...]) -> None:
         with self.app.app_context():
@@ -170,23 +179,16 @@ class Background:
                 unit.close()
 
     def _park(self, key: str, name: str, openid: str | None, error: Exception) -> None:
-        log.error("job %s (%s) failed every retry, parked: %s", name, key, error)
         with self.app.app_context():
             unit = UnitOfWork(database(self.app).sessionmaker)
             try:
-                first = park_job(unit.session, key, name, openid, f"{type(error).__name__}: {error}", clock_now())
+                reason = PARKED_ERROR.format(kind=type(error).__name__)
+                first = park_job(unit.session, key, name, openid, reason, clock_now())
                 unit.commit()
                 if first and openid and self.tell_parked is not None:
                     self.tell_parked(unit.session, openid, key)
             finally:
                 unit.close()
-
-
-def _backoff(delays: list[float]) -> float:
-    """huey multiplies the delay by one factor after each retry: the one that reaches the last delay."""
-    if len(delays) < 2 or not delays[0]:
-        return 0
-    return (delays[-1] / delays[0]) ** (1 / (len(delays) - 1))
 
 
 def _make_huey(app: Flask) -> Huey:
