@@ -89,6 +89,8 @@ def run(folder: Path, label: str, media: dict) -> None:
             "MEDIA_ROOT": str(folder / "media"),
             "RATELIMIT_ENABLED": False,
             "CLOCK": SystemClock(),
+            "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite3'}",
+            "WORKER_IN_PROCESS": True,
             **media,
         }
     )
