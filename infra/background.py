@@ -122,7 +122,7 @@ class Background:
         """Run every queued job, its retries and watchdogs in the calling thread as if their time
         had come, until none is left: how tests run the queued work deterministically."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.work_once(self.huey._get_timestamp() + FAR_AHEAD):
+        while time.monotonic() < deadline and self.work_once(normalize_time(delay=FAR_AHEAD, utc=True)):
             pass
 
     def work_once(self, at: dt.datetime | None = None) -> bool:

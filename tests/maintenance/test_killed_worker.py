@@ -20,23 +20,17 @@ from sqlalchemy import select
 from models.maintenance.entities import MaintenanceRecord
 from models.people import Role
 from models.wechat.entities import SandboxValue
+from tests.maintenance import test_field_chat as field_chat
 from tests.maintenance.test_field_chat import pushed
 from tests.support import live_server, photo_files
 from tests.support.builders import Builders
-from tests.support.fake_wechat import serve_fake_wechat
 from tests.support.wechat_messages import STAFF, TOKEN, WeChatMessages
 from web import create_app
 
 live_database_url = live_server.live_database_url
+fake = field_chat.fake  # a fake WeChat of this test's own (the worker processes reach it too)
 LEASE_SECONDS = 2  # a run not ended 2 s after it began is run again (the killed worker's)
 MEDIA_GET = "cgi-bin/media/get"
-
-
-@pytest.fixture
-def fake(tmp_path: Path):
-    (tmp_path / "fake").mkdir()
-    with serve_fake_wechat(tmp_path / "fake") as served:
-        yield served
 
 
 @pytest.fixture
