@@ -18,7 +18,7 @@ run: export GUANHU_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/guanhu db upgrade
 	$(BIN)/guanhu demo load --if-empty
-	GUANHU_SCHEDULER_IN_PROCESS=1 GUANHU_WECHAT_SANDBOX=$${GUANHU_WECHAT_SANDBOX:-1} $(BIN)/guanhu run --host 127.0.0.1 --port $(PORT)
+	GUANHU_SCHEDULER_IN_PROCESS=1 GUANHU_WORKER_IN_PROCESS=1 GUANHU_WECHAT_SANDBOX=$${GUANHU_WECHAT_SANDBOX:-1} $(BIN)/guanhu run --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

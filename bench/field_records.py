@@ -89,6 +89,8 @@ def run(folder: Path, label: str, media: dict) -> None:
             "MEDIA_ROOT": str(folder / "media"),
             "RATELIMIT_ENABLED": False,
             "CLOCK": SystemClock(),
+            "QUEUE_URL": f"sqlite:///{folder / 'queue.sqlite3'}",
+            "WORKER_IN_PROCESS": True,
             **media,
         }
     )
@@ -145,7 +147,7 @@ def run(folder: Path, label: str, media: dict) -> None:
     print(f"-- {label}")
     print(
         f"{STAFF} staff x ({PHOTOS} photos of 12 MP, {size_mb:.1f} MB + scan, kind, note) at once; "
-        f"{engine.dialect.name}; background workers {app.config['WECHAT_BACKGROUND_WORKERS']}"
+        f"{engine.dialect.name}; queue workers {app.config['QUEUE_WORKERS']}"
     )
     print(
         f"replies: {len(replies)}, median {statistics.median(replies) * 1000:.0f} ms, "

@@ -297,7 +297,8 @@ def _handle(message: BaseMessage) -> Reply:
         return None  # an event nobody needs (template results, location reports …): cheap
     now = clock_now()
     try:
-        claim = dedupe.claim(message_key(message), kind=route.kind, openid=message.source, now=now)
+        key = message_key(message)
+        claim = dedupe.claim(key, kind=route.kind, openid=message.source, now=now)
     except dedupe.ClaimUnavailable as error:
         log.error("WeChat message not claimed, %s", error)
         return SYSTEM_BUSY
@@ -306,7 +307,7 @@ def _handle(message: BaseMessage) -> Reply:
     WECHAT_MESSAGES.labels(route.kind).inc()
     app = current_app._get_current_object()  # type: ignore[attr-defined]  (once: each proxy lookup costs)
     ctx = Context(
-        work=begin_unit_of_work(run=background(app).submit),
+        work=begin_unit_of_work(run=background(app).sender(key, message.source)),
         now=now,
         timezone=app.config["TIMEZONE"],
         storage=media_storage(app),

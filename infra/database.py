@@ -58,7 +58,7 @@ def unit_of_work() -> UnitOfWork:
 
 def begin_unit_of_work(run: Runner) -> UnitOfWork:
     """A unit of work for this app context whose queued work goes to `run` (the WeChat door's
-    background pool) instead of running right after the commit."""
+    job queue) instead of running right after the commit."""
     g.unit_of_work = UnitOfWork(database().sessionmaker, run)
     return g.unit_of_work
 

@@ -37,6 +37,9 @@ WECHAT_SECONDS = Histogram(
 )
 WECHAT_OVER_BUDGET = Counter("guanhu_wechat_callbacks_over_budget", "WeChat callbacks answered after its 5 s budget")
 PUSHES = Counter("guanhu_pushes", "Pushes to WeChat: sent, or failed and why", ["channel", "outcome", "reason"])
+QUEUE_JOB_FAILURES = Counter(
+    "guanhu_queue_job_failures", "Runs of a queued job that raised (each is retried, then parked)", ["job"]
+)
 
 
 def wechat_callback(status: int, seconds: float) -> None:
@@ -45,15 +48,16 @@ def wechat_callback(status: int, seconds: float) -> None:
         WECHAT_OVER_BUDGET.inc()
 
 
-def exposition(session: Session, now: dt.datetime) -> bytes:
+def exposition(session: Session, now: dt.datetime, queue_depth: int) -> bytes:
     """Every metric as Prometheus reads it: this process's (or, in multiprocess mode, every
-    process's of this host) and the database's."""
+    process's of this host), the database's and the job queue's depth (read when scraped)."""
     counted: CollectorRegistry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         counted = CollectorRegistry()
         multiprocess.MultiProcessCollector(counted)
     stored = CollectorRegistry(auto_describe=False)
     stored.register(_SchedulerState(session, now))
+    stored.register(_QueueDepth(queue_depth))
     return generate_latest(counted) + generate_latest(stored)
 
 
@@ -81,3 +85,11 @@ class _SchedulerState:
                 last_ok.add_metric([state.name], state.last_ok_at.timestamp())
         yield failures
         yield last_ok
+
+
+class _QueueDepth:
+    def __init__(self, depth: int):
+        self.depth = depth
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("guanhu_queue_depth", "Jobs waiting in the queue for a worker", value=self.depth)

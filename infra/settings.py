@@ -56,8 +56,15 @@ def load(app: Flask, test_config: dict | None) -> None:
         # How long one SQLite statement of /wechat waits for another writer (milliseconds): the
         # claim, a handler's statements and its retries stay inside WeChat's 5 seconds.
         WECHAT_DB_WAIT_MS=700,
-        WECHAT_BACKGROUND_WORKERS=2,
-        WECHAT_BACKGROUND_QUEUE=200,
+        # The job queue of the work after a WeChat reply (`infra.background`): redis://… when
+        # `guanhu worker` processes share it; None: instance/queue.sqlite3 (memory:// in tests).
+        QUEUE_URL=None,
+        QUEUE_NAME="guanhu",
+        QUEUE_RETRY_DELAYS=[10, 60, 300, 1800],  # seconds before each retry of a failed job; then parked
+        QUEUE_LEASE_SECONDS=600,  # a job not ended this long after it started (its worker died) runs again
+        QUEUE_WORKERS=2,  # threads of one `guanhu worker` (and of the dev server's worker)
+        # None: a worker thread in each web process exactly when the queue is the instance's file.
+        WORKER_IN_PROCESS=None,
         SUPERVISION_HOTLINE="12317",
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,

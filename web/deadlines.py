@@ -19,8 +19,8 @@ from models.errors import Invalid
 from models.paging import page_number
 from models.people import Role, User
 from models.regions import Region, RegionLevel
-from models.scheduling.jobs import JOB_LABELS, SCHEDULER_LEASE
-from models.scheduling.queries import current_lease, job_states
+from models.scheduling.jobs import JOB_LABELS, QUEUED_JOB_LABELS, SCHEDULER_LEASE
+from models.scheduling.queries import current_lease, job_states, parked_jobs
 from models.wechat.deliveries import DeliveryFilter, deliveries_page, masked_openid, purpose
 from models.wechat.entities import DeliveryChannel, DeliveryStatus
 from web.auth import staff
@@ -220,4 +220,7 @@ def jobs_page():
         labels=JOB_LABELS,
         lease=current_lease(session, SCHEDULER_LEASE),
         now=clock.now(),
+        parked=parked_jobs(session),
+        queued_labels=QUEUED_JOB_LABELS,
+        masked_openid=masked_openid,
     )

@@ -13,6 +13,7 @@ import time
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 
+from infra.background import background
 from infra.clock import now
 from infra.database import db_session
 from infra.metrics import REQUEST_SECONDS, REQUESTS, exposition
@@ -36,7 +37,8 @@ def metrics() -> Response:
     offered = request.headers.get("Authorization", "").removeprefix("Bearer ")
     if not hmac.compare_digest(offered.encode(), token.encode()):
         abort(403)
-    return Response(exposition(db_session(), now()), content_type="text/plain; version=0.0.4; charset=utf-8")
+    scraped = exposition(db_session(), now(), background().depth())
+    return Response(scraped, content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def _start_timer() -> None:

@@ -41,6 +41,14 @@ def sync_staff_tag(session: Session, openid: str) -> None:
         log.warning("staff tag of %s not changed: %s", openid[:8], error.message)
 
 
+PARKED = "抱歉，您刚才发来的消息没能处理完（系统已多次重试），已转给管理员处理。请稍后再发一次。"
+
+
+def tell_parked(session: Session, openid: str, job_key: str) -> None:
+    """The sender of work that failed every retry (`infra.background`) is told, once."""
+    tell(session, openid, PARKED, key=f"parked:{job_key}")
+
+
 def tell(session: Session, openid: str, text: str, key: str) -> None:
     """A customer-service text after the reply (once per `key`)."""
     if can_call_wechat():

@@ -35,3 +35,15 @@ class JobState(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row; 0 after a success
     last_result: Mapped[str | None] = mapped_column(String(ERROR_LENGTH))
     last_error: Mapped[str | None] = mapped_column(String(ERROR_LENGTH))
+
+
+class ParkedJob(Base):
+    """Work after a WeChat reply that kept failing through every retry: kept for the back office."""
+
+    __tablename__ = "parked_jobs"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # the job's key: one row per job
+    job: Mapped[str] = mapped_column(String(120))
+    openid: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str] = mapped_column(String(ERROR_LENGTH))
+    parked_at: Mapped[instant]

@@ -16,3 +16,13 @@ JOB_LABELS = {
     "claims": "清理消息去重记录",
     "marks": "清理过期计数",
 }
+
+# The work queued after a WeChat reply, by its function's name, with the names staff read.
+QUEUED_JOB_LABELS = {
+    "fetch_photo": "下载微信照片",
+    "save_when_ready": "保存管护记录",
+    "push_damage_report": "推送损毁报告",
+    "sync_staff_tag": "更新员工菜单",
+    "count_bind_failure": "记录绑定码错误",
+    "tell": "发送消息",
+}

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.scheduling.entities import ERROR_LENGTH, JobState, Lease
+from models.scheduling.entities import ERROR_LENGTH, JobState, Lease, ParkedJob
 
 
 def hold_lease(session: Session, name: str, holder: str, now: dt.datetime, seconds: float) -> bool:
@@ -80,3 +80,12 @@ def record_run(
         state.last_error = error[:ERROR_LENGTH]
     session.flush()
     return state
+
+
+def park_job(session: Session, key: str, job: str, openid: str | None, error: str, now: dt.datetime) -> bool:
+    """Keep a job that failed every retry; False when it was parked already (told once)."""
+    if session.get(ParkedJob, key) is not None:
+        return False
+    session.add(ParkedJob(key=key, job=job, openid=openid, error=error[:ERROR_LENGTH], parked_at=now))
+    session.flush()
+    return True

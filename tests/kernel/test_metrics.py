@@ -83,18 +83,18 @@ def test_a_scrape_counts_routes_wechat_callbacks_the_lease_and_job_failures(app_
 def test_an_expired_lease_has_no_holder(session, clock):
     hold_lease(session, SCHEDULER_LEASE, "host-b:1", clock.now(), 300)
     clock.advance(minutes=6)
-    holders = [key for key in parse(exposition(session, clock.now()).decode()) if key[0].endswith("lease_holder")]
+    holders = [key for key in parse(exposition(session, clock.now(), 0).decode()) if key[0].endswith("lease_holder")]
     assert holders == []
 
 
 def test_pushes_are_counted_sent_or_failed_by_reason(app_factory, fake, session, clock):
     app = app_factory(**fake.client_config(WECHAT_BUSY_RETRY_DELAYS=[]))
     with app.app_context():
-        before = parse(exposition(session, clock.now()).decode())
+        before = parse(exposition(session, clock.now(), 0).decode())
         send_text(session, "o_clerk", "你好", key="k-sent")
         fake.fault("cgi-bin/message/custom/send", 40003)
         send_text(session, "o_gone", "你好", key="k-failed")
-        after = parse(exposition(session, clock.now()).decode())
+        after = parse(exposition(session, clock.now(), 0).decode())
     app.extensions["wechat_client"]._http.close()
     pushes = "guanhu_pushes_total"
     assert grown(before, after, pushes, channel="custom", outcome="sent", reason="") == 1
