@@ -1,7 +1,7 @@
 """parked jobs: work after a WeChat reply that failed every retry
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-07 23:05:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = "0017"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
