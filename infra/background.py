@@ -35,15 +35,16 @@ from huey.utils import normalize_time
 from sqlalchemy.orm import Session
 
 from infra.clock import now as clock_now
-from infra.database import database
+from infra.database import UNAVAILABLE, database
 from infra.metrics import QUEUE_JOB_FAILURES
 from infra.unit_of_work import Job, UnitOfWork
+from models.errors import DomainError
 from models.scheduling.operations import park_job
 
 log = logging.getLogger("guanhu")
 
 IDLE_POLL_SECONDS = 0.2
-PARKED_ERROR = "重试用完仍出错（{kind}），详情已记入日志。"
+PARKED_ERROR = "重试用完仍出错：{why}（详情已记入日志）。"
 FAR_AHEAD = dt.timedelta(days=3650)
 
 # tell(session, openid, key): the sender of a parked job is told (the WeChat door registers it).
@@ -57,6 +58,15 @@ def job_name(job: Job) -> str:
 def _resolve(name: str) -> Job:
     module, _, qualname = name.partition(":")
     return getattr(importlib.import_module(module), qualname)
+
+
+def failure_text(error: Exception) -> str:
+    """Why a job was parked as the back office reads it: Chinese, never an exception's name."""
+    if isinstance(error, DomainError):
+        return error.message
+    if isinstance(error, UNAVAILABLE):
+        return "数据库暂时不可用"
+    return "程序出错"
 
 
 class Background:
@@ -191,7 +201,7 @@ class Background:
         with self.app.app_context():
             unit = UnitOfWork(database(self.app).sessionmaker)
             try:
-                reason = PARKED_ERROR.format(kind=type(error).__name__)
+                reason = PARKED_ERROR.format(why=failure_text(error))
                 first = park_job(unit.session, key, name, openid, reason, clock_now())
                 unit.commit()
                 if first and openid and self.tell_parked is not None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from infra.background import failure_text
 from infra.metrics import exposition
 from models.people import Role
 from models.scheduling.entities import ParkedJob
+from models.storage import StorageUnavailable
 from models.wechat.entities import Delivery
 from tests.kernel.test_metrics import parse
 from tests.support.pages import login, visible_text
@@ -72,7 +75,7 @@ def test_a_failing_job_is_retried_after_each_delay_then_parked_shown_and_its_sen
     client = queue_app.test_client()
     login(client, admin)
     page = visible_text(client.get("/deadlines/jobs").get_data(as_text=True))
-    assert "多次重试仍失败的后台任务" in page and "RuntimeError" in page
+    assert "多次重试仍失败的后台任务" in page and "重试用完仍出错：程序出错" in page and "RuntimeError" not in page
     assert "2026-06-01 10:00" in page and "oSen…0001" in page
 
 
@@ -87,3 +90,15 @@ def test_a_run_that_never_ended_is_run_again_by_its_watchdog(queue_app, runs):
 
     assert runs == ["record", "record"]
     assert work.huey.scheduled() == []  # the second run's watchdog found it ended
+
+
+@pytest.mark.parametrize(
+    "error, shown",
+    [
+        (StorageUnavailable("照片存储暂时不可用，请稍后再试。"), "照片存储暂时不可用，请稍后再试。"),
+        (OperationalError("SELECT 1", {}, Exception("server closed the connection")), "数据库暂时不可用"),
+        (KeyError("photo"), "程序出错"),
+    ],
+)
+def test_a_parked_jobs_cause_is_shown_in_chinese_never_by_the_exceptions_name(error, shown):
+    assert failure_text(error) == shown
